@@ -1,0 +1,40 @@
+/** RFC 6455 §1.3: appended to Sec-WebSocket-Key before hashing to build Sec-WebSocket-Accept. */
+export const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** Frame opcodes (RFC 6455 §5.2). Values 0x3–0x7 and 0xB–0xF are reserved. */
+export const Opcode = {
+  Continuation: 0x0,
+  Text: 0x1,
+  Binary: 0x2,
+  Close: 0x8,
+  Ping: 0x9,
+  Pong: 0xa,
+} as const;
+
+export type OpcodeValue = (typeof Opcode)[keyof typeof Opcode];
+
+/** Close status codes (RFC 6455 §7.4.1 and the IANA registry). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  ProtocolError: 1002,
+  Unsupported: 1003,
+  NoStatus: 1005,
+  Abnormal: 1006,
+  InvalidPayload: 1007,
+  PolicyViolation: 1008,
+  TooBig: 1009,
+  MandatoryExtension: 1010,
+  InternalError: 1011,
+  ServiceRestart: 1012,
+  TryAgainLater: 1013,
+} as const;
+
+/** Default limit on one message's payload, summed over its fragments, in bytes. */
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+
+/** Control frames carry at most 125 payload bytes (RFC 6455 §5.5). */
+export const MAX_CONTROL_PAYLOAD = 125;
+
+/** A close payload is a 2-byte code plus a reason, so the reason gets at most 123 bytes. */
+export const MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2;

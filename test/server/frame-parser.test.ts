@@ -1,0 +1,320 @@
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../src/server/errors.js';
+import { FrameParser, type Frame, type ParseResult } from '../../src/server/frame-parser.js';
+import { byteByByte, clientFrame, hex, splitAt } from '../helpers/frames.js';
+
+/** Pushes every chunk and gathers the frames; stops at (and returns) the first error. */
+function feed(parser: FrameParser, chunks: readonly Buffer[]): ParseResult {
+  const frames: Frame[] = [];
+  for (const chunk of chunks) {
+    const result = parser.push(chunk);
+    frames.push(...result.frames);
+    if (result.error) return { frames, error: result.error };
+  }
+  return { frames };
+}
+
+function parseAll(bytes: Buffer, options?: ConstructorParameters<typeof FrameParser>[0]): ParseResult {
+  return new FrameParser(options).push(bytes);
+}
+
+function expectProtocolError(result: ParseResult, code: string, closeCode: number): void {
+  expect(result.error).toBeInstanceOf(ProtocolError);
+  expect(result.error).toMatchObject({ name: 'ProtocolError', code, closeCode });
+}
+
+describe('FrameParser: well-formed frames', () => {
+  it('parses the RFC 6455 §5.7 masked "Hello" text frame', () => {
+    const { frames, error } = parseAll(hex('81 85 37fa213d 7f9f4d5158'));
+    expect(error).toBeUndefined();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toEqual({
+      fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: 0x1, masked: true, payload: Buffer.from('Hello'),
+    });
+  });
+
+  it('parses the RFC 6455 §5.7 unmasked "Hello" frame when masking is not required', () => {
+    const { frames, error } = parseAll(hex('81 05 48656c6c6f'), { requireMask: false });
+    expect(error).toBeUndefined();
+    expect(frames[0]?.payload.toString()).toBe('Hello');
+    expect(frames[0]?.masked).toBe(false);
+  });
+
+  it('parses the RFC 6455 §5.7 fragmented unmasked "Hel" + "lo"', () => {
+    const { frames, error } = parseAll(hex('01 03 48656c 80 02 6c6f'), { requireMask: false });
+    expect(error).toBeUndefined();
+    expect(frames.map((f) => [f.fin, f.opcode, f.payload.toString()])).toEqual([
+      [false, 1, 'Hel'],
+      [true, 0, 'lo'],
+    ]);
+  });
+
+  it.each([0, 1, 125, 126, 127, 65535, 65536, 3 * 1024 * 1024 + 7])('round-trips a masked binary payload of %i bytes', (size) => {
+    const payload = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) payload[i] = (i * 31 + 7) & 0xff;
+    const bytes = clientFrame(0x2, payload, { maskKey: Uint8Array.of(1, 2, 3, 250) });
+    const parser = new FrameParser();
+    const { frames, error } = parser.push(bytes);
+    expect(error).toBeUndefined();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]?.opcode).toBe(0x2);
+    expect(frames[0]?.payload.equals(payload)).toBe(true);
+    expect(parser.bufferedBytes).toBe(0);
+  });
+
+  it('uses the 16-bit length form at 126 bytes and the 64-bit form at 65536 bytes', () => {
+    expect(clientFrame(2, Buffer.alloc(126))[1]).toBe(0x80 | 126);
+    expect(clientFrame(2, Buffer.alloc(65536))[1]).toBe(0x80 | 127);
+  });
+
+  it('accepts non-minimal length encodings', () => {
+    const sixteen = clientFrame(1, 'hi', { lengthForm: 16 });
+    const sixtyFour = clientFrame(1, 'hi', { lengthForm: 64 });
+    expect(sixteen.length).toBe(2 + 2 + 4 + 2);
+    expect(sixtyFour.length).toBe(2 + 8 + 4 + 2);
+    const { frames, error } = parseAll(Buffer.concat([sixteen, sixtyFour]));
+    expect(error).toBeUndefined();
+    expect(frames.map((f) => f.payload.toString())).toEqual(['hi', 'hi']);
+  });
+
+  it('parses the same frames byte by byte as in one chunk, holding partial bytes in between', () => {
+    const bytes = Buffer.concat([
+      clientFrame(1, 'first'),
+      clientFrame(2, Buffer.alloc(300, 9)),
+      clientFrame(9, 'ping'),
+      clientFrame(2, Buffer.alloc(70000, 3)),
+    ]);
+    const whole = parseAll(bytes);
+    const parser = new FrameParser();
+    const frames: Frame[] = [];
+    const errors: unknown[] = [];
+    let maxBuffered = 0;
+    for (const chunk of byteByByte(bytes)) {
+      const result = parser.push(chunk);
+      if (result.error) errors.push(result.error);
+      frames.push(...result.frames);
+      maxBuffered = Math.max(maxBuffered, parser.bufferedBytes);
+    }
+    expect(errors).toEqual([]);
+    expect(whole.frames).toHaveLength(4);
+    expect(frames).toEqual(whole.frames);
+    expect(maxBuffered).toBeGreaterThan(60000);
+    expect(parser.bufferedBytes).toBe(0);
+  });
+
+  it('returns no frame until the last byte of a frame arrives', () => {
+    const bytes = clientFrame(1, 'abc');
+    const parser = new FrameParser();
+    for (const chunk of byteByByte(bytes.subarray(0, bytes.length - 1))) expect(parser.push(chunk).frames).toEqual([]);
+    expect(parser.bufferedBytes).toBe(3 - 1);
+    expect(parser.push(bytes.subarray(bytes.length - 1)).frames.map((f) => f.payload.toString())).toEqual(['abc']);
+  });
+
+  it('parses a payload split across many chunks at odd offsets', () => {
+    const payload = Buffer.from('x'.repeat(1000) + 'é'.repeat(500));
+    const bytes = clientFrame(1, payload);
+    const { frames, error } = feed(new FrameParser(), splitAt(bytes, [1, 3, 5, 6, 7, 100, 101, 999, 1500, 2000]));
+    expect(error).toBeUndefined();
+    expect(frames[0]?.payload.equals(payload)).toBe(true);
+  });
+
+  it('returns many frames from one chunk in order', () => {
+    const messages = Array.from({ length: 50 }, (_, i) => `message ${i}`);
+    const { frames, error } = parseAll(Buffer.concat(messages.map((m) => clientFrame(1, m))));
+    expect(error).toBeUndefined();
+    expect(frames.map((f) => f.payload.toString())).toEqual(messages);
+  });
+
+  it('returns control frames between fragments in order', () => {
+    const bytes = Buffer.concat([
+      clientFrame(1, 'Hel', { fin: false }),
+      clientFrame(9, 'are you there'),
+      clientFrame(0, 'l', { fin: false }),
+      clientFrame(0xa, ''),
+      clientFrame(0, 'o', { fin: true }),
+      clientFrame(2, 'next'),
+    ]);
+    const { frames, error } = parseAll(bytes);
+    expect(error).toBeUndefined();
+    expect(frames.map((f) => [f.opcode, f.fin, f.payload.toString()])).toEqual([
+      [1, false, 'Hel'],
+      [9, true, 'are you there'],
+      [0, false, 'l'],
+      [0xa, true, ''],
+      [0, true, 'o'],
+      [2, true, 'next'],
+    ]);
+  });
+
+  it('does not modify the chunks it is given', () => {
+    const bytes = clientFrame(1, 'leave my buffer alone');
+    const copy = Buffer.from(bytes);
+    parseAll(bytes);
+    expect(bytes.equals(copy)).toBe(true);
+  });
+
+  it('accepts a plain Uint8Array chunk', () => {
+    const bytes = clientFrame(2, Buffer.from([1, 2, 3]));
+    const { frames } = new FrameParser().push(new Uint8Array(bytes));
+    expect(frames[0]?.payload).toBeInstanceOf(Buffer);
+    expect([...(frames[0]?.payload ?? [])]).toEqual([1, 2, 3]);
+  });
+
+  it('reports RSV bits on data frames when an extension allowed them', () => {
+    const { frames, error } = parseAll(clientFrame(1, 'z', { rsv: 0x4 }), { allowedRsv: 0x4 });
+    expect(error).toBeUndefined();
+    expect(frames[0]).toMatchObject({ rsv1: true, rsv2: false, rsv3: false });
+  });
+
+  it('allows a message exactly at maxPayload, summed over its fragments', () => {
+    const bytes = Buffer.concat([clientFrame(2, Buffer.alloc(6), { fin: false }), clientFrame(0, Buffer.alloc(4))]);
+    const { frames, error } = parseAll(bytes, { maxPayload: 10 });
+    expect(error).toBeUndefined();
+    expect(frames).toHaveLength(2);
+  });
+
+  it('counts maxPayload per message, starting again after each final fragment', () => {
+    const message = Buffer.concat([clientFrame(2, Buffer.alloc(6), { fin: false }), clientFrame(0, Buffer.alloc(4))]);
+    const { frames, error } = parseAll(Buffer.concat([message, message, message]), { maxPayload: 10 });
+    expect(error).toBeUndefined();
+    expect(frames).toHaveLength(6);
+  });
+
+  it('does not count control frames towards maxPayload', () => {
+    const bytes = Buffer.concat([clientFrame(1, 'abcd', { fin: false }), clientFrame(9, 'ping-payload'), clientFrame(0, 'ef')]);
+    expect(parseAll(bytes, { maxPayload: 6 }).error).toBeUndefined();
+  });
+});
+
+describe('FrameParser: protocol errors', () => {
+  it.each([3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf])('rejects reserved opcode 0x%s with 1002 WS_ERR_INVALID_OPCODE', (opcode) => {
+    expectProtocolError(parseAll(clientFrame(opcode, '')), 'WS_ERR_INVALID_OPCODE', 1002);
+  });
+
+  it.each([0x4, 0x2, 0x1])('rejects RSV mask 0x%s without a negotiated extension with 1002 WS_ERR_UNEXPECTED_RSV', (rsv) => {
+    expectProtocolError(parseAll(clientFrame(1, 'x', { rsv })), 'WS_ERR_UNEXPECTED_RSV', 1002);
+  });
+
+  it('rejects an RSV bit the extension did not negotiate', () => {
+    expectProtocolError(parseAll(clientFrame(1, 'x', { rsv: 0x2 }), { allowedRsv: 0x4 }), 'WS_ERR_UNEXPECTED_RSV', 1002);
+  });
+
+  it('rejects RSV bits on a control frame even when an extension allows them on data', () => {
+    expectProtocolError(parseAll(clientFrame(9, '', { rsv: 0x4 }), { allowedRsv: 0x4 }), 'WS_ERR_UNEXPECTED_RSV', 1002);
+  });
+
+  it('rejects an unmasked frame from a client with 1002 WS_ERR_EXPECTED_MASK', () => {
+    expectProtocolError(parseAll(hex('81 05 48656c6c6f')), 'WS_ERR_EXPECTED_MASK', 1002);
+  });
+
+  it('rejects a masked frame when masking is not required (client side) with 1002 WS_ERR_UNEXPECTED_MASK', () => {
+    expectProtocolError(parseAll(clientFrame(1, 'x'), { requireMask: false }), 'WS_ERR_UNEXPECTED_MASK', 1002);
+  });
+
+  it.each([
+    ['126 bytes', 126, 16],
+    ['a 7-bit length of 126 with no bytes behind it', 0, 7],
+  ] as const)('rejects a ping claiming %s with 1002 WS_ERR_CONTROL_TOO_BIG', (_name, size, form) => {
+    const bytes = form === 7 ? hex('89 fe') : clientFrame(9, Buffer.alloc(size));
+    expectProtocolError(parseAll(bytes), 'WS_ERR_CONTROL_TOO_BIG', 1002);
+  });
+
+  it('accepts a 125-byte close frame', () => {
+    const { frames, error } = parseAll(clientFrame(8, Buffer.alloc(125)));
+    expect(error).toBeUndefined();
+    expect(frames[0]?.payload.length).toBe(125);
+  });
+
+  it('rejects a fragmented control frame with 1002 WS_ERR_FRAGMENTED_CONTROL', () => {
+    expectProtocolError(parseAll(clientFrame(9, 'x', { fin: false })), 'WS_ERR_FRAGMENTED_CONTROL', 1002);
+  });
+
+  it('rejects a continuation with no message started with 1002 WS_ERR_UNEXPECTED_CONTINUATION', () => {
+    expectProtocolError(parseAll(clientFrame(0, 'x')), 'WS_ERR_UNEXPECTED_CONTINUATION', 1002);
+  });
+
+  it('rejects a continuation after the final fragment with 1002 WS_ERR_UNEXPECTED_CONTINUATION', () => {
+    const bytes = Buffer.concat([clientFrame(1, 'a', { fin: false }), clientFrame(0, 'b'), clientFrame(0, 'c')]);
+    const result = parseAll(bytes);
+    expect(result.frames).toHaveLength(2);
+    expectProtocolError(result, 'WS_ERR_UNEXPECTED_CONTINUATION', 1002);
+  });
+
+  it('rejects a new text frame while a fragmented message is open with 1002 WS_ERR_EXPECTED_CONTINUATION', () => {
+    const result = parseAll(Buffer.concat([clientFrame(2, 'a', { fin: false }), clientFrame(1, 'b')]));
+    expect(result.frames).toHaveLength(1);
+    expectProtocolError(result, 'WS_ERR_EXPECTED_CONTINUATION', 1002);
+  });
+
+  it('rejects a 64-bit length with its top bit set with 1002 WS_ERR_INVALID_LENGTH', () => {
+    const bytes = clientFrame(2, '', { lengthForm: 64, declaredLength: 0x8000000000000000n });
+    expectProtocolError(parseAll(bytes), 'WS_ERR_INVALID_LENGTH', 1002);
+  });
+
+  it('rejects a 64-bit length above 2^53 - 1 as too big', () => {
+    const bytes = clientFrame(2, '', { lengthForm: 64, declaredLength: 0x0020000000000000n });
+    expectProtocolError(parseAll(bytes, { maxPayload: Infinity }), 'WS_ERR_TOO_BIG', 1009);
+  });
+
+  it('rejects a frame over maxPayload from its length field, before the payload arrives', () => {
+    const header = clientFrame(2, Buffer.alloc(1001)).subarray(0, 2 + 2 + 4);
+    const parser = new FrameParser({ maxPayload: 1000 });
+    const result = parser.push(header);
+    expectProtocolError(result, 'WS_ERR_TOO_BIG', 1009);
+    expect(parser.bufferedBytes).toBe(0);
+  });
+
+  it('rejects a huge declared length at once instead of waiting for the bytes', () => {
+    const header = hex('82 ff 00000001 00000000 11223344');
+    expectProtocolError(new FrameParser().push(header), 'WS_ERR_TOO_BIG', 1009);
+  });
+
+  it('rejects a fragmented message whose running total exceeds maxPayload with 1009 WS_ERR_TOO_BIG', () => {
+    const bytes = Buffer.concat([
+      clientFrame(1, 'aaaa', { fin: false }),
+      clientFrame(0, 'bbbb', { fin: false }),
+      clientFrame(0, 'ccc'),
+    ]);
+    const result = parseAll(bytes, { maxPayload: 10 });
+    expect(result.frames.map((f) => f.payload.toString())).toEqual(['aaaa', 'bbbb']);
+    expectProtocolError(result, 'WS_ERR_TOO_BIG', 1009);
+  });
+
+  it('returns the frames before an error in the same chunk', () => {
+    const result = parseAll(Buffer.concat([clientFrame(1, 'one'), clientFrame(1, 'two'), clientFrame(5, '')]));
+    expect(result.frames.map((f) => f.payload.toString())).toEqual(['one', 'two']);
+    expectProtocolError(result, 'WS_ERR_INVALID_OPCODE', 1002);
+  });
+
+  it('detects an error split across chunks byte by byte', () => {
+    const result = feed(new FrameParser(), byteByByte(Buffer.concat([clientFrame(1, 'ok'), clientFrame(9, 'x', { fin: false })])));
+    expect(result.frames).toHaveLength(1);
+    expectProtocolError(result, 'WS_ERR_FRAGMENTED_CONTROL', 1002);
+  });
+
+  it('stays dead after an error: later pushes return no frames and the same error', () => {
+    const parser = new FrameParser();
+    const first = parser.push(clientFrame(0xf, ''));
+    expectProtocolError(first, 'WS_ERR_INVALID_OPCODE', 1002);
+    const later = parser.push(clientFrame(1, 'valid'));
+    expect(later.frames).toEqual([]);
+    expect(later.error).toBe(first.error);
+    expect(parser.bufferedBytes).toBe(0);
+  });
+});
+
+describe('FrameParser: bad arguments', () => {
+  it('throws TypeError when pushed something that is not bytes', () => {
+    expect(() => new FrameParser().push('text' as unknown as Buffer)).toThrow(TypeError);
+  });
+
+  it('ignores an empty chunk', () => {
+    const parser = new FrameParser();
+    expect(parser.push(Buffer.alloc(0))).toEqual({ frames: [] });
+    expect(parser.bufferedBytes).toBe(0);
+  });
+
+  it.each([{ maxPayload: -1 }, { maxPayload: Number.NaN }, { allowedRsv: 8 }, { allowedRsv: 1.5 }])('rejects options %j with RangeError', (options) => {
+    expect(() => new FrameParser(options)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,242 @@
+import { describe, expect, it } from 'vitest';
+import { HandshakeError } from '../../src/server/errors.js';
+import {
+  acceptKey,
+  checkUpgrade,
+  rejectResponse,
+  switchingProtocolsResponse,
+  type HandshakeOptions,
+  type UpgradeDecision,
+  type UpgradeRequestLike,
+} from '../../src/server/handshake.js';
+
+const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+const SAMPLE_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+
+function request(headers: Record<string, string | string[] | undefined> = {}, overrides: Partial<UpgradeRequestLike> = {}): UpgradeRequestLike {
+  return {
+    method: 'GET',
+    httpVersion: '1.1',
+    headers: {
+      host: 'server.example.com',
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-key': SAMPLE_KEY,
+      'sec-websocket-version': '13',
+      ...headers,
+    },
+    ...overrides,
+  };
+}
+
+function expectRejected(decision: UpgradeDecision, status: number, headers: Record<string, string> = {}): HandshakeError {
+  expect(decision.ok).toBe(false);
+  if (decision.ok) throw new Error('unreachable');
+  expect(decision.error).toBeInstanceOf(HandshakeError);
+  expect(decision.error.status).toBe(status);
+  expect(decision.error.headers).toEqual(headers);
+  return decision.error;
+}
+
+describe('acceptKey', () => {
+  it('computes the RFC 6455 §1.3 sample accept value', () => {
+    expect(acceptKey(SAMPLE_KEY)).toBe(SAMPLE_ACCEPT);
+  });
+});
+
+describe('checkUpgrade', () => {
+  it('accepts the RFC 6455 sample request', () => {
+    expect(checkUpgrade(request())).toEqual({ ok: true, accept: SAMPLE_ACCEPT });
+  });
+
+  it('accepts header tokens in any case and inside lists', () => {
+    const decision = checkUpgrade(request({ upgrade: 'h2c, WebSocket', connection: 'keep-alive, Upgrade' }));
+    expect(decision).toEqual({ ok: true, accept: SAMPLE_ACCEPT });
+    expect(checkUpgrade(request({ upgrade: 'WEBSOCKET', connection: 'upgrade' })).ok).toBe(true);
+  });
+
+  it('accepts HTTP versions later than 1.1', () => {
+    expect(checkUpgrade(request({}, { httpVersion: '2.0' })).ok).toBe(true);
+  });
+
+  it.each(['POST', 'get', undefined])('rejects method %s with 405 and Allow: GET', (method) => {
+    expectRejected(checkUpgrade(request({}, { method })), 405, { Allow: 'GET' });
+  });
+
+  it.each(['1.0', '0.9', 'garbage', ''])('rejects HTTP version %j with 400', (httpVersion) => {
+    expectRejected(checkUpgrade(request({}, { httpVersion })), 400);
+  });
+
+  it.each([undefined, ''])('rejects a Host header of %j with 400', (host) => {
+    expectRejected(checkUpgrade(request({ host })), 400);
+  });
+
+  it.each([undefined, 'h2c', 'websockets', ''])('rejects Upgrade %j with 400', (upgrade) => {
+    expectRejected(checkUpgrade(request({ upgrade })), 400);
+  });
+
+  it.each([undefined, 'keep-alive', 'upgraded', ''])('rejects Connection %j with 400', (connection) => {
+    expectRejected(checkUpgrade(request({ connection })), 400);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['15 bytes', Buffer.alloc(15, 1).toString('base64')],
+    ['17 bytes', Buffer.alloc(17, 1).toString('base64')],
+    ['not base64', 'dGhlIHNhbXBsZSBub25jZ!=='],
+    ['unpadded', 'dGhlIHNhbXBsZSBub25jZQ'],
+    ['repeated', [SAMPLE_KEY, SAMPLE_KEY]],
+  ])('rejects a Sec-WebSocket-Key that is %s with 400', (_name, key) => {
+    expectRejected(checkUpgrade(request({ 'sec-websocket-key': key })), 400);
+  });
+
+  it('accepts any 16-byte base64 key', () => {
+    const key = Buffer.alloc(16, 0xab).toString('base64');
+    expect(checkUpgrade(request({ 'sec-websocket-key': key }))).toEqual({ ok: true, accept: acceptKey(key) });
+  });
+
+  it.each([undefined, '8', '12', '14', '13, 8'])('rejects Sec-WebSocket-Version %j with 426 and Sec-WebSocket-Version: 13', (version) => {
+    expectRejected(checkUpgrade(request({ 'sec-websocket-version': version })), 426, { 'Sec-WebSocket-Version': '13' });
+  });
+
+  it('checks the cheapest things first: a bad method wins over every other fault', () => {
+    const decision = checkUpgrade({ method: 'PUT', httpVersion: '1.0', headers: {} });
+    expectRejected(decision, 405, { Allow: 'GET' });
+  });
+
+  it('checks the key before the version', () => {
+    expectRejected(checkUpgrade(request({ 'sec-websocket-key': 'short', 'sec-websocket-version': '8' })), 400);
+  });
+
+  describe('origins', () => {
+    const allowList: HandshakeOptions = { origins: ['https://app.example.com'] };
+
+    it('accepts an origin on the allow-list, ignoring case', () => {
+      expect(checkUpgrade(request({ origin: 'https://app.example.com' }), allowList).ok).toBe(true);
+      expect(checkUpgrade(request({ origin: 'HTTPS://APP.example.com' }), allowList).ok).toBe(true);
+    });
+
+    it('rejects an origin missing from the allow-list with 403', () => {
+      expectRejected(checkUpgrade(request({ origin: 'https://evil.example.com' }), allowList), 403);
+    });
+
+    it('allows a request without an Origin header (non-browser client)', () => {
+      expect(checkUpgrade(request(), allowList).ok).toBe(true);
+    });
+
+    it('asks a predicate and follows its answer', () => {
+      const seen: string[] = [];
+      const options: HandshakeOptions = { origins: (origin) => (seen.push(origin), origin.endsWith('.trusted.test')) };
+      expect(checkUpgrade(request({ origin: 'https://a.trusted.test' }), options).ok).toBe(true);
+      expectRejected(checkUpgrade(request({ origin: 'https://a.other.test' }), options), 403);
+      expect(seen).toEqual(['https://a.trusted.test', 'https://a.other.test']);
+    });
+
+    it('answers 500 when the predicate throws', () => {
+      const options: HandshakeOptions = { origins: () => { throw new Error('boom'); } };
+      expectRejected(checkUpgrade(request({ origin: 'https://x.test' }), options), 500);
+    });
+
+    it('checks the version before the origin', () => {
+      const decision = checkUpgrade(request({ origin: 'https://evil.example.com', 'sec-websocket-version': '8' }), allowList);
+      expectRejected(decision, 426, { 'Sec-WebSocket-Version': '13' });
+    });
+  });
+
+  describe('subprotocols', () => {
+    const prefer = (wanted: string): HandshakeOptions => ({ selectProtocol: (offered) => offered.find((p) => p === wanted) });
+
+    it('selects none by default, even when the client offers some', () => {
+      expect(checkUpgrade(request({ 'sec-websocket-protocol': 'chat, superchat' }))).toEqual({ ok: true, accept: SAMPLE_ACCEPT });
+    });
+
+    it('passes the offered list, trimmed and in order, and returns the choice', () => {
+      let offeredSeen: string[] = [];
+      const options: HandshakeOptions = { selectProtocol: (offered) => ((offeredSeen = offered), 'superchat') };
+      const decision = checkUpgrade(request({ 'sec-websocket-protocol': 'chat,  superchat ' }), options);
+      expect(offeredSeen).toEqual(['chat', 'superchat']);
+      expect(decision).toEqual({ ok: true, accept: SAMPLE_ACCEPT, protocol: 'superchat' });
+    });
+
+    it('selects none when the selector returns undefined', () => {
+      expect(checkUpgrade(request({ 'sec-websocket-protocol': 'chat' }), prefer('mqtt'))).toEqual({ ok: true, accept: SAMPLE_ACCEPT });
+    });
+
+    it('does not call the selector when nothing is offered', () => {
+      let calls = 0;
+      const decision = checkUpgrade(request(), { selectProtocol: () => (calls++, 'chat') });
+      expect(decision).toEqual({ ok: true, accept: SAMPLE_ACCEPT });
+      expect(calls).toBe(0);
+    });
+
+    it.each(['chat, chat', 'ch at', 'chat, {bad}'])('rejects the protocol list %j with 400', (header) => {
+      expectRejected(checkUpgrade(request({ 'sec-websocket-protocol': header }), prefer('chat')), 400);
+    });
+
+    it('answers 500 when the selector picks a protocol that was not offered', () => {
+      expectRejected(checkUpgrade(request({ 'sec-websocket-protocol': 'chat' }), { selectProtocol: () => 'other' }), 500);
+    });
+
+    it('answers 500 when the selector throws', () => {
+      const options: HandshakeOptions = { selectProtocol: () => { throw new Error('boom'); } };
+      expectRejected(checkUpgrade(request({ 'sec-websocket-protocol': 'chat' }), options), 500);
+    });
+  });
+});
+
+describe('switchingProtocolsResponse', () => {
+  it('writes the 101 response head ending in CRLF CRLF', () => {
+    expect(switchingProtocolsResponse(SAMPLE_ACCEPT)).toBe(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n\r\n`,
+    );
+  });
+
+  it('includes the selected subprotocol', () => {
+    const head = switchingProtocolsResponse(SAMPLE_ACCEPT, 'chat');
+    expect(head).toContain('\r\nSec-WebSocket-Protocol: chat\r\n');
+    expect(head.endsWith('\r\n\r\n')).toBe(true);
+    expect(head.indexOf('\r\n\r\n')).toBe(head.length - 4);
+  });
+
+  it('throws RangeError for a protocol that could inject headers', () => {
+    expect(() => switchingProtocolsResponse(SAMPLE_ACCEPT, 'chat\r\nSet-Cookie: x=1')).toThrow(RangeError);
+  });
+});
+
+describe('rejectResponse', () => {
+  it('writes status line, Connection: close, a text/plain body with its length, and the extra headers', () => {
+    const text = rejectResponse(new HandshakeError(426, 'Use version 13', { 'Sec-WebSocket-Version': '13' }));
+    const [head, body] = text.split('\r\n\r\n');
+    expect(body).toBe('Use version 13');
+    expect(head?.split('\r\n')).toEqual([
+      'HTTP/1.1 426 Upgrade Required',
+      'Connection: close',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Length: 14',
+      'Sec-WebSocket-Version: 13',
+    ]);
+  });
+
+  it('counts Content-Length in UTF-8 bytes', () => {
+    expect(rejectResponse(new HandshakeError(403, 'nié'))).toContain('\r\nContent-Length: 4\r\n');
+  });
+
+  it('writes 405 with Allow for the decision checkUpgrade returns', () => {
+    const decision = checkUpgrade(request({}, { method: 'POST' }));
+    if (decision.ok) throw new Error('expected a rejection');
+    const text = rejectResponse(decision.error);
+    expect(text.startsWith('HTTP/1.1 405 Method Not Allowed\r\n')).toBe(true);
+    expect(text).toContain('\r\nAllow: GET\r\n');
+  });
+
+  it('cannot be split by CR or LF in a header value', () => {
+    const text = rejectResponse(new HandshakeError(400, 'bad', { 'X-Note': 'a\r\nSet-Cookie: x=1' }));
+    const head = text.split('\r\n\r\n')[0] ?? '';
+    expect(head.split('\r\n').some((line) => line.startsWith('Set-Cookie'))).toBe(false);
+  });
+
+  it('answers 500 for a status that is not an HTTP error', () => {
+    expect(rejectResponse(new HandshakeError(200, 'odd')).startsWith('HTTP/1.1 500 Internal Server Error\r\n')).toBe(true);
+  });
+});

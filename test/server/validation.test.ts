@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../src/server/errors.js';
+import { Utf8Validator, isValidCloseCode, isValidUtf8, parseClosePayload } from '../../src/server/validation.js';
+import { hex } from '../helpers/frames.js';
+
+describe('isValidCloseCode', () => {
+  it.each([
+    [0, false],
+    [999, false],
+    [1000, true],
+    [1001, true],
+    [1003, true],
+    [1004, false],
+    [1005, false],
+    [1006, false],
+    [1007, true],
+    [1011, true],
+    [1014, true],
+    [1015, false],
+    [1016, false],
+    [2999, false],
+    [3000, true],
+    [4000, true],
+    [4999, true],
+    [5000, false],
+    [65535, false],
+  ])('classifies %i as valid=%s', (code, valid) => {
+    expect(isValidCloseCode(code)).toBe(valid);
+  });
+
+  it('rejects non-integers and NaN', () => {
+    expect(isValidCloseCode(1000.5)).toBe(false);
+    expect(isValidCloseCode(Number.NaN)).toBe(false);
+  });
+});
+
+const utf8Cases: Array<[string, string, boolean]> = [
+  ['empty', '', true],
+  ['ASCII', '48656c6c6f', true],
+  ['2-byte é', 'c3a9', true],
+  ['3-byte €', 'e282ac', true],
+  ['4-byte 😀', 'f09f9880', true],
+  ['U+10FFFF, the last code point', 'f48fbfbf', true],
+  ['U+D7FF just below the surrogates', 'ed9fbf', true],
+  ['U+E000 just above the surrogates', 'ee8080', true],
+  ['mixed text', '68c3a9e282acf09f988021', true],
+  ['overlong 2-byte NUL (C0 80)', 'c080', false],
+  ['overlong 2-byte (C1 BF)', 'c1bf', false],
+  ['overlong 3-byte (E0 80 80)', 'e08080', false],
+  ['overlong 3-byte (E0 9F BF)', 'e09fbf', false],
+  ['overlong 4-byte (F0 8F BF BF)', 'f08fbfbf', false],
+  ['surrogate U+D800 (ED A0 80)', 'eda080', false],
+  ['surrogate U+DFFF (ED BF BF)', 'edbfbf', false],
+  ['above U+10FFFF (F4 90 80 80)', 'f4908080', false],
+  ['lead byte F5', 'f5808080', false],
+  ['byte FF', 'ff', false],
+  ['stray continuation byte', '80', false],
+  ['truncated 2-byte', 'c3', false],
+  ['truncated 3-byte', 'e282', false],
+  ['truncated 4-byte', 'f09f98', false],
+  ['lead byte followed by ASCII', 'c341', false],
+];
+
+describe('isValidUtf8', () => {
+  it.each(utf8Cases)('%s -> %s', (_name, bytes, valid) => {
+    expect(isValidUtf8(hex(bytes))).toBe(valid);
+  });
+});
+
+describe('Utf8Validator', () => {
+  it.each(utf8Cases)('agrees with the table in one push: %s -> %s', (_name, bytes, valid) => {
+    const v = new Utf8Validator();
+    expect(v.push(hex(bytes)) && v.end()).toBe(valid);
+  });
+
+  it.each(utf8Cases)('agrees with the table byte by byte: %s -> %s', (_name, bytes, valid) => {
+    const v = new Utf8Validator();
+    let ok = true;
+    for (const b of hex(bytes)) ok = v.push(Uint8Array.of(b)) && ok;
+    expect(ok && v.end()).toBe(valid);
+  });
+
+  it.each([
+    ['2 pushes', [[0xf0, 0x9f], [0x98, 0x80]]],
+    ['3 pushes', [[0xf0], [0x9f, 0x98], [0x80]]],
+    ['4 pushes', [[0xf0], [0x9f], [0x98], [0x80]]],
+  ])('accepts a 4-byte code point split across %s', (_name, parts) => {
+    const v = new Utf8Validator();
+    for (const part of parts) expect(v.push(Uint8Array.from(part))).toBe(true);
+    expect(v.end()).toBe(true);
+  });
+
+  it('reports end() false while a split code point is unfinished', () => {
+    const v = new Utf8Validator();
+    expect(v.push(Uint8Array.of(0x61, 0xf0, 0x9f))).toBe(true);
+    expect(v.end()).toBe(false);
+    expect(v.push(Uint8Array.of(0x98, 0x80))).toBe(true);
+    expect(v.end()).toBe(true);
+  });
+
+  it('fails in the push where the invalid byte appears, not later', () => {
+    const v = new Utf8Validator();
+    expect(v.push(Buffer.from('valid text '))).toBe(true);
+    expect(v.push(Uint8Array.of(0xed))).toBe(true);
+    // ED A0 is the start of a UTF-16 surrogate: wrong as soon as A0 arrives.
+    expect(v.push(Uint8Array.of(0xa0, 0x80))).toBe(false);
+  });
+
+  it('detects an overlong split right after its lead byte', () => {
+    const v = new Utf8Validator();
+    expect(v.push(Uint8Array.of(0xe0))).toBe(true);
+    expect(v.push(Uint8Array.of(0x80))).toBe(false);
+  });
+
+  it('stays failed after an invalid push until reset()', () => {
+    const v = new Utf8Validator();
+    expect(v.push(Uint8Array.of(0xff))).toBe(false);
+    expect(v.push(Buffer.from('ok'))).toBe(false);
+    expect(v.end()).toBe(false);
+    v.reset();
+    expect(v.push(Buffer.from('ok'))).toBe(true);
+    expect(v.end()).toBe(true);
+  });
+
+  it('forgets an unfinished sequence on reset()', () => {
+    const v = new Utf8Validator();
+    v.push(Uint8Array.of(0xe2, 0x82));
+    v.reset();
+    expect(v.push(Buffer.from('a'))).toBe(true);
+    expect(v.end()).toBe(true);
+  });
+});
+
+describe('parseClosePayload', () => {
+  it('reads an empty payload as 1005 (no status) with an empty reason', () => {
+    expect(parseClosePayload(new Uint8Array(0))).toEqual({ code: 1005, reason: '' });
+  });
+
+  it('reads the code and the UTF-8 reason', () => {
+    expect(parseClosePayload(Buffer.concat([hex('03e8'), Buffer.from('bye 👋')]))).toEqual({ code: 1000, reason: 'bye 👋' });
+    expect(parseClosePayload(hex('0fa0'))).toEqual({ code: 4000, reason: '' });
+  });
+
+  it('reads a payload that is a view into a larger buffer', () => {
+    const backing = hex('ff ff 0bb8 6f6b ff');
+    expect(parseClosePayload(backing.subarray(2, 6))).toEqual({ code: 3000, reason: 'ok' });
+  });
+
+  it.each([
+    ['a 1-byte payload', '03', 'WS_ERR_INVALID_CLOSE_PAYLOAD', 1002],
+    ['code 1005', '03ed', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
+    ['code 1006', '03ee', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
+    ['code 999', '03e7', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
+    ['code 5000', '1388', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
+    ['a reason that is not UTF-8', '03e8 c3', 'WS_ERR_INVALID_UTF8', 1007],
+    ['a surrogate in the reason', '03e8 eda080', 'WS_ERR_INVALID_UTF8', 1007],
+  ])('returns a ProtocolError for %s', (_name, bytes, code, closeCode) => {
+    const result = parseClosePayload(hex(bytes));
+    expect(result).toBeInstanceOf(ProtocolError);
+    expect(result).toMatchObject({ code, closeCode });
+  });
+});
