@@ -24,7 +24,11 @@ export type ErrorCode =
   /** The url (or protocols) provider threw or returned something unusable. */
   | 'URL'
   /** The platform socket failed to open or reported an error. */
-  | 'CONNECT';
+  | 'CONNECT'
+  /** An option passed to `connect()` has the wrong type or is out of range. */
+  | 'OPTIONS'
+  /** An event listener threw; `cause` holds what it threw. */
+  | 'LISTENER';
 
 const BRAND = Symbol.for('holdfast.error');
 

@@ -1,0 +1,119 @@
+/**
+ * The bounded FIFO that holds messages sent while the link is not open.
+ */
+import { QueueFullError } from './errors';
+import type { DropReason } from './events';
+import type { SendData } from './transport';
+
+/** What to do when a message does not fit. */
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'throw';
+
+/** Queue limits. `ttl` is optional; without it queued messages never expire. */
+export interface QueueLimits {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+  readonly overflow: OverflowPolicy;
+  readonly ttl: number | undefined;
+}
+
+interface Entry {
+  readonly data: SendData;
+  readonly size: number;
+  readonly at: number;
+}
+
+/**
+ * Bounded by message count and total bytes. Every message that leaves the queue other than by
+ * being sent is reported through `onDrop`; `flush` sends in insertion order.
+ */
+export class SendQueue {
+  #entries: Entry[] = [];
+  #bytes = 0;
+  readonly #limits: QueueLimits;
+  readonly #now: () => number;
+  readonly #onDrop: (data: SendData, reason: DropReason) => void;
+
+  constructor(limits: QueueLimits, now: () => number, onDrop: (data: SendData, reason: DropReason) => void) {
+    this.#limits = limits;
+    this.#now = now;
+    this.#onDrop = onDrop;
+  }
+
+  /** Number of queued messages. */
+  get length(): number {
+    return this.#entries.length;
+  }
+
+  /** Total size of the queued messages in bytes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Queues `data` (of `size` bytes). Returns `'dropped'` when the message itself was discarded
+   * (policy `drop-newest`, or it alone exceeds `maxBytes`); with policy `drop-oldest` older
+   * messages are discarded to make room. Throws QueueFullError with policy `throw`, leaving the
+   * queue unchanged.
+   */
+  push(data: SendData, size: number): 'queued' | 'dropped' {
+    const { maxMessages, maxBytes, overflow } = this.#limits;
+    if (!this.#fits(size)) this.#dropExpired();
+    if (!this.#fits(size)) {
+      if (overflow === 'throw') {
+        throw new QueueFullError(`send queue full (${this.#entries.length} messages, ${this.#bytes} bytes)`);
+      }
+      if (overflow === 'drop-newest' || size > maxBytes || maxMessages < 1) {
+        this.#onDrop(data, 'overflow');
+        return 'dropped';
+      }
+      while (!this.#fits(size)) this.#shiftAndDrop('overflow');
+    }
+    this.#entries.push({ data, size, at: this.#now() });
+    this.#bytes += size;
+    return 'queued';
+  }
+
+  /**
+   * Empties the queue in order: expired messages are dropped (reason `expired`), the others are
+   * passed to `send`. Messages queued by a listener during the flush are flushed too.
+   */
+  flush(send: (data: SendData, size: number) => void): void {
+    while (this.#entries.length > 0) {
+      if (this.#isExpired(this.#entries[0] as Entry)) {
+        this.#shiftAndDrop('expired');
+        continue;
+      }
+      const entry = this.#shift();
+      send(entry.data, entry.size);
+    }
+  }
+
+  /** Drops every queued message, reporting each with `reason`. */
+  discard(reason: DropReason): void {
+    while (this.#entries.length > 0) this.#shiftAndDrop(reason);
+  }
+
+  #fits(size: number): boolean {
+    return this.#entries.length < this.#limits.maxMessages && this.#bytes + size <= this.#limits.maxBytes;
+  }
+
+  #isExpired(entry: Entry): boolean {
+    const { ttl } = this.#limits;
+    return ttl !== undefined && this.#now() - entry.at >= ttl;
+  }
+
+  // Entries are in insertion order, so the expired ones are all at the front.
+  #dropExpired(): void {
+    while (this.#entries.length > 0 && this.#isExpired(this.#entries[0] as Entry)) this.#shiftAndDrop('expired');
+  }
+
+  #shift(): Entry {
+    const entry = this.#entries.shift() as Entry;
+    this.#bytes -= entry.size;
+    return entry;
+  }
+
+  #shiftAndDrop(reason: DropReason): void {
+    this.#onDrop(this.#shift().data, reason);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The socket's lifecycle as one value and a transition table. Pure.
+ */
+
+/** Where a socket is in its life. `closed` is terminal. */
+export type State = 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
+
+/**
+ * Every allowed move. Anything else is a bug in the socket, so `assertTransition` throws.
+ * - `connecting → closed`: `close()` during an attempt, or the url provider returned `null`.
+ * - `open → closed`: the link ended and the close code (or `shouldReconnect`) says not to retry.
+ * - `open → closing → closed`: `close()` on an open link waits for the closing handshake.
+ * - `closed` has no exit: once closed, a socket stays closed (`reconnect()` does not revive it).
+ */
+export const TRANSITIONS: Readonly<Record<State, readonly State[]>> = {
+  connecting: ['open', 'reconnecting', 'closed'],
+  open: ['reconnecting', 'closing', 'closed'],
+  reconnecting: ['connecting', 'closed'],
+  closing: ['closed'],
+  closed: [],
+};
+
+/** True when the table allows moving from `from` to `to`. */
+export function canTransition(from: State, to: State): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Throws when the table does not allow the move; the message names both states. */
+export function assertTransition(from: State, to: State): void {
+  if (!canTransition(from, to)) throw new Error(`holdfast: illegal state transition ${from} -> ${to}`);
+}
