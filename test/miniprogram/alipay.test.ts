@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { alipay } from '../../src/miniprogram';
+import { decodeBase64, encodeBase64 } from '../../src/miniprogram/base64';
+import { adapterContract, advance, bytesOf, useFakeClock, watch, WS_URL } from './contract';
+import { fakeMy } from './fakes';
+
+adapterContract('alipay', (config, options) => {
+  const fake = fakeMy(config);
+  return { runtime: fake, Socket: alipay(fake.api, options) };
+});
+
+adapterContract('alipay (nested listener payloads)', (config, options) => {
+  const fake = fakeMy({ nestedPayloads: true, ...config });
+  return { runtime: fake, Socket: alipay(fake.api, options) };
+});
+
+adapterContract("alipay (binary: 'arraybuffer')", (config, options) => {
+  const fake = fakeMy({ arrayBufferSend: true, ...config });
+  return { runtime: fake, Socket: alipay(fake.api, { binary: 'arraybuffer', ...options }) };
+});
+
+describe('alipay: platform quirks', () => {
+  useFakeClock();
+
+  async function openedAlipay(config: Parameters<typeof fakeMy>[0] = {}, options: Parameters<typeof alipay>[1] = {}) {
+    const fake = fakeMy(config);
+    const socket = new (alipay(fake.api, options))(WS_URL);
+    const watched = watch(socket);
+    await advance(20);
+    return { fake, socket, ...watched };
+  }
+
+  it('asks for a SocketTask with multiple: true', () => {
+    const fake = fakeMy();
+    new (alipay(fake.api))(WS_URL);
+    expect(fake.calls('connectSocket')[0]?.detail).toMatchObject({ url: WS_URL, multiple: true });
+  });
+
+  it('turns {error, errorMessage} failures into a readable message', async () => {
+    const fake = fakeMy();
+    const socket = new (alipay(fake.api))('ftp://example.com');
+    const { events } = watch(socket);
+    await advance(10);
+    expect(events[0]?.message).toBe('my.connectSocket: invalid url: must start with ws:// or wss:// (error 5)');
+  });
+
+  it('sends binary as base64 with isBuffer by default, and text as plain data', async () => {
+    const { fake, socket } = await openedAlipay({ echo: false });
+    socket.send(Uint8Array.from([0xde, 0xad, 0xbe, 0xef]));
+    socket.send('text');
+    await advance(5);
+    expect(fake.lastTask().sent.map(({ data, isBuffer }) => ({ data, isBuffer }))).toEqual([
+      { data: '3q2+7w==', isBuffer: true },
+      { data: 'text', isBuffer: undefined },
+    ]);
+  });
+
+  it("passes the ArrayBuffer itself with binary: 'arraybuffer'", async () => {
+    const { fake, socket } = await openedAlipay({ echo: false, arrayBufferSend: true }, { binary: 'arraybuffer' });
+    socket.send(Uint8Array.from([1, 2]));
+    await advance(5);
+    const sent = fake.lastTask().sent[0];
+    expect(sent?.['isBuffer']).toBeUndefined();
+    expect(bytesOf(sent?.['data'])).toEqual([1, 2]);
+  });
+
+  it('decodes isBuffer frames and drops frames whose base64 is broken', async () => {
+    const { fake, events } = await openedAlipay({ echo: false });
+    const task = fake.lastTask();
+    task.fire('message', { data: '!!!not base64', isBuffer: true });
+    task.fire('message', { data: 'AAEC', isBuffer: true });
+    await advance(0);
+    const messages = events.filter((event) => event.type === 'message');
+    expect(messages).toHaveLength(1);
+    expect(bytesOf(messages[0]?.data)).toEqual([0, 1, 2]);
+  });
+
+  it('base64-encodes like btoa and decodes back, for every length remainder and the URL-safe alphabet', () => {
+    for (let length = 0; length < 8; length++) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 97 + 251) & 0xff);
+      const text = encodeBase64(bytes.buffer);
+      expect(text).toBe(btoa(String.fromCharCode(...bytes)));
+      expect([...new Uint8Array(decodeBase64(text))]).toEqual([...bytes]);
+    }
+    expect([...new Uint8Array(decodeBase64('-_8'))]).toEqual([0xfb, 0xff]);
+    expect(() => decodeBase64('A')).toThrow(SyntaxError);
+  });
+
+  it('removes its listeners from the task with off* when closed', async () => {
+    const { fake, socket } = await openedAlipay();
+    expect(fake.lastTask().listenerCount()).toBe(4);
+    socket.close();
+    await advance(20);
+    expect(socket.readyState).toBe(3);
+    expect(fake.lastTask().listenerCount()).toBe(0);
+  });
+
+  describe('single-instance mode (connectSocket returns no task)', () => {
+    it('drives the global socket API: open, echo, close, and removes the global listeners', async () => {
+      const { fake, socket, events, types } = await openedAlipay({ multipleSupported: false });
+      expect(types()).toEqual(['open']);
+      socket.send('over the global socket');
+      await advance(5);
+      expect(events.at(-1)).toEqual({ type: 'message', data: 'over the global socket' });
+      socket.close(4000, 'done');
+      await advance(20);
+      // my.onSocketClose carries only {reason}: the requested code fills in.
+      expect(events.at(-1)).toEqual({ type: 'close', code: 4000, reason: 'done', wasClean: true });
+      expect(Object.values(fake.globalListeners).every((list) => list.length === 0)).toBe(true);
+    });
+
+    /** An open first socket on the single global socket, and a second one created after it. */
+    async function twoSockets() {
+      const fake = fakeMy({ multipleSupported: false });
+      const Socket = alipay(fake.api);
+      const first = new Socket(WS_URL);
+      await advance(20);
+      const second = new Socket(WS_URL);
+      return { fake, first, second, ...watch(second) };
+    }
+
+    it('makes a second socket wait for the first one to close, then connects it', async () => {
+      const { fake, first, second, types } = await twoSockets();
+      await advance(50);
+      expect(fake.calls('connectSocket')).toHaveLength(1);
+      expect(second.readyState).toBe(0);
+      first.close();
+      await advance(50);
+      expect(fake.calls('connectSocket')).toHaveLength(2);
+      expect(types()).toEqual(['open']);
+      expect(fake.peakLive).toBe(1);
+    });
+
+    it('lets a waiting socket be closed without ever connecting it', async () => {
+      const { fake, first, second, events } = await twoSockets();
+      second.close(4000, 'not needed');
+      await advance(0);
+      expect(events).toEqual([{ type: 'close', code: 4000, reason: 'not needed', wasClean: false }]);
+      first.close();
+      await advance(50);
+      expect(fake.calls('connectSocket')).toHaveLength(1);
+    });
+
+    it('fails clearly when there is neither a task nor a global socket API', async () => {
+      const Socket = alipay({ connectSocket: () => undefined });
+      const socket = new Socket(WS_URL);
+      const { events } = watch(socket);
+      await advance(0);
+      expect(events.map((event) => event.type)).toEqual(['error', 'close']);
+      expect(events[0]?.message).toContain('global socket API is missing');
+    });
+  });
+});

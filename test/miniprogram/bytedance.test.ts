@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { bytedance } from '../../src/miniprogram';
+import { adapterContract, advance, useFakeClock, watch, WS_URL } from './contract';
+import { fakeTt } from './fakes';
+
+adapterContract('bytedance', (config, options) => {
+  const fake = fakeTt(config);
+  return { runtime: fake, Socket: bytedance(fake.api, options) };
+});
+
+describe('bytedance: platform quirks', () => {
+  useFakeClock();
+
+  it('reads close codes that tt sends as strings', async () => {
+    const fake = fakeTt({ stringCloseCodes: true });
+    const socket = new (bytedance(fake.api))(WS_URL);
+    const { events } = watch(socket);
+    await advance(20);
+    fake.lastTask().serverClose(4001, 'kicked');
+    await advance(0);
+    expect(events.at(-1)).toEqual({ type: 'close', code: 4001, reason: 'kicked', wasClean: true });
+  });
+
+  it('holds sends until the connect success callback even when onOpen came first', async () => {
+    const fake = fakeTt({ openMode: 'immediate', callbackDelay: 50, echo: false });
+    const socket = new (bytedance(fake.api))(WS_URL);
+    const { types } = watch(socket);
+    await advance(0);
+    expect(types()).toEqual(['open']);
+    socket.send('first');
+    socket.send('second');
+    await advance(10);
+    expect(fake.calls('SocketTask.send')).toHaveLength(0);
+    await advance(40);
+    expect(fake.lastTask().received).toEqual(['first', 'second']);
+    await advance(60);
+    expect(types()).toEqual(['open']);
+  });
+
+  it('holds a close made before the connect success callback, then closes', async () => {
+    const fake = fakeTt({ callbackDelay: 50, openMode: 'manual', closeBeforeOpen: 'cancel' });
+    const socket = new (bytedance(fake.api))(WS_URL);
+    const { types } = watch(socket);
+    socket.close(4000, 'early');
+    await advance(10);
+    expect(fake.calls('SocketTask.close')).toHaveLength(0);
+    await advance(40);
+    expect(fake.calls('SocketTask.close')).toHaveLength(1);
+    await advance(20);
+    expect(types()).toEqual(['close']);
+    expect(fake.lastTask().state).toBe('closed');
+  });
+
+  it('fails the connection when subprotocols are asked for and the server echoes none', async () => {
+    const fake = fakeTt({ serverProtocol: undefined });
+    const socket = new (bytedance(fake.api))(WS_URL, ['chat.v1']);
+    const { events } = watch(socket);
+    await advance(20);
+    expect(events.map((event) => event.type)).toEqual(['error', 'close']);
+    expect(events[0]?.message).toContain('subprotocol');
+  });
+
+  it("does not trust the task's own readyState: it reports CLOSED after the watchdog while tt still says CLOSING", async () => {
+    const fake = fakeTt({ reportClose: false, closeDelay: 10_000 });
+    const socket = new (bytedance(fake.api))(WS_URL);
+    await advance(20);
+    socket.close();
+    await advance(3000);
+    expect(fake.lastTask().state).toBe('closing');
+    expect(socket.readyState).toBe(3);
+  });
+});

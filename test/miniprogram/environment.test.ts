@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import type { EnvironmentSignal } from '../../src/client/environment';
+import { miniProgramEnvironment } from '../../src/miniprogram';
+import type { PlatformCallback, TtLike } from '../../src/miniprogram/types';
+import { advance, useFakeClock } from './contract';
+import { fakeMy, fakeTt, fakeUni, fakeWx } from './fakes';
+
+describe('miniProgramEnvironment', () => {
+  useFakeClock();
+
+  it('believes it is online until the platform says otherwise, then takes getNetworkType into account', async () => {
+    const fake = fakeWx();
+    fake.network = { isConnected: false, networkType: 'none' };
+    const env = miniProgramEnvironment(fake.api);
+    expect(env.isOnline()).toBe(true);
+    await advance(0);
+    expect(env.isOnline()).toBe(false);
+  });
+
+  it("treats Alipay's NOTREACHABLE as offline and its other types as online", async () => {
+    const fake = fakeMy();
+    fake.network = { isConnected: false, networkType: 'NOTREACHABLE' };
+    const env = miniProgramEnvironment(fake.api);
+    const signals: EnvironmentSignal[] = [];
+    env.subscribe((signal) => signals.push(signal));
+    await advance(0);
+    expect(env.isOnline()).toBe(false);
+    fake.setNetwork({ isConnected: true, networkType: 'WWAN' });
+    expect(env.isOnline()).toBe(true);
+    expect(signals).toEqual(['online']);
+  });
+
+  it('maps network changes to online/offline, app show to resume and app hide to suspend', () => {
+    const fake = fakeUni();
+    const env = miniProgramEnvironment(fake.api);
+    const signals: EnvironmentSignal[] = [];
+    env.subscribe((signal) => signals.push(signal));
+    fake.setNetwork({ isConnected: false, networkType: 'none' });
+    expect(env.isOnline()).toBe(false);
+    fake.setNetwork({ isConnected: true, networkType: '4g' });
+    fake.hide();
+    fake.show();
+    expect(signals).toEqual(['offline', 'online', 'suspend', 'resume']);
+  });
+
+  it('does not let a slow initial getNetworkType answer overwrite a newer status change', async () => {
+    const fake = fakeWx({ callbackDelay: 100 });
+    fake.network = { isConnected: false, networkType: 'none' };
+    const env = miniProgramEnvironment(fake.api);
+    env.subscribe(() => {});
+    fake.setNetwork({ isConnected: true, networkType: 'wifi' });
+    await advance(100);
+    expect(env.isOnline()).toBe(true);
+  });
+
+  it('re-reads the network on app show, since changes made while suspended can be lost', async () => {
+    const fake = fakeWx();
+    const env = miniProgramEnvironment(fake.api);
+    const signals: EnvironmentSignal[] = [];
+    env.subscribe((signal) => signals.push(signal));
+    await advance(0);
+    fake.hide();
+    await advance(6000);
+    fake.network = { isConnected: false, networkType: 'none' };
+    fake.show();
+    await advance(0);
+    expect(signals).toEqual(['suspend', 'resume', 'offline']);
+    expect(env.isOnline()).toBe(false);
+  });
+
+  it('unsubscribes with off* and the very same function objects, leaving other subscribers alone', () => {
+    const fake = fakeTt();
+    const env = miniProgramEnvironment(fake.api);
+    const first: EnvironmentSignal[] = [];
+    const second: EnvironmentSignal[] = [];
+    const stopFirst = env.subscribe((signal) => first.push(signal));
+    env.subscribe((signal) => second.push(signal));
+    expect(fake.lifecycle.show).toHaveLength(2);
+    stopFirst();
+    stopFirst();
+    expect(fake.lifecycle.show).toHaveLength(1);
+    expect(fake.lifecycle.hide).toHaveLength(1);
+    expect(fake.lifecycle.network).toHaveLength(1);
+    fake.hide();
+    expect(first).toEqual([]);
+    expect(second).toEqual(['suspend']);
+  });
+
+  it('goes quiet after unsubscribe on a platform without off*', () => {
+    const hide: PlatformCallback[] = [];
+    const network: PlatformCallback[] = [];
+    const api: TtLike = {
+      connectSocket: () => undefined,
+      onAppHide: (listener) => hide.push(listener),
+      onNetworkStatusChange: (listener) => network.push(listener),
+    };
+    const env = miniProgramEnvironment(api);
+    const signals: EnvironmentSignal[] = [];
+    const stop = env.subscribe((signal) => signals.push(signal));
+    hide[0]?.({});
+    stop();
+    hide[0]?.({});
+    network[0]?.({ isConnected: false, networkType: 'none' });
+    expect(signals).toEqual(['suspend']);
+    expect(env.isOnline()).toBe(true);
+  });
+
+  it('works with an API object that has no lifecycle or network functions at all', () => {
+    const env = miniProgramEnvironment({ connectSocket: () => undefined });
+    expect(env.isOnline()).toBe(true);
+    const stop = env.subscribe(() => {});
+    expect(() => stop()).not.toThrow();
+  });
+});

@@ -1,0 +1,5 @@
+export { fakeWx } from './wx';
+export { fakeUni } from './uni';
+export { fakeMy } from './my';
+export { fakeTt } from './tt';
+export { FakeRuntime, FakeTask, foreignArrayBuffer, type Fake, type FakeConfig, type LogEntry } from './core';
