@@ -1,11 +1,11 @@
 // Shared setup for the real-browser tests (`npm run test:browser`, run by node's own test runner):
 // Debian's Chromium (found on PATH; never a downloaded browser) driven by playwright-core, and the
-// built reference server on 127.0.0.1 with an ephemeral port. Pages are served by the reference
-// server itself (`/`, `/holdfast.umd.min.js`) or, for fixtures and the ESM build, fulfilled from
-// disk through page.route on the same origin.
+// built reference server on 127.0.0.1 with an ephemeral port. Fixture pages and the ESM build come
+// from a small static server on loopback; the demo page comes from the reference server itself.
 import { chromium } from 'playwright-core';
 import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { createServer as createHttpServer } from 'node:http';
+import { delimiter, dirname, join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -42,21 +42,30 @@ export async function startServer(port = 0, options = {}) {
 const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
 
 /**
- * Serves `/fixtures/*` from test/browser/fixtures and `/dist/*` from dist/ on the page's own
- * origin, so ES modules and fixtures load from the same http://127.0.0.1:<port> as the server.
+ * A static file server on 127.0.0.1 (ephemeral port) for `/fixtures/*` (test/browser/fixtures)
+ * and `/dist/*` (the build). Pages must come from a real loopback origin: Chromium's Local
+ * Network Access checks block a page of unknown origin (e.g. one fulfilled by page.route) from
+ * opening a WebSocket to 127.0.0.1.
  */
-export async function routeLocalFiles(page, httpUrl) {
-  const origin = httpUrl.replace(/\/$/, '');
-  await page.route(`${origin}/fixtures/**`, (route) => fulfil(route, join(root, 'test', 'browser', 'fixtures'), '/fixtures/'));
-  await page.route(`${origin}/dist/**`, (route) => fulfil(route, join(root, 'dist'), '/dist/'));
-}
-
-function fulfil(route, dir, prefix) {
-  const path = new URL(route.request().url()).pathname.slice(prefix.length);
-  const file = join(dir, ...path.split('/'));
-  if (!file.startsWith(dir) || !existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
-  const ext = file.slice(file.lastIndexOf('.'));
-  return route.fulfill({ status: 200, body: readFileSync(file), contentType: TYPES[ext] ?? 'application/octet-stream' });
+export async function startStaticServer() {
+  const mounts = { '/fixtures/': join(root, 'test', 'browser', 'fixtures'), '/dist/': join(root, 'dist') };
+  const server = createHttpServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+    const prefix = Object.keys(mounts).find((p) => path.startsWith(p));
+    const file = prefix ? normalize(join(mounts[prefix], ...path.slice(prefix.length).split('/'))) : undefined;
+    if (!file || !file.startsWith(mounts[prefix]) || !existsSync(file)) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const ext = file.slice(file.lastIndexOf('.'));
+    response.writeHead(200, { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
 }
 
 /** Polls `fn` in the page until it returns a truthy value or `timeout` ms pass. */
