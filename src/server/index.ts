@@ -1,1 +1,391 @@
-export {};
+/**
+ * `holdfast/server`: the Node reference server. RFC 6455 over node:http's `upgrade` event, the
+ * CONTRACT's default behaviour, a demo page, and fault controls for testing clients.
+ * Node built-ins only; no runtime dependency.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { App, type Handler } from './app.js';
+import { Connection, encodeOutgoing, type ConnectionOptions } from './connection.js';
+import { CloseCode } from './constants.js';
+import { Emitter } from './emitter.js';
+import { HandshakeError } from './errors.js';
+import { encodeClosePayload } from './frame-writer.js';
+import type { HandshakeOptions } from './handshake.js';
+import { HttpFront, type Admission, type TlsOptions } from './http.js';
+
+export { Connection } from './connection.js';
+export type { ConnectionEvents, ConnectionOptions, ConnectionState, RequestOptions, SendOptions } from './connection.js';
+export type { Handler, HandlerContext } from './app.js';
+export type { TlsOptions } from './http.js';
+export type { HandshakeOptions } from './handshake.js';
+export { acceptKey, checkUpgrade } from './handshake.js';
+export { FrameParser } from './frame-parser.js';
+export type { Frame, ParserOptions, ParseResult } from './frame-parser.js';
+export { encodeFrame, encodeMessage, encodeClosePayload } from './frame-writer.js';
+export { ProtocolError, HandshakeError } from './errors.js';
+export type { ProtocolErrorCode } from './errors.js';
+export { CloseCode, Opcode } from './constants.js';
+export { ClosedError, RemoteError, TimeoutError, HoldfastError } from '../client/errors.js';
+
+/** Options of `createServer`. Times are in milliseconds. */
+export interface ServerOptions {
+  /** Largest accepted message in bytes (summed over fragments); larger → close 1009. Default 16 MiB. */
+  maxPayload?: number;
+  /** Protocol-level Ping interval; a client that has not ponged by the next ping is terminated. 0 disables. Default 30000. */
+  pingInterval?: number;
+  /** How long a closing connection waits for the peer before dropping TCP. Default 5000. */
+  closeTimeout?: number;
+  /** A client must finish its HTTP request within this time of connecting. Default 10000. */
+  handshakeTimeout?: number;
+  /** Upgrades beyond this many open connections are answered 503. Default: no limit. */
+  maxConnections?: number;
+  /** Allowed `Origin` values or a predicate; others get 403. A request without Origin is allowed. Default: all. */
+  origins?: HandshakeOptions['origins'];
+  /** Picks a subprotocol from those the client offered. Default: none. */
+  selectProtocol?: HandshakeOptions['selectProtocol'];
+  /** Fragment outgoing messages larger than this many bytes. Default 0 (never). */
+  fragmentSize?: number;
+  /** Serve HTTPS / wss with this certificate and key. */
+  tls?: TlsOptions;
+  /** Echo application data back (text as text, binary as binary). Default true. */
+  echo?: boolean;
+  /** Enable the demo's `POST /demo/drop` route (the CLI turns it on). Default false. */
+  demo?: boolean;
+  /** Directory that holds `holdfast.umd.min.js`. Default: next to the built server module. */
+  staticDir?: string | URL;
+  /** Default timeout of `connection.request()`. Default 10000. */
+  requestTimeout?: number;
+}
+
+/** Where a listening server can be reached. */
+export interface ListenInfo {
+  port: number;
+  host: string;
+  /** `ws://host:port` (`wss://` with TLS). */
+  url: string;
+  /** `http://host:port` (`https://` with TLS). */
+  httpUrl: string;
+}
+
+/** Events of the server; `on()` returns an unsubscribe function. */
+export interface ServerEvents {
+  /** A client completed the handshake. */
+  connection: [connection: Connection, request: IncomingMessage];
+  /** Any complete message from a client, before the default behaviour handles it. */
+  message: [data: string | Buffer, isBinary: boolean, connection: Connection];
+  /** A client sent a wire event `{"type":"event",…}`. */
+  event: [event: string, data: unknown, connection: Connection];
+  /** A client's socket is gone (see Connection's `close` event for the arguments). */
+  close: [connection: Connection, code: number, reason: string, wasClean: boolean];
+  /** A connection or the HTTP server reported an error. */
+  error: [error: Error];
+}
+
+/**
+ * Fault injection, for testing how clients cope. Without `connection`, a control applies to every
+ * current connection. Everything is undone by `reset()`.
+ */
+export interface Faults {
+  /** Stops reading from (and answering) the connection and stops our pings; TCP stays up (a half-open link). */
+  freeze(connection?: Connection): void;
+  /** Undoes `freeze`. */
+  unfreeze(connection?: Connection): void;
+  /** Destroys the TCP socket without a close frame (the client sees 1006). */
+  drop(connection?: Connection): void;
+  /** Sends a close frame with this code and reason, e.g. `closeWith(1013, 'retry-after=5')`. */
+  closeWith(code: number, reason?: string, connection?: Connection): void;
+  /** Holds every outgoing message (current and future connections) for `ms`; 0 restores. */
+  delay(ms: number): void;
+  /** Answers the next `count` upgrades (default: all, until `reset`) with HTTP `status` (400–599). */
+  rejectHandshakes(status: number, count?: number): void;
+  /** Completes the next `count` handshakes and destroys the socket right after the 101. */
+  acceptAndDrop(count: number): void;
+  /** Clears every fault: unfreezes, removes the delay and the handshake rules. */
+  reset(): void;
+}
+
+type ServerState = 'idle' | 'listening' | 'closing' | 'closed';
+
+function checkDuration(name: string, value: number | undefined): void {
+  if (value !== undefined && (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value))) {
+    throw new RangeError(`${name} must be a non-negative finite number, got ${String(value)}`);
+  }
+}
+
+function checkCount(name: string, value: number): void {
+  if (!(Number.isInteger(value) && value >= 0) && value !== Infinity) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
+  }
+}
+
+class FaultControls implements Faults {
+  readonly #targets: (connection?: Connection) => Iterable<Connection>;
+  #delay = 0;
+  #rejectStatus = 0;
+  #rejectRemaining = 0;
+  #dropRemaining = 0;
+
+  constructor(targets: (connection?: Connection) => Iterable<Connection>) {
+    this.#targets = targets;
+  }
+
+  get outgoingDelay(): number {
+    return this.#delay;
+  }
+
+  freeze(connection?: Connection): void {
+    for (const c of this.#targets(connection)) c.freeze();
+  }
+
+  unfreeze(connection?: Connection): void {
+    for (const c of this.#targets(connection)) c.unfreeze();
+  }
+
+  drop(connection?: Connection): void {
+    for (const c of this.#targets(connection)) c.terminate();
+  }
+
+  closeWith(code: number, reason = '', connection?: Connection): void {
+    encodeClosePayload(code, reason); // throws RangeError before any connection is touched
+    for (const c of this.#targets(connection)) c.close(code, reason);
+  }
+
+  delay(ms: number): void {
+    checkDuration('delay', ms);
+    this.#delay = ms;
+    for (const c of this.#targets()) c.setOutgoingDelay(ms);
+  }
+
+  rejectHandshakes(status: number, count = Infinity): void {
+    if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError(`status must be an HTTP error status (400–599), got ${String(status)}`);
+    checkCount('count', count);
+    this.#rejectStatus = status;
+    this.#rejectRemaining = count;
+  }
+
+  acceptAndDrop(count: number): void {
+    checkCount('count', count);
+    this.#dropRemaining = count;
+  }
+
+  reset(): void {
+    this.unfreeze();
+    this.delay(0);
+    this.#rejectRemaining = 0;
+    this.#dropRemaining = 0;
+  }
+
+  /** Consumes one handshake rule, if any applies. */
+  take(): HandshakeError | 'accept-and-drop' | undefined {
+    if (this.#rejectRemaining > 0) {
+      this.#rejectRemaining--;
+      return new HandshakeError(this.#rejectStatus, `Handshake refused with ${this.#rejectStatus} (fault injection)`);
+    }
+    if (this.#dropRemaining > 0) {
+      this.#dropRemaining--;
+      return 'accept-and-drop';
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The reference server. Create it with `createServer`, then `listen()`. `close()` says goodbye
+ * to every client with 1001 and releases every socket and timer.
+ */
+export class HoldfastServer {
+  /** The underlying node:http (or node:https) server, e.g. to add routes. */
+  readonly httpServer: Server;
+  /** Fault injection for client tests. */
+  readonly faults: Faults;
+
+  readonly #options: ServerOptions;
+  readonly #connectionOptions: ConnectionOptions;
+  readonly #events = new Emitter<ServerEvents>();
+  readonly #connections = new Set<Connection>();
+  readonly #front: HttpFront;
+  readonly #app: App;
+  readonly #faults: FaultControls;
+  #state: ServerState = 'idle';
+  #closing: Promise<void> | undefined;
+
+  /** Throws RangeError for an option that is not a non-negative number. */
+  constructor(options: ServerOptions = {}) {
+    for (const name of ['maxPayload', 'pingInterval', 'closeTimeout', 'handshakeTimeout', 'fragmentSize', 'requestTimeout'] as const) {
+      checkDuration(name, options[name]);
+    }
+    if (options.maxConnections !== undefined) checkCount('maxConnections', options.maxConnections);
+    this.#options = options;
+    this.#connectionOptions = {
+      maxPayload: options.maxPayload,
+      pingInterval: options.pingInterval,
+      closeTimeout: options.closeTimeout,
+      fragmentSize: options.fragmentSize,
+      requestTimeout: options.requestTimeout,
+    };
+    this.#faults = new FaultControls((connection) => (connection ? [connection] : [...this.#connections]));
+    this.faults = this.#faults;
+    this.#app = new App({
+      echo: options.echo ?? true,
+      broadcast: (text) => this.broadcast(text),
+      onEvent: (connection, event, data) => this.#events.fire('event', event, data, connection),
+    });
+    this.#front = new HttpFront(
+      {
+        tls: options.tls,
+        handshakeTimeout: options.handshakeTimeout ?? 10_000,
+        staticDir: options.staticDir,
+        demo: options.demo ?? false,
+        handshake: { origins: options.origins, selectProtocol: options.selectProtocol },
+      },
+      {
+        admit: () => this.#admit(),
+        accept: (socket, head, request, protocol) => this.#accept(socket, head, request, protocol),
+        connectionCount: () => this.#connections.size,
+        dropAll: () => {
+          const count = this.#connections.size;
+          this.#faults.drop();
+          return count;
+        },
+        onError: (error) => this.#events.fire('error', error),
+      },
+    );
+    this.httpServer = this.#front.server;
+  }
+
+  /** The open (and closing) connections. */
+  get connections(): ReadonlySet<Connection> {
+    return this.#connections;
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof ServerEvents>(event: K, listener: (...args: ServerEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Removes a listener added with `on()`. */
+  off<K extends keyof ServerEvents>(event: K, listener: (...args: ServerEvents[K]) => void): void {
+    this.#events.off(event, listener);
+  }
+
+  /**
+   * Registers a request handler for `method` (the built-in `echo` can be replaced). Returns a
+   * function that unregisters it. See `Handler` for how results and errors are answered.
+   */
+  handle(method: string, fn: Handler): () => void {
+    return this.#app.handle(method, fn);
+  }
+
+  /**
+   * Starts listening (default port 0: a free one; default host 127.0.0.1). Rejects if the server
+   * was already started or closed, or the port cannot be bound.
+   */
+  async listen(port = 0, host = '127.0.0.1'): Promise<ListenInfo> {
+    if (this.#state !== 'idle') throw new Error(`cannot listen: the server is ${this.#state}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer 0–65535, got ${String(port)}`);
+    this.#state = 'listening';
+    let bound: number;
+    try {
+      bound = (await this.#front.listen(port, host)).port;
+    } catch (error) {
+      this.#state = 'idle';
+      throw error;
+    }
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    const secure = this.#options.tls !== undefined;
+    return {
+      port: bound,
+      host,
+      url: `${secure ? 'wss' : 'ws'}://${shownHost}:${bound}`,
+      httpUrl: `${secure ? 'https' : 'http'}://${shownHost}:${bound}`,
+    };
+  }
+
+  /**
+   * Sends one message to every open connection (a string as text, bytes as binary); the string
+   * is encoded once. Returns how many connections it was sent to.
+   */
+  broadcast(data: string | Uint8Array): number {
+    const binary = typeof data !== 'string';
+    const payload = binary ? data : Buffer.from(data, 'utf8');
+    let count = 0;
+    for (const connection of this.#connections) {
+      if (connection.state !== 'open') continue;
+      connection.send(payload, { binary });
+      count++;
+    }
+    return count;
+  }
+
+  /**
+   * Sends the wire event `{"type":"event","event":…,"data":…}` to every open connection (one
+   * binary envelope when `data` holds bytes). Throws TypeError for data that cannot be encoded.
+   */
+  emit(event: string, data?: unknown): number {
+    if (typeof event !== 'string' || event === '') throw new TypeError('emit() needs a non-empty event name');
+    return this.broadcast(encodeOutgoing({ type: 'event', event, data }));
+  }
+
+  /**
+   * Closes every client with 1001, waits for each to go (each is bounded by `closeTimeout`, after
+   * which its socket is destroyed), then stops the HTTP server. Idempotent; resolves when no
+   * socket or timer of the server is left.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    if (this.#state === 'idle') {
+      this.#state = 'closed';
+      this.#closing = Promise.resolve();
+      return this.#closing;
+    }
+    this.#state = 'closing';
+    this.#closing = this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    const gone = [...this.#connections].map(
+      (connection) =>
+        new Promise<void>((resolve) => {
+          if (connection.state === 'closed') return resolve();
+          connection.on('close', () => resolve());
+          connection.unfreeze();
+          connection.close(CloseCode.GoingAway, 'server shutting down');
+        }),
+    );
+    await Promise.all(gone);
+    await this.#front.close();
+    this.#state = 'closed';
+  }
+
+  #admit(): Admission {
+    if (this.#state !== 'listening') return new HandshakeError(503, 'Server is shutting down');
+    const forced = this.#faults.take();
+    if (forced instanceof HandshakeError) return forced;
+    if (this.#connections.size >= (this.#options.maxConnections ?? Infinity)) {
+      return new HandshakeError(503, 'Too many connections', { 'Retry-After': '1' });
+    }
+    return forced ?? 'accept';
+  }
+
+  #accept(socket: Socket, head: Buffer, request: IncomingMessage, protocol: string): void {
+    const connection = new Connection(socket, { ...this.#connectionOptions, protocol }, head, (conn, payload, isBinary) => {
+      if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary, conn);
+      this.#app.receive(conn, payload, isBinary);
+    });
+    if (this.#faults.outgoingDelay > 0) connection.setOutgoingDelay(this.#faults.outgoingDelay);
+    this.#connections.add(connection);
+    connection.on('error', (error) => this.#events.fire('error', error));
+    connection.on('close', (code, reason, wasClean) => {
+      this.#connections.delete(connection);
+      this.#events.fire('close', connection, code, reason, wasClean);
+    });
+    this.#events.fire('connection', connection, request);
+  }
+}
+
+/** Creates a reference server (not yet listening). Throws RangeError for a bad option. */
+export function createServer(options?: ServerOptions): HoldfastServer {
+  return new HoldfastServer(options);
+}

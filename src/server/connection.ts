@@ -1,0 +1,480 @@
+import type { Socket } from 'node:net';
+import { ClosedError, RemoteError, TimeoutError } from '../client/errors.js';
+import { encodeEnvelope, extractBinary, type EnvelopeMessage } from '../protocol/envelope.js';
+import type { ResponseMessage } from '../protocol/wire.js';
+import { CloseCode, DEFAULT_MAX_PAYLOAD, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
+import { Emitter } from './emitter.js';
+import { FrameParser, type Frame } from './frame-parser.js';
+import { encodeClosePayload, encodeFrame, encodeMessage } from './frame-writer.js';
+import { Timers } from './timers.js';
+import { isValidUtf8, parseClosePayload, Utf8Validator } from './validation.js';
+import { ProtocolError } from './errors.js';
+
+/**
+ * Lifecycle of one peer:
+ * - `open`: frames flow both ways.
+ * - `closing`: we sent a close frame and still read, waiting for the peer's close (bounded by `closeTimeout`).
+ * - `ending`: the close handshake is over or was abandoned; we ended TCP and wait for the socket to go.
+ * - `closed`: the socket is gone; every timer is cleared and pending requests are rejected.
+ */
+export type ConnectionState = 'open' | 'closing' | 'ending' | 'closed';
+
+/** Per-connection settings; `createServer` passes its own options down. */
+export interface ConnectionOptions {
+  /** Largest accepted message, in bytes, summed over fragments. Default 16 MiB; larger → close 1009. */
+  maxPayload?: number;
+  /** Protocol-level Ping every this many ms; a peer that has not ponged by the next one is terminated. 0 disables. Default 30000. */
+  pingInterval?: number;
+  /** How long to wait for the peer's close frame (or its FIN) before destroying the socket, in ms. Default 5000. */
+  closeTimeout?: number;
+  /** Split outgoing messages larger than this into fragments of this many bytes. Default 0 (never). */
+  fragmentSize?: number;
+  /** Default timeout of `request()`, in ms. Default 10000. */
+  requestTimeout?: number;
+  /** The subprotocol agreed in the handshake ('' when none). */
+  protocol?: string;
+}
+
+/** Events of a Connection; `on()` returns an unsubscribe function. */
+export interface ConnectionEvents {
+  /** A complete message: a string for text, a Buffer for binary. */
+  message: [data: string | Buffer, isBinary: boolean];
+  /** The socket is gone. `code` is the peer's close code, else the one we sent, else 1006. `wasClean`: close frames went both ways. */
+  close: [code: number, reason: string, wasClean: boolean];
+  /** A socket error; the `close` event follows. */
+  error: [error: Error];
+  /** The socket's write buffer has emptied after `send()` returned false. */
+  drain: [];
+  /** A Ping frame arrived (already answered). */
+  ping: [payload: Buffer];
+  /** A Pong frame arrived. */
+  pong: [payload: Buffer];
+}
+
+export interface SendOptions {
+  /** Send as a binary frame. Default: true for a Uint8Array, false for a string. A Uint8Array sent with `binary: false` must hold valid UTF-8. */
+  binary?: boolean;
+  /** Overrides the connection's `fragmentSize` for this message. */
+  fragmentSize?: number;
+}
+
+export interface RequestOptions {
+  /** Milliseconds to wait for the response. Default: the connection's `requestTimeout`. */
+  timeout?: number;
+}
+
+/** Receives every complete message before the public `message` event (used by the default app). */
+export type MessageSink = (connection: Connection, payload: Buffer, isBinary: boolean) => void;
+
+type TimerKey = 'ping' | 'close' | `request:${number}`;
+
+interface Pending {
+  method: string;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/** Payloads up to this size are copied behind their header so each frame is a single write. */
+const SINGLE_WRITE_LIMIT = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+let lastConnectionId = 0;
+
+/**
+ * Encodes a wire message for sending: JSON text, or one binary envelope when the message holds
+ * binary values (docs/protocol.md §2). Throws TypeError for a value that cannot be encoded
+ * (a cycle, a BigInt, a `{"$binary"}` look-alike next to binary).
+ */
+export function encodeOutgoing(message: EnvelopeMessage): string | Uint8Array {
+  const { value, attachments } = extractBinary(message);
+  return attachments.length === 0 ? JSON.stringify(value) : encodeEnvelope(value, attachments);
+}
+
+/** Shortens a close reason to the 123 bytes a close frame can carry, never splitting a character. */
+function fitReason(reason: string): string {
+  let out = reason;
+  while (Buffer.byteLength(out) > MAX_CLOSE_REASON) out = out.slice(0, -1);
+  return out;
+}
+
+/**
+ * One WebSocket peer after a successful handshake: RFC 6455 framing, fragment reassembly with
+ * UTF-8 checks, control frames, the close handshake, liveness pings, and server-to-client
+ * requests. Every timer it starts is cleared when the socket closes.
+ */
+export class Connection {
+  /** A process-wide sequence number, for logs. */
+  readonly id = ++lastConnectionId;
+  /** The subprotocol agreed in the handshake ('' when none). */
+  readonly protocol: string;
+
+  readonly #socket: Socket;
+  readonly #parser: FrameParser;
+  readonly #events = new Emitter<ConnectionEvents>();
+  readonly #timers = new Timers<TimerKey>();
+  readonly #sink: MessageSink | undefined;
+  readonly #pingInterval: number;
+  readonly #closeTimeout: number;
+  readonly #fragmentSize: number;
+  readonly #requestTimeout: number;
+
+  #state: ConnectionState = 'open';
+  #frozen = false;
+  #pingOutstanding = false;
+  #delay = 0;
+
+  #fragments: Buffer[] = [];
+  #fragmentOpcode = 0;
+  /** Created on the first fragmented text message; most connections never need one. */
+  #utf8: Utf8Validator | undefined;
+
+  #sentCode: number | undefined;
+  #received: { code: number; reason: string } | undefined;
+
+  #lastRequestId = 0;
+  #pending = new Map<number, Pending>();
+
+  /**
+   * Takes over an upgraded socket. `head` holds bytes read past the handshake; they are parsed
+   * before anything else the socket delivers. Normally created by the server, not by users.
+   */
+  constructor(socket: Socket, options: ConnectionOptions = {}, head: Buffer = EMPTY, sink?: MessageSink) {
+    this.#socket = socket;
+    this.#sink = sink;
+    this.protocol = options.protocol ?? '';
+    this.#parser = new FrameParser({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, requireMask: true });
+    this.#pingInterval = options.pingInterval ?? 30_000;
+    this.#closeTimeout = options.closeTimeout ?? 5_000;
+    this.#fragmentSize = options.fragmentSize ?? 0;
+    this.#requestTimeout = options.requestTimeout ?? 10_000;
+
+    socket.setNoDelay(true);
+    socket.setTimeout(0);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('close', () => this.#onSocketClose());
+    socket.on('error', (error: Error) => {
+      if (this.#state === 'open' || this.#state === 'closing') this.#events.fire('error', error);
+    });
+    socket.on('drain', () => this.#events.fire('drain'));
+    // Bytes that arrived with the upgrade request go back in front of the stream, so they are
+    // parsed only after the owner has attached its listeners.
+    if (head.length > 0) socket.unshift(head);
+    this.#schedulePing();
+  }
+
+  /** The peer's IP address (undefined once the socket is gone). */
+  get remoteAddress(): string | undefined {
+    return this.#socket.remoteAddress;
+  }
+
+  /** Where this connection is in its lifecycle. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Bytes queued in the socket and not yet handed to the OS (`socket.writableLength`). */
+  get bufferedAmount(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** True while frozen by `freeze()`. */
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Removes a listener added with `on()`. */
+  off<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): void {
+    this.#events.off(event, listener);
+  }
+
+  /**
+   * Sends one message: a string as text, a Uint8Array as binary (see `options.binary`).
+   * Returns the result of `socket.write` (false: the caller should wait for `drain`); true while
+   * the `delay` fault holds messages back. While the connection is not `open` nothing is sent and
+   * the result is false. Messages keep their order.
+   */
+  send(data: string | Uint8Array, options?: SendOptions): boolean {
+    const isText = typeof data === 'string';
+    if (!isText && !(data instanceof Uint8Array)) throw new TypeError('send() takes a string or a Uint8Array');
+    if (this.#state !== 'open') return false;
+    const payload = isText ? Buffer.from(data, 'utf8') : data;
+    const opcode = (options?.binary ?? !isText) ? Opcode.Binary : Opcode.Text;
+    const fragmentSize = options?.fragmentSize ?? this.#fragmentSize;
+    if (this.#delay > 0) {
+      this.#timers.defer(this.#delay, () => {
+        if (this.#state === 'open') this.#writeMessage(opcode, payload, fragmentSize);
+      });
+      return true;
+    }
+    return this.#writeMessage(opcode, payload, fragmentSize);
+  }
+
+  /**
+   * Sends a wire event `{"type":"event","event":…,"data":…}` (a binary envelope when `data` holds
+   * bytes); false (nothing sent) when not open. Throws TypeError for data that cannot be encoded.
+   */
+  emit(event: string, data?: unknown): boolean {
+    if (typeof event !== 'string' || event === '') throw new TypeError('emit() needs a non-empty event name');
+    return this.send(encodeOutgoing({ type: 'event', event, data }));
+  }
+
+  /**
+   * Sends a wire request and resolves with the peer's `result`. Rejects with RemoteError when
+   * the peer answers with an error, TimeoutError after `timeout` ms, ClosedError (code 'CLOSED')
+   * when the connection is not open or closes first, and TypeError for params that cannot be encoded.
+   */
+  request(method: string, params?: unknown, options?: RequestOptions): Promise<unknown> {
+    if (typeof method !== 'string' || method === '') return Promise.reject(new TypeError('request() needs a method name'));
+    if (this.#state !== 'open') return Promise.reject(new ClosedError('CLOSED', `connection is ${this.#state}`));
+    const timeout = options?.timeout ?? this.#requestTimeout;
+    const id = ++this.#lastRequestId;
+    let data: string | Uint8Array;
+    try {
+      data = encodeOutgoing({ type: 'request', id, method, params });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { method, resolve, reject });
+      this.#timers.set(`request:${id}`, timeout, () => {
+        this.#pending.delete(id);
+        reject(new TimeoutError(`request "${method}" got no response within ${timeout} ms`));
+      });
+      this.send(data);
+    });
+  }
+
+  /**
+   * Settles the pending `request()` a response belongs to. Returns false when no request of
+   * ours is waiting for that id. Called by the default app; not meant for users.
+   * @internal
+   */
+  settle(response: ResponseMessage): boolean {
+    if (typeof response.id !== 'number') return false;
+    const pending = this.#pending.get(response.id);
+    if (!pending) return false;
+    this.#pending.delete(response.id);
+    this.#timers.clear(`request:${response.id}`);
+    if ('error' in response) {
+      const { code, message, data } = response.error;
+      pending.reject(new RemoteError(pending.method, response.id, code, message, data));
+    } else {
+      pending.resolve(response.result);
+    }
+    return true;
+  }
+
+  /** Sends a Ping frame (at most 125 bytes). Returns false when not open. */
+  ping(payload: Uint8Array | string = EMPTY): boolean {
+    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    if (bytes.length > MAX_CONTROL_PAYLOAD) throw new RangeError(`ping payload is ${bytes.length} bytes; the limit is ${MAX_CONTROL_PAYLOAD}`);
+    if (this.#state !== 'open') return false;
+    return this.#writeFrame(Opcode.Ping, bytes);
+  }
+
+  /**
+   * Starts the close handshake: sends a close frame and waits up to `closeTimeout` for the peer's
+   * close, then drops the TCP connection. Does nothing unless `open`. Throws RangeError for a
+   * code that may not be sent or a reason over 123 bytes.
+   */
+  close(code: number = CloseCode.Normal, reason = ''): void {
+    const payload = encodeClosePayload(code, reason);
+    if (this.#state !== 'open') return;
+    this.#writeFrame(Opcode.Close, payload);
+    this.#sentCode = code;
+    this.#state = 'closing';
+    this.#timers.clear('ping');
+    this.#timers.set('close', this.#closeTimeout, () => this.terminate());
+  }
+
+  /** Destroys the socket at once, without a close frame. The `close` event follows (1006 unless frames were exchanged). */
+  terminate(): void {
+    if (this.#state !== 'closed') this.#socket.destroy();
+  }
+
+  /**
+   * Fault injection: stops reading (the socket is paused) and stops our liveness pings, while the
+   * TCP link stays up, so the peer sees a half-open connection. Writes still go out.
+   */
+  freeze(): void {
+    if (this.#state === 'closed' || this.#frozen) return;
+    this.#frozen = true;
+    this.#socket.pause();
+    this.#timers.clear('ping');
+  }
+
+  /** Undoes `freeze()`: reading resumes and liveness pings restart from a clean slate. */
+  unfreeze(): void {
+    if (!this.#frozen) return;
+    this.#frozen = false;
+    if (this.#state === 'closed') return;
+    this.#socket.resume();
+    this.#pingOutstanding = false;
+    this.#schedulePing();
+  }
+
+  /** Fault injection: holds every later outgoing message for `ms` milliseconds (0 restores). */
+  setOutgoingDelay(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('delay must be a non-negative number of milliseconds');
+    this.#delay = ms;
+  }
+
+  #schedulePing(): void {
+    if (this.#pingInterval <= 0 || this.#state !== 'open' || this.#frozen) return;
+    this.#timers.set('ping', this.#pingInterval, () => {
+      if (this.#pingOutstanding) {
+        this.terminate();
+        return;
+      }
+      this.#pingOutstanding = true;
+      this.#writeFrame(Opcode.Ping, EMPTY);
+      this.#schedulePing();
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#state !== 'open' && this.#state !== 'closing') return;
+    const { frames, error } = this.#parser.push(chunk);
+    // Replies produced while handling one chunk (echoes, pongs, responses) leave in one writev.
+    const batch = frames.length > 1;
+    if (batch) this.#socket.cork();
+    try {
+      for (const frame of frames) {
+        this.#onFrame(frame);
+        if (this.#state !== 'open' && this.#state !== 'closing') return;
+      }
+      if (error) this.#fail(error);
+    } finally {
+      if (batch) this.#socket.uncork();
+    }
+  }
+
+  #onFrame(frame: Frame): void {
+    const { opcode, payload } = frame;
+    switch (opcode) {
+      case Opcode.Text:
+      case Opcode.Binary:
+        if (frame.fin) {
+          if (opcode === Opcode.Text && !isValidUtf8(payload)) return this.#failUtf8();
+          return this.#deliver(payload, opcode === Opcode.Binary);
+        }
+        this.#fragmentOpcode = opcode;
+        this.#fragments = [payload];
+        if (opcode === Opcode.Text) {
+          this.#utf8 ??= new Utf8Validator();
+          this.#utf8.reset();
+          if (!this.#utf8.push(payload)) return this.#failUtf8();
+        }
+        return;
+      case Opcode.Continuation: {
+        this.#fragments.push(payload);
+        const utf8 = this.#fragmentOpcode === Opcode.Text ? this.#utf8 : undefined;
+        if (utf8 && !utf8.push(payload)) return this.#failUtf8();
+        if (!frame.fin) return;
+        if (utf8 && !utf8.end()) return this.#failUtf8();
+        const message = Buffer.concat(this.#fragments);
+        this.#fragments = [];
+        return this.#deliver(message, utf8 === undefined);
+      }
+      case Opcode.Close:
+        return this.#onClose(payload);
+      case Opcode.Ping:
+        if (this.#state === 'open') this.#writeFrame(Opcode.Pong, payload);
+        this.#events.fire('ping', payload);
+        return;
+      case Opcode.Pong:
+        this.#pingOutstanding = false;
+        this.#events.fire('pong', payload);
+        return;
+    }
+  }
+
+  #deliver(payload: Buffer, isBinary: boolean): void {
+    if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary);
+    this.#sink?.(this, payload, isBinary);
+  }
+
+  #onClose(payload: Buffer): void {
+    const parsed = parseClosePayload(payload);
+    if (parsed instanceof ProtocolError) return this.#fail(parsed);
+    this.#received = parsed;
+    if (this.#state === 'open') {
+      // RFC 6455 §5.5.1: answer with a close frame echoing the status; a close without a status gets an empty one.
+      const code = parsed.code === CloseCode.NoStatus ? undefined : parsed.code;
+      this.#writeFrame(Opcode.Close, encodeClosePayload(code));
+      this.#sentCode = parsed.code;
+    }
+    this.#end();
+  }
+
+  #failUtf8(): void {
+    this.#fail(new ProtocolError('WS_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'Invalid UTF-8 in a text message'));
+  }
+
+  /** A protocol violation: close with its code and drop the link without waiting for an answer (RFC 6455 §7.1.7). */
+  #fail(error: ProtocolError): void {
+    if (this.#state === 'open') {
+      this.#writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, fitReason(error.message)));
+      this.#sentCode = error.closeCode;
+    }
+    this.#end();
+  }
+
+  /** The server closes TCP first (RFC 6455 §7.1.1); a peer that never answers our FIN is destroyed after closeTimeout. */
+  #end(): void {
+    this.#state = 'ending';
+    this.#fragments = [];
+    this.#timers.clear('ping');
+    this.#socket.end();
+    this.#timers.set('close', this.#closeTimeout, () => this.#socket.destroy());
+  }
+
+  #onEnd(): void {
+    // The peer half-closed TCP; with allowHalfOpen sockets we must finish our side ourselves.
+    this.#state = 'ending';
+    this.#socket.end();
+  }
+
+  #onSocketClose(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#timers.clearAll();
+    const code = this.#received?.code ?? this.#sentCode ?? CloseCode.Abnormal;
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      pending.reject(new ClosedError('CLOSED', `connection closed (${code}) before "${pending.method}" was answered`, code));
+    }
+    this.#fragments = [];
+    this.#events.fire('close', code, this.#received?.reason ?? '', this.#received !== undefined && this.#sentCode !== undefined);
+  }
+
+  #writeMessage(opcode: 1 | 2, payload: Uint8Array, fragmentSize: number): boolean {
+    if (fragmentSize > 0 && payload.length > fragmentSize) {
+      const frames = encodeMessage(opcode, payload, fragmentSize);
+      this.#socket.cork();
+      let ok = true;
+      for (const frame of frames) ok = this.#socket.write(frame);
+      this.#socket.uncork();
+      return ok;
+    }
+    return this.#writeFrame(opcode, payload);
+  }
+
+  #writeFrame(opcode: number, payload: Uint8Array): boolean {
+    const [header, body] = encodeFrame(opcode, payload);
+    if (body.length <= SINGLE_WRITE_LIMIT) {
+      return this.#socket.write(body.length === 0 ? header : Buffer.concat([header, body], header.length + body.length));
+    }
+    this.#socket.cork();
+    this.#socket.write(header);
+    const ok = this.#socket.write(body);
+    this.#socket.uncork();
+    return ok;
+  }
+}
