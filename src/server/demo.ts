@@ -68,14 +68,15 @@ export const DEMO_PAGE = `<!doctype html>
   nameEl.value = 'guest-' + Math.floor(Math.random() * 1000);
 
   var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-  var socket = window.Holdfast.connect(scheme + location.host + '/');
+  // A short heartbeat so that the round-trip time shows within seconds (the default is 25 s).
+  var socket = window.Holdfast.connect(scheme + location.host + '/', { heartbeat: { interval: 3000, timeout: 5000 } });
   socket.on('state', function (change) {
     stateEl.textContent = change.to;
     stateEl.setAttribute('data-state', change.to);
   });
   socket.on('open', function () { line('connected', true); });
   socket.on('reconnecting', function () { line('link lost, reconnecting…', true); });
-  socket.on('close', function () { line('closed', true); });
+  socket.on('close', function (event) { if (!event.willReconnect) line('closed (' + event.code + ')', true); });
   socket.onEvent('chat', function (data) {
     var name = data && typeof data.name === 'string' ? data.name : '?';
     var text = data && typeof data.text === 'string' ? data.text : '';

@@ -62,6 +62,26 @@ for (const kind of ['umd', 'esm']) {
       assert.deepEqual(pageErrors, []);
     });
 
+    it('request/response: echo resolves with the params, an unknown method rejects with a RemoteError', async () => {
+      const { page } = opened;
+      const outcome = await page.evaluate(async () => {
+        const socket = window.hf.socket;
+        const echoed = await socket.request('echo', { n: 42, list: ['a', 'b'], text: 'ünï' });
+        const bytes = await socket.request('echo', { blob: new Uint8Array([1, 2, 3, 250]) });
+        let failure;
+        try {
+          await socket.request('no.such.method', {});
+        } catch (error) {
+          failure = { name: error.name, code: error.code, remoteCode: error.remoteCode, isHoldfast: window.lib.isHoldfastError(error) };
+        }
+        return { echoed, bytes: Array.from(bytes.blob), bytesIsView: bytes.blob instanceof Uint8Array, failure };
+      });
+      assert.deepEqual(outcome.echoed, { n: 42, list: ['a', 'b'], text: 'ünï' });
+      assert.deepEqual(outcome.bytes, [1, 2, 3, 250]);
+      assert.equal(outcome.bytesIsView, true);
+      assert.deepEqual(outcome.failure, { name: 'RemoteError', code: 'REMOTE', remoteCode: 'METHOD_NOT_FOUND', isHoldfast: true });
+    });
+
     it('close() is final: state closed, the server sees the client go, no reconnection follows', async () => {
       const { page } = opened;
       await page.evaluate(() => window.hf.socket.close());
