@@ -69,7 +69,20 @@ export type HandlerName<Api = DefaultApi> = keyof Handles<Api> & string;
 export type HandlerParams<Api, M extends HandlerName<Api>> = ParamsIn<Handles<Api>[M]>;
 /** What a handler for server request `M` must return (or resolve to). */
 export type HandlerResult<Api, M extends HandlerName<Api>> = ResultIn<Handles<Api>[M]>;
+/** What a handler gets besides the params. */
+export interface HandlerContext {
+  /** The request id the server chose. */
+  readonly id: string | number;
+  /** The method that was called. */
+  readonly method: string;
+  /**
+   * Aborted when the link the request came on goes away (or the socket closes): the answer could
+   * not be delivered any more. Absent on platforms without `AbortController`.
+   */
+  readonly signal?: AbortSignal;
+}
 /** A handler for server request `M`. */
 export type Handler<Api, M extends HandlerName<Api>> = (
   params: HandlerParams<Api, M>,
+  context: HandlerContext,
 ) => HandlerResult<Api, M> | PromiseLike<HandlerResult<Api, M>>;

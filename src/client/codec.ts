@@ -5,7 +5,7 @@
  * codec recognises them on the way in.
  */
 import { decodeText, type EventMessage, type ProtocolMessage, type RequestMessage, type ResponseMessage } from '../protocol/wire.js';
-import { decodeEnvelope, encodeEnvelope, extractBinary, restoreBinary } from '../protocol/envelope.js';
+import { decodeEnvelope, encodeEnvelope, extractBinary, MAX_DEPTH, restoreBinary } from '../protocol/envelope.js';
 import { isArrayBuffer, toUint8Array } from './binary.js';
 
 /** What a codec can send: requests, responses (to server-initiated requests) and events. */
@@ -77,6 +77,21 @@ function normalize(message: OutgoingMessage): OutgoingMessage {
 }
 
 /**
+ * True when `value` may hold binary: a cheap pre-check, so that messages without binary (almost
+ * all) skip the copying walk of `extractBinary`. Nesting past MAX_DEPTH (or a cycle) also answers
+ * true, so that `extractBinary` reports it.
+ */
+function mayHoldBinary(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth >= MAX_DEPTH || ArrayBuffer.isView(value) || isArrayBuffer(value)) return true;
+  if (Array.isArray(value)) return value.some((item) => mayHoldBinary(item, depth + 1));
+  for (const key in value) {
+    if (mayHoldBinary((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
+/**
  * The CONTRACT JSON codec: text frames carry the JSON shapes of CONTRACT.md; a message that
  * holds binary values (ArrayBuffer or any view) is sent as one binary envelope frame, and comes
  * out on the other side with each binary value back in its place as a `Uint8Array`.
@@ -86,7 +101,9 @@ export function createJsonCodec(options?: JsonCodecOptions): Codec {
   return {
     name: 'json',
     encode(message) {
-      const { value, attachments } = extractBinary(normalize(message));
+      const normalized = normalize(message);
+      if (!mayHoldBinary(normalized, 0)) return JSON.stringify(normalized);
+      const { value, attachments } = extractBinary(normalized);
       if (attachments.length === 0) return JSON.stringify(value);
       if (!envelope) throw new TypeError('message holds binary values but the binary envelope is turned off');
       return encodeEnvelope(value, attachments);

@@ -14,7 +14,8 @@ export interface SocketEvents {
   open: { attempt: number; protocol: string };
   /**
    * Application data: a string for text, an ArrayBuffer for binary (views are converted to an
-   * exact ArrayBuffer slice). Heartbeat pings and pongs never appear here.
+   * exact ArrayBuffer slice). Protocol messages (heartbeats, requests, responses, events, binary
+   * envelopes) never appear here: they go to `request()`, `handle()` and `onEvent()`.
    */
   message: string | ArrayBuffer;
   /** A link ended. `willReconnect` says whether another attempt follows. */

@@ -4,6 +4,7 @@
  * `globalThis.WebSocket` and `window` when the caller did not inject them.
  */
 import { browserEnvironment } from './browser-environment';
+import { jsonCodec, type Codec } from './codec';
 import type { Environment } from './environment';
 import { HoldfastError } from './errors';
 import type { OverflowPolicy, QueueLimits } from './queue';
@@ -88,6 +89,16 @@ export interface ConnectOptions {
   queue?: QueueOptions;
   /** Largest message `send` accepts, in bytes; larger ones throw MessageTooBigError. Default Infinity. */
   maxMessageSize?: number;
+  /**
+   * Default timeout of `request()`, in milliseconds, counted from the call (also while the request
+   * waits offline). `0` or `Infinity`: no timeout. Default 30000.
+   */
+  requestTimeout?: number;
+  /**
+   * How requests, responses and events are put on the wire and read back. Default `jsonCodec`
+   * (the CONTRACT JSON shapes plus the binary envelope); `jsonRpcCodec()` talks JSON-RPC 2.0.
+   */
+  codec?: Codec;
   /** Replaces the close-code table of `reconnect.ts`: return true to reconnect. */
   shouldReconnect?: (ctx: ReconnectContext) => boolean;
   /** Online/offline and visibility signals; `false` for none. Default: the browser's when `window` exists. */
@@ -109,6 +120,8 @@ export interface ResolvedOptions {
   readonly heartbeat: Readonly<Required<HeartbeatOptions>> | false;
   readonly queue: QueueLimits;
   readonly maxMessageSize: number;
+  readonly requestTimeout: number;
+  readonly codec: Codec;
   readonly shouldReconnect: ((ctx: ReconnectContext) => boolean) | undefined;
   readonly environment: Environment | undefined;
   readonly clock: Clock;
@@ -129,6 +142,8 @@ export interface ResolvedOptions {
  *   10 s to answer leaves room for a slow mobile round trip.
  * - queue 1000 messages / 1 MiB, dropping the oldest: bounded memory while offline, and the
  *   freshest data survives. Every drop is reported with a `drop` event.
+ * - requestTimeout 30 s: no request may hang forever, yet a request survives a typical
+ *   reconnect (1 s first retry, a 10 s connect timeout) while it waits offline.
  */
 export const DEFAULTS = {
   binaryType: 'arraybuffer',
@@ -138,6 +153,7 @@ export const DEFAULTS = {
   heartbeat: { interval: 25_000, timeout: 10_000 },
   queue: { maxMessages: 1000, maxBytes: 1024 * 1024, overflow: 'drop-oldest', ttl: undefined },
   maxMessageSize: Infinity,
+  requestTimeout: 30_000,
 } as const;
 
 function invalid(name: string, value: unknown, expected: string): HoldfastError {
@@ -193,6 +209,10 @@ export function resolveOptions(options: ConnectOptions = {}): ResolvedOptions {
   for (const [name, fn] of [['shouldReconnect', options.shouldReconnect], ['random', options.random]] as const) {
     if (fn !== undefined && typeof fn !== 'function') throw invalid(name, fn, 'a function');
   }
+  const codec = options.codec ?? jsonCodec;
+  if (typeof codec !== 'object' || codec === null || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
+    throw invalid('codec', codec, 'an object with encode() and decode()');
+  }
   return {
     WebSocket: WebSocketCtor,
     protocols: options.protocols,
@@ -215,6 +235,8 @@ export function resolveOptions(options: ConnectOptions = {}): ResolvedOptions {
       ttl: optionalDuration('queue.ttl', q.ttl),
     },
     maxMessageSize: duration('maxMessageSize', options.maxMessageSize, DEFAULTS.maxMessageSize, true),
+    requestTimeout: duration('requestTimeout', options.requestTimeout, DEFAULTS.requestTimeout, true),
+    codec,
     shouldReconnect: options.shouldReconnect,
     environment: options.environment === false ? undefined : (options.environment ?? defaultEnvironment()),
     clock: options.clock ?? systemClock(),

@@ -3,7 +3,7 @@
  * once, by response, timeout, abort or disconnect. It never sends anything itself.
  */
 import { AbortError, ClosedError, HoldfastError, RemoteError, TimeoutError } from './errors.js';
-import type { Id, ResponseMessage } from '../protocol/wire.js';
+import type { ErrorPayload, Id, ResponseMessage } from '../protocol/wire.js';
 
 /** The timer functions the table uses; inject the socket's own (or fake ones in tests). */
 export interface TimerFunctions {
@@ -37,7 +37,10 @@ export interface RetryRequest {
 export interface PendingRequest<T> {
   /** The id to put on the wire. */
   id: number;
-  /** Settles exactly once; rejects only with HoldfastError subclasses. */
+  /**
+   * Settles exactly once; rejects with HoldfastError subclasses, or with the error given to
+   * {@link PendingRequests.reject}.
+   */
   promise: Promise<T>;
 }
 
@@ -46,7 +49,7 @@ interface Entry {
   params: unknown;
   retry: boolean;
   resolve(value: unknown): void;
-  reject(error: HoldfastError): void;
+  reject(error: Error): void;
   cleanup(): void;
 }
 
@@ -127,8 +130,11 @@ export class PendingRequests {
     });
   }
 
-  /** Rejects one pending request (e.g. its frame could not be encoded). False if not pending. */
-  reject(id: Id, error: HoldfastError): boolean {
+  /**
+   * Rejects one pending request (e.g. its frame could not be encoded: then with the codec's
+   * TypeError). False if not pending.
+   */
+  reject(id: Id, error: Error): boolean {
     return this.#settle(id, (entry) => entry.reject(error));
   }
 
@@ -164,11 +170,22 @@ export class PendingRequests {
   }
 }
 
+/**
+ * The wire `error` member for what a request handler threw: its `code` when that is a string or
+ * number (else `'INTERNAL'`), its `message` when a string, and its `data` when defined.
+ */
+export function errorPayload(thrown: unknown): ErrorPayload {
+  const record = typeof thrown === 'object' && thrown !== null ? (thrown as { code?: unknown; message?: unknown; data?: unknown }) : undefined;
+  const code = typeof record?.code === 'string' || typeof record?.code === 'number' ? record.code : 'INTERNAL';
+  const message = typeof record?.message === 'string' ? record.message : typeof thrown === 'string' ? thrown : 'request handler failed';
+  return record?.data === undefined ? { code, message } : { code, message, data: record.data };
+}
+
 function noop(): void {}
 
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: HoldfastError) => void } {
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void } {
   let resolve: (value: T) => void = noop;
-  let reject: (error: HoldfastError) => void = noop;
+  let reject: (error: Error) => void = noop;
   const promise = new Promise<T>((res, rej) => {
     resolve = res;
     reject = rej;

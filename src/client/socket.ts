@@ -1,10 +1,24 @@
 /**
  * The socket: owns the state, the underlying WebSocket, the timers and the teardown, and wires
- * backoff, reconnect rules, heartbeat and send queue together.
+ * backoff, reconnect rules, heartbeat, send queue, codec and request table together.
  */
-import { decodeText, encodePing, encodePong, type ProtocolMessage } from '../protocol/wire';
+import { encodePing, encodePong, type ErrorPayload, type Id, type ProtocolMessage, type RequestMessage, type ResponseMessage } from '../protocol/wire';
+import type {
+  DefaultApi,
+  EmitArgs,
+  EmitName,
+  EventListener,
+  EventName,
+  Handler,
+  HandlerContext,
+  HandlerName,
+  MethodName,
+  ParamsArgs,
+  ResultOf,
+} from './api';
 import { byteLength, isArrayBuffer, isBlob, toArrayBuffer } from './binary';
-import { HoldfastError, MessageTooBigError, ProtocolError, TimeoutError } from './errors';
+import type { Incoming, IncomingData, SingleIncoming } from './codec';
+import { ClosedError, HoldfastError, MessageTooBigError, ProtocolError, QueueFullError, TimeoutError } from './errors';
 import type { EnvironmentSignal } from './environment';
 import { Emitter, type DropReason, type SocketEvents } from './events';
 import { Heartbeat, type HeartbeatSlot } from './heartbeat';
@@ -12,6 +26,7 @@ import { nextDelay, retryAfterMs } from './backoff';
 import type { AttemptContext, ResolvedOptions, UrlProvider } from './options';
 import { SendQueue } from './queue';
 import { decideReconnect, type CloseInfo } from './reconnect';
+import { errorPayload, PendingRequests, type RetryRequest } from './rpc';
 import { assertTransition, type State } from './state';
 import { Counters, type Stats } from './stats';
 import { Timers } from './timers';
@@ -20,8 +35,28 @@ import { CLOSING, CONNECTING, OPEN, type SendData, type WebSocketLike } from './
 /** What `send` did with a message. */
 export type SendResult = 'sent' | 'queued' | 'dropped';
 
-/** A connection that keeps itself alive. Created by `connect()`. */
-export interface HoldfastSocket {
+/** Per-call options of `request()`. */
+export interface RequestOptions {
+  /**
+   * Milliseconds from the call until the request rejects with TimeoutError, also while it waits
+   * offline. `0` or `Infinity`: none. Default: the `requestTimeout` option (30000).
+   */
+  timeout?: number;
+  /** Aborting rejects the request with AbortError (`cause` is `signal.reason`). */
+  signal?: AbortSignal;
+  /**
+   * Survive a dropped link: the request is sent again, with the same id, once the socket is open
+   * again (its timeout keeps running). Only for methods that are safe to run twice. Default false.
+   */
+  retry?: boolean;
+}
+
+/**
+ * A connection that keeps itself alive. Created by `connect()`. `Api` (see `api.ts`) types
+ * `request`, `handle`, `emit` and `onEvent`; without it every name is allowed and every payload
+ * is `unknown`.
+ */
+export interface HoldfastSocket<Api = DefaultApi> {
   readonly state: State;
   /** Last heartbeat round trip in ms; `undefined` before the first pong. */
   readonly rtt: number | undefined;
@@ -34,11 +69,42 @@ export interface HoldfastSocket {
    * TypeError for data that is not a string, ArrayBuffer, view or Blob.
    */
   send(data: SendData): SendResult;
-  /** Subscribes to an event; the returned function unsubscribes. */
+  /** Subscribes to a lifecycle event; the returned function unsubscribes. */
   on<E extends keyof SocketEvents>(event: E, listener: (payload: SocketEvents[E]) => void): () => void;
   /**
-   * Closes for good: no reconnect after it, queued messages are dropped (reason `closed`), no
-   * timer or platform handler is left, and it ends with a `close` event and state `closed`.
+   * Calls `method` on the server and resolves with its result. The request is queued like
+   * `send()` while the link is not open. It settles exactly once, and rejects with:
+   * TimeoutError (its timeout ran out, counted from the call; or it waited in the queue longer
+   * than `queue.ttl`), AbortError (its signal fired; an already-aborted signal sends nothing),
+   * RemoteError (the server answered with an error: `remoteCode`, `message`, `data`),
+   * ClosedError `DISCONNECTED` (the link dropped before the answer, without `retry`),
+   * ClosedError `CLOSED` (`close()` was called, or the socket stopped for good),
+   * QueueFullError / MessageTooBigError (the frame could not be queued or sent), or the codec's
+   * TypeError (params it cannot encode).
+   */
+  request<M extends MethodName<Api>>(method: M, ...args: [...ParamsArgs<Api, M>, RequestOptions?]): Promise<ResultOf<Api, M>>;
+  /**
+   * Answers requests the server sends for `method`. The handler's return value (or what its
+   * promise resolves to) becomes the response; a throw or rejection becomes an error response
+   * whose code is the thrown value's `code` when that is a string or number, else `'INTERNAL'`.
+   * Requests for methods without a handler are answered with `METHOD_NOT_FOUND`. Registering a
+   * method again replaces the handler. Returns a function that unregisters it.
+   */
+  handle<M extends HandlerName<Api>>(method: M, handler: Handler<Api, M>): () => void;
+  /**
+   * Sends the application event `event` (queued while offline, like `send()`). Throws the codec's
+   * TypeError when the data cannot be encoded.
+   */
+  emit<E extends EmitName<Api>>(event: E, ...args: EmitArgs<Api, E>): SendResult;
+  /**
+   * Listens to the application event `event` from the server (lifecycle events stay on `on()`;
+   * the two never collide). Returns a function that unsubscribes.
+   */
+  onEvent<E extends EventName<Api>>(event: E, listener: EventListener<Api, E>): () => void;
+  /**
+   * Closes for good: no reconnect after it, queued messages are dropped (reason `closed`),
+   * pending requests reject with ClosedError `CLOSED`, no timer, abort listener or platform
+   * handler is left, and it ends with a `close` event and state `closed`.
    * An open link first goes through `closing` for up to `closeTimeout` ms. Calling it again does
    * nothing.
    */
@@ -66,6 +132,41 @@ const absorb = (): void => {};
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** A handler as the socket stores it: the typing lives on `HoldfastSocket<Api>`. */
+type AnyHandler = (params: unknown, context: HandlerContext) => unknown;
+
+type Outcome = { result: unknown } | { error: ErrorPayload };
+
+/**
+ * The JSON-RPC 2.0 codes (§5.1) for our string error codes, tried when a codec refuses a string
+ * code: a server request must always get an answer.
+ */
+const INTEGER_CODE: Readonly<Record<string, number>> = { METHOD_NOT_FOUND: -32601 };
+const INTERNAL_INTEGER_CODE = -32603;
+
+/** The response for `outcome`, then what to send if the codec refuses it, in order. */
+function responseCandidates(id: Id, outcome: Outcome): ResponseMessage[] {
+  const { code, message } = 'error' in outcome ? outcome.error : { code: 'INTERNAL', message: 'the result could not be encoded' };
+  const integer = typeof code === 'number' && Number.isInteger(code) ? code : (INTEGER_CODE[code] ?? INTERNAL_INTEGER_CODE);
+  return [
+    'error' in outcome ? { type: 'response', id, error: outcome.error } : { type: 'response', id, result: outcome.result },
+    { type: 'response', id, error: { code, message } },
+    { type: 'response', id, error: { code: integer, message } },
+  ];
+}
+
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new TypeError(String(thrown));
+}
+
+/** Why a request was lost with its frame, as the error its promise rejects with. */
+function dropError(id: number, reason: DropReason): HoldfastError {
+  const what = `request id ${id} was dropped from the send queue`;
+  if (reason === 'overflow') return new QueueFullError(`${what} (overflow)`);
+  if (reason === 'expired') return new TimeoutError(`${what}: it waited longer than queue.ttl`);
+  return new ClosedError('CLOSED', `${what}: the socket closed`);
 }
 
 /** Closes a platform socket without letting a rejected code or reason escape. */
@@ -102,6 +203,17 @@ export class Socket implements HoldfastSocket {
   #retries = 0;
   #rtt: number | undefined;
   #unsubscribe: (() => void) | undefined;
+  readonly #pending: PendingRequests;
+  readonly #handlers = new Map<string, AnyHandler>();
+  readonly #appEvents: Emitter<Record<string, unknown>>;
+  /**
+   * Request frames waiting in the send queue, so that a dropped frame rejects its request and a
+   * settled request's frame is not sent. Keyed by the frame itself: a request frame carries a
+   * unique id, so only an identical `send()` of the same text could be mistaken for it.
+   */
+  readonly #queuedRequests = new Map<SendData, number>();
+  /** Server requests being handled on the current link; aborted when it goes away. */
+  readonly #inbound = new Set<AbortController>();
 
   constructor(url: UrlProvider, options: ResolvedOptions) {
     this.#url = url;
@@ -112,7 +224,11 @@ export class Socket implements HoldfastSocket {
       // An error listener that throws must not be fed its own error again.
       if (event !== 'error') this.#emitError(new HoldfastError('LISTENER', `a "${String(event)}" listener threw`, { cause: error }));
     });
-    this.#sendQueue = new SendQueue(options.queue, () => options.clock.now(), (data, reason) => this.#drop(data, reason));
+    this.#appEvents = new Emitter<Record<string, unknown>>((error, event) =>
+      this.#emitError(new HoldfastError('LISTENER', `an onEvent("${event}") listener threw`, { cause: error })),
+    );
+    this.#pending = new PendingRequests(options.clock);
+    this.#sendQueue = new SendQueue(options.queue, () => options.clock.now(), (data, reason) => this.#dropQueued(data, reason));
     const sendQueue = this.#sendQueue;
     this.queue = {
       get length() {
@@ -182,8 +298,43 @@ export class Socket implements HoldfastSocket {
     return this.#sendQueue.push(data, size);
   }
 
+  request(method: string, params?: unknown, options: RequestOptions = {}): Promise<unknown> {
+    if (typeof method !== 'string' || method === '') return Promise.reject(new TypeError('holdfast: request() needs a method name'));
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      return Promise.reject(new ClosedError('CLOSED', `the socket is ${this.#state}: request "${method}" was not sent`));
+    }
+    let request: { id: number; promise: Promise<unknown> };
+    try {
+      const timeout = options.timeout ?? this.#opts.requestTimeout;
+      request = this.#pending.add(method, { timeout, signal: options.signal, retry: options.retry, params });
+    } catch (error) {
+      return Promise.reject(asError(error));
+    }
+    this.#sendRequest({ id: request.id, method, params });
+    return request.promise;
+  }
+
+  handle(method: string, handler: AnyHandler): () => void {
+    if (typeof method !== 'string' || method === '') throw new TypeError('holdfast: handle() needs a method name');
+    if (typeof handler !== 'function') throw new TypeError(`holdfast: handle("${method}") needs a function`);
+    this.#handlers.set(method, handler);
+    return () => {
+      if (this.#handlers.get(method) === handler) this.#handlers.delete(method);
+    };
+  }
+
+  emit(event: string, data?: unknown): SendResult {
+    if (typeof event !== 'string' || event === '') throw new TypeError('holdfast: emit() needs an event name');
+    return this.send(this.#opts.codec.encode({ type: 'event', event, data }));
+  }
+
+  onEvent(event: string, listener: (data: unknown) => void): () => void {
+    return this.#appEvents.on(event, listener);
+  }
+
   close(code = 1000, reason = ''): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.#failAll(code);
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     const ws = this.#ws;
@@ -205,9 +356,11 @@ export class Socket implements HoldfastSocket {
       return;
     }
     const hadLink = this.#ws !== null;
+    const retries = this.#state === 'open' ? this.#failInFlight(1000) : [];
     this.#detach(1000, 'reconnect');
     const generation = ++this.#generation;
     this.#transition('reconnecting', why);
+    this.#resend(retries);
     if (hadLink) this.#emitter.emit('close', { code: 1000, reason: why, wasClean: false, willReconnect: true });
     if (generation === this.#generation) this.#retryNow(why);
   }
@@ -348,7 +501,9 @@ export class Socket implements HoldfastSocket {
     this.#timers.clear('connect');
     // Flushed while still `connecting`, so nothing sent from an `open`/`state` listener can
     // overtake a queued message; a listener that queues during the flush is flushed too.
-    this.#sendQueue.flush((data, size) => this.#write(ws, data, size));
+    this.#sendQueue.flush((data, size) => {
+      if (this.#takeQueuedRequest(data)) this.#write(ws, data, size);
+    });
     if (generation !== this.#generation) return;
     this.#transition('open', 'connected');
     this.#counters.connects++;
@@ -384,6 +539,7 @@ export class Socket implements HoldfastSocket {
    * between retrying and ending, reports `close` for a link, and schedules the next attempt.
    */
   #linkLost(info: CloseInfo | undefined, why: string, closeLink: boolean): void {
+    const retries = this.#state === 'open' ? this.#failInFlight(info?.code) : [];
     const generation = ++this.#generation;
     if (closeLink && info) this.#detach(info.code, info.reason);
     else this.#detach();
@@ -410,6 +566,7 @@ export class Socket implements HoldfastSocket {
     }
     this.#counters.lastReconnectReason = why;
     this.#transition('reconnecting', why);
+    if (generation === this.#generation) this.#resend(retries);
     if (info && generation === this.#generation) this.#emitter.emit('close', { ...info, willReconnect: true });
     if (generation !== this.#generation) return;
     if (delay === undefined) return; // offline: the `online` signal starts the next attempt
@@ -434,6 +591,7 @@ export class Socket implements HoldfastSocket {
   /** Final teardown: nothing survives it but the listeners. */
   #end(info: CloseInfo, why: string): void {
     ++this.#generation;
+    this.#failAll(info.code);
     this.#detach(info.code, info.reason);
     this.#timers.clearAll();
     this.#unsubscribe?.();
@@ -491,44 +649,197 @@ export class Socket implements HoldfastSocket {
     if (this.#state !== 'open') return;
     this.#counters.messagesIn++;
     this.#heartbeat?.noteInbound();
-    if (typeof data === 'string') {
-      this.#counters.bytesIn += byteLength(data);
-      this.#onText(data);
-      return;
-    }
-    if (!isBlob(data) && !isArrayBuffer(data) && !ArrayBuffer.isView(data)) {
+    if (typeof data !== 'string' && !isBlob(data) && !isArrayBuffer(data) && !ArrayBuffer.isView(data)) {
       this.#emitError(new ProtocolError(`unsupported message data (${Object.prototype.toString.call(data)})`));
       return;
     }
-    // Views (e.g. a Node Buffer from an adapter) become an exact ArrayBuffer copy. A Blob only
-    // arrives with binaryType 'blob' (documented on the option) and is passed as is.
-    const binary = isBlob(data) ? data : toArrayBuffer(data);
-    this.#counters.bytesIn += byteLength(binary);
-    this.#emitter.emit('message', binary as ArrayBuffer);
+    this.#counters.bytesIn += byteLength(data);
+    // A Blob only arrives with binaryType 'blob' (documented on the option): no codec reads it.
+    if (isBlob(data)) this.#emitter.emit('message', data as unknown as ArrayBuffer);
+    else this.#onFrame(data);
   }
 
-  #onText(text: string): void {
-    const decoded = decodeText(text);
-    if (decoded.kind === 'data') {
-      this.#emitter.emit('message', text);
-    } else if (decoded.kind === 'invalid') {
-      this.#emitError(new ProtocolError(`invalid ${text.length > 80 ? 'message' : text}: ${decoded.reason}`));
-    } else if (decoded.message.type === 'pong') {
-      this.#heartbeat?.onPong(decoded.message.ts);
-    } else if (decoded.message.type === 'ping') {
-      this.#writeCurrent(encodePong(decoded.message.ts));
-    } else {
-      this.#onProtocolMessage(decoded.message, text);
+  /** Offers a frame to the codec: protocol messages are dispatched, the rest is application data. */
+  #onFrame(data: IncomingData): void {
+    let decoded: Incoming;
+    try {
+      decoded = this.#opts.codec.decode(data);
+    } catch (error) {
+      this.#emitError(new ProtocolError(`the ${this.#opts.codec.name} codec failed to decode a message`, { cause: error }));
+      return;
+    }
+    if (decoded.kind !== 'batch') {
+      this.#onDecoded(decoded, data);
+      return;
+    }
+    const generation = this.#generation;
+    for (const item of decoded.items) {
+      if (generation !== this.#generation) return;
+      this.#onDecoded(item, data);
     }
   }
 
+  #onDecoded(decoded: SingleIncoming, data: IncomingData): void {
+    if (decoded.kind === 'protocol') {
+      this.#onProtocolMessage(decoded.message);
+    } else if (decoded.kind === 'data') {
+      // Views (e.g. a Node Buffer from an adapter) become an exact ArrayBuffer copy.
+      this.#emitter.emit('message', typeof data === 'string' ? data : toArrayBuffer(data));
+    } else {
+      const shown = typeof data === 'string' && data.length <= 80 ? data : typeof data === 'string' ? 'message' : 'binary message';
+      this.#emitError(new ProtocolError(`invalid ${shown}: ${decoded.reason}`));
+    }
+  }
+
+  #onProtocolMessage(message: ProtocolMessage): void {
+    switch (message.type) {
+      case 'pong':
+        this.#heartbeat?.onPong(message.ts);
+        return;
+      case 'ping':
+        this.#writeCurrent(encodePong(message.ts));
+        return;
+      case 'response':
+        // Late (timed out, aborted) or never sent by us: reported, never thrown.
+        if (!this.#pending.resolve(message)) {
+          this.#emitError(new ProtocolError(`response for unknown or settled request id ${JSON.stringify(message.id)}`));
+        }
+        return;
+      case 'request':
+        this.#answer(message);
+        return;
+      case 'event':
+        this.#appEvents.emit(message.event, message.data);
+        return;
+    }
+  }
+
+  // ---- requests ------------------------------------------------------------------------------
+
+  /** Encodes and sends (or queues) a pending request; every way its frame can be lost rejects it. */
+  #sendRequest({ id, method, params }: RetryRequest): void {
+    if (!this.#pending.has(id)) return; // already aborted: never sent
+    let frame: string | Uint8Array;
+    try {
+      frame = this.#opts.codec.encode({ type: 'request', id, method, params });
+    } catch (error) {
+      this.#pending.reject(id, asError(error));
+      return;
+    }
+    let result: SendResult;
+    try {
+      result = this.send(frame);
+    } catch (error) {
+      this.#pending.reject(id, asError(error));
+      return;
+    }
+    // Tracked only once queued: older frames the queue drops to make room go through #dropQueued.
+    if (result === 'queued') this.#queuedRequests.set(frame, id);
+    else if (result === 'dropped') this.#pending.reject(id, dropError(id, this.#state === 'closed' || this.#state === 'closing' ? 'closed' : 'overflow'));
+  }
+
   /**
-   * SEAM: requests, responses and events from the remote side arrive here. For now they are
-   * delivered to `message` listeners as the original text; request/response and application
-   * events plug in here later.
+   * A frame leaves the send queue to be written: returns false for the frame of a request that
+   * has settled meanwhile (timeout, abort), which is not sent; otherwise true.
    */
-  #onProtocolMessage(_message: Exclude<ProtocolMessage, { type: 'ping' | 'pong' }>, text: string): void {
-    this.#emitter.emit('message', text);
+  #takeQueuedRequest(data: SendData): boolean {
+    const id = this.#queuedRequests.size > 0 ? this.#queuedRequests.get(data) : undefined;
+    if (id === undefined) return true;
+    this.#queuedRequests.delete(data);
+    return this.#pending.has(id);
+  }
+
+  #dropQueued(data: SendData, reason: DropReason): void {
+    const id = this.#queuedRequests.size > 0 ? this.#queuedRequests.get(data) : undefined;
+    if (id !== undefined) {
+      this.#queuedRequests.delete(data);
+      this.#pending.reject(id, dropError(id, reason));
+    }
+    this.#drop(data, reason);
+  }
+
+  /** Re-sends `retry` requests after a dropped link; they go out once open again. */
+  #resend(retries: readonly RetryRequest[]): void {
+    for (const request of retries) this.#sendRequest(request);
+  }
+
+  /**
+   * The open link went away: handlers of server requests are aborted (their answer cannot be
+   * delivered), in-flight requests reject with DISCONNECTED unless marked `retry`, and those
+   * are returned for re-sending.
+   */
+  #failInFlight(closeCode: number | undefined): RetryRequest[] {
+    this.#abortInbound(new ClosedError('DISCONNECTED', 'the link went away before the answer was sent', closeCode));
+    return this.#pending.onDisconnect(closeCode);
+  }
+
+  /** The socket is closing for good: every request and handler fails with CLOSED. */
+  #failAll(closeCode: number): void {
+    const error = new ClosedError('CLOSED', 'the socket was closed', closeCode);
+    this.#abortInbound(error);
+    this.#pending.rejectAll(error);
+  }
+
+  #abortInbound(reason: HoldfastError): void {
+    const controllers = [...this.#inbound];
+    this.#inbound.clear();
+    for (const controller of controllers) controller.abort(reason);
+  }
+
+  /** Runs the handler for a server request and answers on the same link, if it is still up. */
+  #answer({ id, method, params }: RequestMessage): void {
+    const generation = this.#generation;
+    const handler = this.#handlers.get(method);
+    if (!handler) {
+      this.#respond(id, { error: { code: 'METHOD_NOT_FOUND', message: `no handler for method "${method}"` } });
+      return;
+    }
+    // Mini-program engines may lack AbortController: the signal is optional there.
+    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+    if (controller) this.#inbound.add(controller);
+    const settle = (outcome: Outcome): void => {
+      if (controller) this.#inbound.delete(controller);
+      // The link that asked is gone: nobody on a new link is waiting for this id.
+      if (generation === this.#generation) this.#respond(id, outcome);
+    };
+    let result: unknown;
+    try {
+      result = handler(params, controller ? { id, method, signal: controller.signal } : { id, method });
+    } catch (error) {
+      settle({ error: errorPayload(error) });
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => settle({ result: value }),
+        (error: unknown) => settle({ error: errorPayload(error) }),
+      );
+    } else settle({ result });
+  }
+
+  /**
+   * Sends a response. When the codec refuses it (a result it cannot encode, error data it cannot
+   * encode, a string error code under JSON-RPC), a plain error response goes out instead, with an
+   * integer code if need be, so the server is never left waiting for nothing.
+   */
+  #respond(id: Id, outcome: Outcome): void {
+    let refused: unknown;
+    for (const message of responseCandidates(id, outcome)) {
+      let frame: string | Uint8Array;
+      try {
+        frame = this.#opts.codec.encode(message);
+      } catch (error) {
+        refused ??= error;
+        continue;
+      }
+      try {
+        this.send(frame);
+      } catch (error) {
+        this.#emitError(new HoldfastError('LISTENER', `the answer to request ${JSON.stringify(id)} could not be sent`, { cause: error }));
+      }
+      return;
+    }
+    this.#emitError(new HoldfastError('LISTENER', `the ${this.#opts.codec.name} codec refused the answer to request ${JSON.stringify(id)}`, { cause: refused }));
   }
 
   #drop(data: SendData, reason: DropReason): void {

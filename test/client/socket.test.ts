@@ -581,11 +581,11 @@ describe('send and the offline queue', () => {
 });
 
 describe('incoming messages', () => {
-  it('delivers application text and protocol envelopes (for now) as the original string', async () => {
+  it('delivers application text as the original string, and keeps protocol messages away from message listeners', async () => {
     const { kit, of } = await opened();
-    const texts = ['hello', '{"type":"event","event":"x","data":1}', '{"type":"response","id":1,"result":2}', '{"type":"chat"}'];
+    const texts = ['hello', '{"type":"event","event":"x","data":1}', '{"type":"request","id":1,"method":"m"}', '{"type":"chat"}', '[1,2]'];
     for (const t of texts) kit.last().receive(t);
-    expect(of('message')).toEqual(texts);
+    expect(of('message')).toEqual(['hello', '{"type":"chat"}', '[1,2]']);
   });
 
   it('reports a malformed protocol message as a ProtocolError and stays open', async () => {

@@ -1,0 +1,139 @@
+// npm run bench:rpc: request round trips per second through `socket.request('echo', …)` (the
+// built client, dist/index.js, over the `ws` package, heartbeat off) against a hand-written
+// id-correlated request loop on a raw `ws` client socket. Both talk to the same reference server
+// (dist/server.js, in its own process via bench/server-child.mjs) in the same run.
+//
+// Two modes: sequential (1 request in flight) and pipelined (WINDOW in flight). Rounds alternate
+// between the two clients so that machine noise hits both alike; the table reports the median
+// of the rounds and the ratio holdfast / raw (1.0 = no overhead; the goal is >= 0.9).
+// Every loop is bounded in count, and every run in time.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+
+const here = dirname(fileURLToPath(import.meta.url));
+for (const file of ['index.js', 'server.js']) {
+  if (!existsSync(join(here, '..', 'dist', file))) {
+    console.error(`dist/${file} is missing: run \`npm run build\` first`);
+    process.exit(1);
+  }
+}
+const { connect } = await import('../dist/index.js');
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const RUN_TIMEOUT_MS = 60_000;
+const WINDOW = 64;
+const MODES = [
+  { label: 'sequential (1 in flight)', count: 5_000, inFlight: 1 },
+  { label: `pipelined (${WINDOW} in flight)`, count: 50_000, inFlight: WINDOW },
+];
+const PARAMS = { text: 'hello', n: 42, list: [1, 2, 3] };
+
+async function startServer() {
+  const child = spawn(process.execPath, [join(here, 'server-child.mjs'), 'holdfast'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [chunk] = await once(child.stdout, 'data');
+  return {
+    url: `ws://127.0.0.1:${Number(String(chunk).trim())}`,
+    stop: async () => {
+      child.stdin.end();
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** The holdfast client: `call()` is `socket.request('echo', params)`. */
+async function holdfastClient(url) {
+  const socket = connect(url, { WebSocket, heartbeat: false, environment: false, requestTimeout: RUN_TIMEOUT_MS });
+  await new Promise((resolve, reject) => {
+    const offOpen = socket.on('open', () => (offOpen(), resolve()));
+    setTimeout(() => reject(new Error('holdfast client did not open')), 5000).unref();
+  });
+  return { call: (params) => socket.request('echo', params), close: () => socket.close() };
+}
+
+/** The baseline: what an application would write by hand on a bare `ws` socket. */
+async function rawClient(url) {
+  const ws = new WebSocket(url);
+  await once(ws, 'open');
+  const pending = new Map();
+  let nextId = 1;
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    const message = JSON.parse(String(data));
+    const settle = pending.get(message.id);
+    if (!settle) return;
+    pending.delete(message.id);
+    if (message.error) settle.reject(new Error(message.error.message));
+    else settle.resolve(message.result);
+  });
+  return {
+    call: (params) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        ws.send(JSON.stringify({ type: 'request', id, method: 'echo', params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+/** Runs `count` calls with at most `inFlight` outstanding; resolves with calls per second. */
+function drive(client, count, inFlight) {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let done = 0;
+    const t0 = performance.now();
+    const timer = setTimeout(() => reject(new Error(`run did not finish within ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
+    const next = () => {
+      if (started >= count) return;
+      started++;
+      client.call(PARAMS).then(() => {
+        done++;
+        if (done === count) {
+          clearTimeout(timer);
+          resolve(count / ((performance.now() - t0) / 1000));
+        } else next();
+      }, (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    };
+    for (let i = 0; i < inFlight; i++) next();
+  });
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const server = await startServer();
+const clients = { holdfast: await holdfastClient(server.url), raw: await rawClient(server.url) };
+try {
+  // Warm-up: let the JIT settle on both paths before measuring.
+  for (const client of Object.values(clients)) await drive(client, 2_000, WINDOW);
+  const rows = [];
+  for (const mode of MODES) {
+    const results = { holdfast: [], raw: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which client goes first in each round.
+      const order = round % 2 === 0 ? ['holdfast', 'raw'] : ['raw', 'holdfast'];
+      for (const name of order) results[name].push(await drive(clients[name], mode.count, mode.inFlight));
+    }
+    const holdfast = median(results.holdfast);
+    const raw = median(results.raw);
+    rows.push({ mode: mode.label, holdfast, raw, ratio: holdfast / raw });
+  }
+  console.log(`request round trips/s, median of ${ROUNDS} rounds, echo of ${JSON.stringify(PARAMS).length} B of JSON params`);
+  console.log('mode'.padEnd(28), 'holdfast'.padStart(10), 'raw ws'.padStart(10), 'ratio'.padStart(7));
+  for (const row of rows) {
+    console.log(row.mode.padEnd(28), row.holdfast.toFixed(0).padStart(10), row.raw.toFixed(0).padStart(10), row.ratio.toFixed(2).padStart(7));
+  }
+} finally {
+  for (const client of Object.values(clients)) client.close();
+  await server.stop();
+}
