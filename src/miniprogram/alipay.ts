@@ -8,7 +8,7 @@
  *   instead, one socket at a time: a new socket waits for the previous one's close.
  */
 import type { WebSocketConstructorLike } from '../client/transport';
-import { decodeBase64, encodeBase64 } from './base64';
+import { base64Decode, base64Encode } from '../client/base64';
 import { isSocketTask } from './normalize';
 import { socketConstructor } from './socket-task';
 import type { ConnectRequest } from './socket-task';
@@ -127,9 +127,10 @@ export function alipay(my: MyLike, options: AlipayOptions = {}): WebSocketConstr
     name: 'my.connectSocket',
     options,
     connect: (request) => connectAlipay(my, request),
-    decodeBase64,
+    // base64Decode's result owns exactly its buffer, so the buffer can be handed on without a copy.
+    decodeBase64: (text: string) => base64Decode(text).buffer as ArrayBuffer,
     ...(base64
-      ? { sendFields: (data: string | ArrayBuffer) => (typeof data === 'string' ? { data } : { data: encodeBase64(data), isBuffer: true }) }
+      ? { sendFields: (data: string | ArrayBuffer) => (typeof data === 'string' ? { data } : { data: base64Encode(data), isBuffer: true }) }
       : {}),
   });
 }

@@ -2,6 +2,7 @@
  * Pure helpers that turn the platforms' inconsistent payloads into one shape. Nothing here
  * touches a socket; every function takes a value and returns a value.
  */
+import { isArrayBuffer, toArrayBuffer } from '../client/binary';
 import type { SocketTaskLike } from './types';
 
 type Dict = Record<string, unknown>;
@@ -10,49 +11,12 @@ function isDict(value: unknown): value is Dict {
   return typeof value === 'object' && value !== null;
 }
 
-function tagOf(value: unknown): string {
-  return Object.prototype.toString.call(value);
-}
-
 /**
- * True for an ArrayBuffer from any realm. uni-app before 3.4.2 hands out ArrayBuffers from
- * another JS context, where `instanceof ArrayBuffer` is false.
+ * Copies a foreign-realm ArrayBuffer into this realm; a local one is returned as is. uni-app
+ * before 3.4.2 hands out ArrayBuffers from another JS context, which `instanceof` rejects.
  */
-export function isArrayBuffer(value: unknown): value is ArrayBuffer {
-  return value instanceof ArrayBuffer || tagOf(value) === '[object ArrayBuffer]';
-}
-
-/** True for a Blob (browsers only; mini-program engines have none). */
-export function isBlob(value: unknown): value is Blob {
-  return typeof Blob !== 'undefined' && (value instanceof Blob || tagOf(value) === '[object Blob]');
-}
-
-/** An exact copy of a view's bytes, so a pooled or offset buffer never leaks extra bytes. */
-export function viewToArrayBuffer(view: ArrayBufferView): ArrayBuffer {
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice().buffer;
-}
-
-/** Copies a foreign-realm ArrayBuffer into this realm; a local one is returned as is. */
 export function toLocalArrayBuffer(buffer: ArrayBuffer): ArrayBuffer {
   return buffer instanceof ArrayBuffer ? buffer : new Uint8Array(buffer).slice().buffer;
-}
-
-/** UTF-8 byte length without TextEncoder (missing in some mini-program engines). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3; // a lone surrogate is encoded as U+FFFD
-    } else bytes += 3;
-  }
-  return bytes;
 }
 
 /** True when `value` has every SocketTask method the adapter needs. */
@@ -113,7 +77,8 @@ export function messageData(raw: unknown, decodeBase64?: (text: string) => Array
     }
   }
   if (isArrayBuffer(data)) return toLocalArrayBuffer(data);
-  if (ArrayBuffer.isView(data)) return viewToArrayBuffer(data);
+  // A copy of exactly the view's bytes, so a pooled or offset buffer never leaks extra bytes.
+  if (ArrayBuffer.isView(data)) return toArrayBuffer(data);
   return undefined;
 }
 

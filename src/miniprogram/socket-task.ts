@@ -6,18 +6,9 @@
  */
 import { CLOSED, CLOSING, CONNECTING, OPEN } from '../client/transport';
 import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../client/transport';
-import {
-  describe,
-  errorText,
-  isArrayBuffer,
-  isBlob,
-  isSocketTask,
-  messageData,
-  openedProtocol,
-  reportedClose,
-  utf8Length,
-  viewToArrayBuffer,
-} from './normalize';
+import { isArrayBuffer, isBlob, toArrayBuffer } from '../client/binary';
+import { utf8Length } from '../protocol/utf8';
+import { describe, errorText, isSocketTask, messageData, openedProtocol, reportedClose } from './normalize';
 import type { AdapterOptions, ConnectSocketOptions, PlatformCallback, SocketTaskLike } from './types';
 
 /** Default for `AdapterOptions.closeWatchdog`, in ms. */
@@ -256,15 +247,14 @@ export class MiniProgramSocket implements WebSocketLike {
       throw new TypeError('send() takes a string, an ArrayBuffer, an ArrayBufferView or a Blob');
     }
     if (this.#phase !== 'open') return;
-    const item: Outgoing =
-      typeof data === 'string'
-        ? { payload: data, bytes: utf8Length(data) }
-        : isArrayBuffer(data)
-          ? { payload: data, bytes: data.byteLength }
-          : ArrayBuffer.isView(data)
-            ? { payload: viewToArrayBuffer(data), bytes: data.byteLength }
-            : { payload: undefined, bytes: data.size };
-    if (isBlob(data)) {
+    const blob = isBlob(data);
+    const item: Outgoing = {
+      // A Blob is read below. A view is copied to exactly its bytes: an offset view must not send
+      // the rest of its buffer, and later writes to it must not change what is sent.
+      payload: blob ? undefined : typeof data === 'string' ? data : toArrayBuffer(data),
+      bytes: typeof data === 'string' ? utf8Length(data) : blob ? data.size : data.byteLength,
+    };
+    if (blob) {
       data.arrayBuffer().then(
         (buffer) => {
           item.payload = buffer;
@@ -294,7 +284,7 @@ export class MiniProgramSocket implements WebSocketLike {
       this.#finish({ ...this.#requested, wasClean: false }, undefined, false);
       return;
     }
-    this.#sendClose();
+    this.#closeTask();
     this.#armWatchdog(() => this.#finish({ ...this.#requestedClose(), wasClean: false }, undefined, false));
   }
 
@@ -311,7 +301,7 @@ export class MiniProgramSocket implements WebSocketLike {
   #attach(task: unknown): void {
     if (this.#task) return;
     if (this.#phase === 'closed') {
-      if (isSocketTask(task)) this.#closeQuietly(task);
+      if (isSocketTask(task)) this.#closeTask(task);
       return;
     }
     if (!isSocketTask(task)) {
@@ -335,13 +325,13 @@ export class MiniProgramSocket implements WebSocketLike {
   #onConnectSuccess(): void {
     if (this.#ready || this.#phase === 'closed') return;
     this.#ready = true;
-    if (this.#phase === 'cancelling') this.#sendClose();
+    if (this.#phase === 'cancelling') this.#closeTask();
     this.#pump();
   }
 
   #onOpen(result: unknown): void {
     if (this.#phase === 'cancelling') {
-      this.#sendClose();
+      this.#closeTask();
       return;
     }
     if (!this.#to('open')) return;
@@ -365,7 +355,7 @@ export class MiniProgramSocket implements WebSocketLike {
       this.#to('failing');
       this.#failure = text;
       this.#emitError(text, result);
-      if (this.#task) this.#closeQuietly(this.#task);
+      this.#closeTask();
       this.#armWatchdog(() => this.#finish({ code: 1006, reason: text, wasClean: false }, undefined, false));
       return;
     }
@@ -401,7 +391,7 @@ export class MiniProgramSocket implements WebSocketLike {
     this.#outbox = [];
     const task = this.#task;
     // Free the platform's slot: a socket we gave up on must not count towards its limit.
-    if (task && !reportedByPlatform) this.#closeQuietly(task);
+    if (task && !reportedByPlatform) this.#closeTask(task);
     if (task && this.#listeners) this.#detach(task, this.#listeners);
     liveSockets(this.#platform.api).delete(this);
     this.#runRelease();
@@ -427,24 +417,15 @@ export class MiniProgramSocket implements WebSocketLike {
     release?.();
   }
 
-  #sendClose(): void {
-    const task = this.#task;
+  /** Asks the platform to close `task` (default: ours) with the requested code and reason. */
+  #closeTask(task = this.#task): void {
     // tt: methods called before the connect `success` may fail; #onConnectSuccess repeats this.
     if (!task || !this.#ready) return;
-    const { code, reason } = this.#requestedClose();
-    try {
-      task.close({ code, reason, fail: noop });
-    } catch {
-      // The watchdog synthesizes the close if the platform never reports one.
-    }
-  }
-
-  #closeQuietly(task: SocketTaskLike): void {
-    if (!this.#ready) return;
     try {
       task.close({ ...this.#requestedClose(), fail: noop });
     } catch {
-      // Best effort: the task is abandoned either way.
+      // The watchdog synthesizes the close if the platform never reports one; an abandoned task
+      // is closed on a best-effort basis only.
     }
   }
 

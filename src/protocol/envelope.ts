@@ -12,7 +12,8 @@
  * platform-free: shared by the client and the reference server.
  */
 import { classify, safeJsonParse, type EventMessage, type RequestMessage, type ResponseMessage } from './wire.js';
-import { isArrayBuffer, toUint8Array, utf8Decode, utf8Encode, type BytesLike } from '../client/binary.js';
+import { isArrayBuffer, toUint8Array, type BytesLike } from './bytes.js';
+import { utf8Decode, utf8Encode } from './utf8.js';
 
 /** The message kinds an envelope may carry (heartbeats never need one). */
 export type EnvelopeMessage = RequestMessage | ResponseMessage | EventMessage;

@@ -64,6 +64,19 @@ describe('base64Decode', () => {
     expect(bytesOf(base64Decode('-_8'))).toEqual([0xfb, 0xff]);
   });
 
+  it('ignores the unused low bits of the last character, as atob does', () => {
+    expect(bytesOf(base64Decode('Zh=='))).toEqual([0x66]);
+    expect(bytesOf(base64Decode('Zm9'))).toEqual([0x66, 0x6f]);
+  });
+
+  it('returns an array that owns exactly its buffer, also when padding or whitespace shortened it', () => {
+    for (const text of ['Zm9vYmFy', 'Zg==', 'Zm8=', ' Zm9v\r\nYmE= ', '']) {
+      const decoded = base64Decode(text);
+      expect(decoded.byteOffset).toBe(0);
+      expect(decoded.buffer.byteLength).toBe(decoded.byteLength);
+    }
+  });
+
   it('ignores ASCII whitespace such as MIME line breaks', () => {
     expect(bytesOf(base64Decode(' Zm9v\r\nYmFy\t'))).toEqual(Array.from(new TextEncoder().encode('foobar')));
   });
@@ -77,6 +90,7 @@ describe('base64Decode', () => {
     expect(() => base64Decode('Zg==Zg==')).toThrow(/after '=' padding/);
     expect(() => base64Decode('Zg=')).toThrow(/padding/);
     expect(() => base64Decode('Zm9v=')).toThrow(/padding/);
+    expect(() => base64Decode('Zm9v====')).toThrow(/padding/);
     expect(() => base64Decode('Zm9vY')).toThrow(/length/);
   });
 });

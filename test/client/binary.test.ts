@@ -1,5 +1,6 @@
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as binary from '../../src/client/binary';
 import {
   blobToArrayBuffer,
   byteLength,
@@ -8,28 +9,19 @@ import {
   isBlob,
   toArrayBuffer,
   toUint8Array,
-  utf8Decode,
-  utf8Encode,
 } from '../../src/client/binary';
+import * as bytes from '../../src/protocol/bytes';
+import * as utf8 from '../../src/protocol/utf8';
+import { utf8Decode, utf8Encode } from '../../src/protocol/utf8';
+import { createPrng } from '../helpers/prng';
 
 const RealTextEncoder = globalThis.TextEncoder;
 const RealTextDecoder = globalThis.TextDecoder;
 const bytesOf = (view: Uint8Array): number[] => Array.from(view);
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so failures reproduce. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Strings mixing ASCII, 2- and 3-byte characters, surrogate pairs and lone surrogates. */
 function randomStrings(count: number, seed: number): string[] {
-  const random = seeded(seed);
+  const random = createPrng(seed).next;
   const pools = [
     [0x20, 0x7f],
     [0x80, 0x7ff],
@@ -50,6 +42,15 @@ function randomStrings(count: number, seed: number): string[] {
 
 afterEach(() => {
   vi.unstubAllGlobals();
+});
+
+describe('public home of the byte primitives and the UTF-8 codec', () => {
+  it('re-exports the protocol layer functions from client/binary, so the public API is unchanged', () => {
+    expect(binary.utf8Encode).toBe(utf8.utf8Encode);
+    expect(binary.utf8Decode).toBe(utf8.utf8Decode);
+    expect(binary.isArrayBuffer).toBe(bytes.isArrayBuffer);
+    expect(binary.toUint8Array).toBe(bytes.toUint8Array);
+  });
 });
 
 describe('isArrayBuffer', () => {
@@ -210,7 +211,7 @@ describe('utf8Decode', () => {
   }
 
   it('matches TextDecoder on random bytes when falling back to the pure decoder', () => {
-    const random = seeded(3);
+    const random = createPrng(3).next;
     const inputs = Array.from({ length: 400 }, () =>
       // Bias towards bytes that start or continue multi-byte sequences.
       Uint8Array.from({ length: Math.floor(random() * 16) }, () => (random() < 0.5 ? 0x80 + Math.floor(random() * 0x80) : Math.floor(random() * 256))),

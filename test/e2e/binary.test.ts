@@ -4,11 +4,11 @@
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/connect';
-import type { HoldfastError } from '../../src/client/errors';
 import type { HoldfastSocket } from '../../src/client/socket';
 import type { WebSocketConstructorLike } from '../../src/client/transport';
 import { createServer, type HoldfastServer } from '../../src/server/index';
 import { waitFor } from '../helpers/client-wait';
+import { recordUntilOpen } from '../helpers/client-record';
 import { createPrng } from '../helpers/prng';
 
 interface FileApi {
@@ -36,12 +36,7 @@ async function setup() {
   const { url } = await server.listen(0, '127.0.0.1');
   const socket = connect<FileApi>(url, { WebSocket: WebSocket as unknown as WebSocketConstructorLike, environment: false, heartbeat: false });
   sockets.push(socket);
-  const errors: HoldfastError[] = [];
-  const messages: unknown[] = [];
-  socket.on('error', (error) => errors.push(error));
-  socket.on('message', (data) => messages.push(data));
-  await waitFor(() => socket.state === 'open', 5000, 'the socket to open');
-  return { server, socket, errors, messages };
+  return { server, socket, ...(await recordUntilOpen(socket)) };
 }
 
 afterEach(async () => {

@@ -5,11 +5,12 @@ import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, JSONRPCServerAndCl
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/connect';
-import { RemoteError, type HoldfastError } from '../../src/client/errors';
+import { RemoteError } from '../../src/client/errors';
 import { jsonRpcCodec } from '../../src/client/json-rpc';
 import type { HoldfastSocket } from '../../src/client/socket';
 import type { WebSocketConstructorLike } from '../../src/client/transport';
 import { waitFor } from '../helpers/client-wait';
+import { recordUntilOpen } from '../helpers/client-record';
 
 const servers: WebSocketServer[] = [];
 const sockets: HoldfastSocket[] = [];
@@ -50,9 +51,7 @@ async function startPeer() {
 async function open(url: string) {
   const socket = connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructorLike, codec: jsonRpcCodec(), heartbeat: false, environment: false });
   sockets.push(socket);
-  const errors: HoldfastError[] = [];
-  socket.on('error', (error) => errors.push(error));
-  await waitFor(() => socket.state === 'open', 5000, 'the socket to open');
+  const { errors } = await recordUntilOpen(socket);
   return { socket, errors };
 }
 

@@ -4,12 +4,13 @@
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/connect';
-import { AbortError, ClosedError, ProtocolError, RemoteError, TimeoutError, type HoldfastError } from '../../src/client/errors';
+import { AbortError, ClosedError, ProtocolError, RemoteError, TimeoutError } from '../../src/client/errors';
 import type { ConnectOptions } from '../../src/client/options';
 import type { HoldfastSocket } from '../../src/client/socket';
 import type { WebSocketConstructorLike } from '../../src/client/transport';
 import { createServer, type Connection, type HoldfastServer } from '../../src/server/index';
 import { sleep, waitFor } from '../helpers/client-wait';
+import { recordUntilOpen } from '../helpers/client-record';
 
 interface TestApi {
   methods: {
@@ -55,12 +56,7 @@ async function open(url: string, options: ConnectOptions = {}) {
     ...options,
   });
   sockets.push(socket);
-  const errors: HoldfastError[] = [];
-  const messages: unknown[] = [];
-  socket.on('error', (error) => errors.push(error));
-  socket.on('message', (data) => messages.push(data));
-  await waitFor(() => socket.state === 'open', 5000, 'the socket to open');
-  return { socket, errors, messages };
+  return { socket, ...(await recordUntilOpen(socket)) };
 }
 
 afterEach(async () => {
