@@ -6,6 +6,9 @@
 // Two modes: sequential (1 request in flight) and pipelined (WINDOW in flight). Rounds alternate
 // between the two clients so that machine noise hits both alike; the table reports the median
 // of the rounds and the ratio holdfast / raw (1.0 = no overhead; the goal is >= 0.9).
+// It also reports the client process's CPU time (user + system) per round trip: the two clients
+// take turns, so each run's CPU is its own client's, and it varies less than throughput when
+// other work shares the machine.
 // Every loop is bounded in count, and every run in time.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -80,12 +83,16 @@ async function rawClient(url) {
   };
 }
 
-/** Runs `count` calls with at most `inFlight` outstanding; resolves with calls per second. */
+/**
+ * Runs `count` calls with at most `inFlight` outstanding; resolves with calls per second and the
+ * process CPU time per call in microseconds.
+ */
 function drive(client, count, inFlight) {
   return new Promise((resolve, reject) => {
     let started = 0;
     let done = 0;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const timer = setTimeout(() => reject(new Error(`run did not finish within ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
     const next = () => {
       if (started >= count) return;
@@ -94,7 +101,8 @@ function drive(client, count, inFlight) {
         done++;
         if (done === count) {
           clearTimeout(timer);
-          resolve(count / ((performance.now() - t0) / 1000));
+          const cpu = process.cpuUsage(cpu0);
+          resolve({ rate: count / ((performance.now() - t0) / 1000), cpu: (cpu.user + cpu.system) / count });
         } else next();
       }, (error) => {
         clearTimeout(timer);
@@ -124,14 +132,17 @@ try {
       const order = round % 2 === 0 ? ['holdfast', 'raw'] : ['raw', 'holdfast'];
       for (const name of order) results[name].push(await drive(clients[name], mode.count, mode.inFlight));
     }
-    const holdfast = median(results.holdfast);
-    const raw = median(results.raw);
-    rows.push({ mode: mode.label, holdfast, raw, ratio: holdfast / raw });
+    const [holdfast, raw] = ['holdfast', 'raw'].map((name) => ({
+      rate: median(results[name].map((r) => r.rate)),
+      cpu: median(results[name].map((r) => r.cpu)),
+    }));
+    rows.push({ mode: mode.label, holdfast, raw, ratio: holdfast.rate / raw.rate });
   }
   console.log(`request round trips/s, median of ${ROUNDS} rounds, echo of ${JSON.stringify(PARAMS).length} B of JSON params`);
-  console.log('mode'.padEnd(28), 'holdfast'.padStart(10), 'raw ws'.padStart(10), 'ratio'.padStart(7));
-  for (const row of rows) {
-    console.log(row.mode.padEnd(28), row.holdfast.toFixed(0).padStart(10), row.raw.toFixed(0).padStart(10), row.ratio.toFixed(2).padStart(7));
+  console.log('mode'.padEnd(28), 'holdfast'.padStart(10), 'raw ws'.padStart(10), 'ratio'.padStart(7), '  client CPU µs/call: holdfast  raw ws');
+  for (const { mode, holdfast, raw, ratio } of rows) {
+    const cpu = `${holdfast.cpu.toFixed(1).padStart(32)} ${raw.cpu.toFixed(1).padStart(7)}`;
+    console.log(mode.padEnd(28), holdfast.rate.toFixed(0).padStart(10), raw.rate.toFixed(0).padStart(10), ratio.toFixed(2).padStart(7), cpu);
   }
 } finally {
   for (const client of Object.values(clients)) client.close();

@@ -83,8 +83,14 @@ function normalize(message: OutgoingMessage): OutgoingMessage {
  */
 function mayHoldBinary(value: unknown, depth: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (depth >= MAX_DEPTH || ArrayBuffer.isView(value) || isArrayBuffer(value)) return true;
-  if (Array.isArray(value)) return value.some((item) => mayHoldBinary(item, depth + 1));
+  if (depth >= MAX_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (mayHoldBinary(value[i], depth + 1)) return true;
+    return false;
+  }
+  // A plain object of this realm cannot be binary: the realm-safe (slower) tag check is only
+  // needed for anything else.
+  if (Object.getPrototypeOf(value) !== Object.prototype && (ArrayBuffer.isView(value) || isArrayBuffer(value))) return true;
   for (const key in value) {
     if (mayHoldBinary((value as Record<string, unknown>)[key], depth + 1)) return true;
   }

@@ -9,6 +9,8 @@ import type { ErrorPayload, Id, ResponseMessage } from '../protocol/wire.js';
 export interface TimerFunctions {
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** The current time in ms, from the same clock as the timers. Default `Date.now()`. */
+  now?(): number;
 }
 
 /** Per-request options for {@link PendingRequests.add}. */
@@ -44,14 +46,22 @@ export interface PendingRequest<T> {
   promise: Promise<T>;
 }
 
+/** One pending request. Plain fields rather than closures: one small object per request. */
 interface Entry {
-  method: string;
-  params: unknown;
-  retry: boolean;
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  cleanup(): void;
+  readonly method: string;
+  readonly params: unknown;
+  readonly retry: boolean;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  /** The timeout in ms (`Infinity`: none) and the time it runs out at. */
+  readonly timeout: number;
+  readonly deadline: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: (() => void) | undefined;
 }
+
+/** The longest delay `setTimeout` takes as given (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_DELAY = 2_147_483_647;
 
 const globalTimers = (): TimerFunctions => ({
   // Wrapped: browsers throw "Illegal invocation" when setTimeout is called with another `this`.
@@ -60,13 +70,24 @@ const globalTimers = (): TimerFunctions => ({
 });
 
 /**
- * Request ids are 1, 2, 3… per table (so per socket). Every settled request has its timer
- * cleared and its abort listener removed before its promise settles.
+ * Request ids are 1, 2, 3… per table (so per socket). Every settled request has its abort
+ * listener removed before its promise settles.
+ *
+ * All timeouts share one timer, set for the earliest deadline that may still be pending: a
+ * request costs no timer of its own (this is the hot path of every round trip). When it fires,
+ * the requests that are due reject and it is set again for the next deadline (deadlines are
+ * `timers.now()` timestamps: a timer that fires late, e.g. in a background tab, rejects all that
+ * fell due meanwhile). Once nothing is pending it is cleared, at the latest when the current
+ * microtasks have run (at once by `rejectAll`), so an idle table holds no timer.
  */
 export class PendingRequests {
-  #entries = new Map<number, Entry>();
+  readonly #entries = new Map<number, Entry>();
   #nextId = 1;
-  #timers: TimerFunctions;
+  readonly #timers: TimerFunctions;
+  #timer: unknown;
+  /** The deadline the shared timer is set for; `Infinity` when it is not set. */
+  #timerDeadline = Infinity;
+  #idleCheckQueued = false;
 
   constructor(timers?: TimerFunctions) {
     this.#timers = timers ?? globalTimers();
@@ -87,32 +108,29 @@ export class PendingRequests {
    * rejected at once and nothing stays pending (`has(id)` is false): do not send it.
    * @throws RangeError for a negative or NaN timeout.
    */
-  add<T = unknown>(method: string, options: AddOptions = {}): PendingRequest<T> {
-    const { timeout, signal, retry = false, params } = options;
+  add<T = unknown>(method: string, options?: AddOptions): PendingRequest<T> {
+    const timeout = options?.timeout;
+    const signal = options?.signal;
     if (timeout !== undefined && !(timeout >= 0)) throw new RangeError(`timeout must be a non-negative number of milliseconds, got ${timeout}`);
     const id = this.#nextId++;
-    const { promise, resolve, reject } = deferred<T>();
-    const entry: Entry = { method, params, retry, resolve: resolve as (value: unknown) => void, reject, cleanup: noop };
+    let resolve: (value: unknown) => void = noop;
+    let reject: (error: Error) => void = noop;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res as (value: unknown) => void;
+      reject = rej;
+    });
     if (signal?.aborted) {
-      entry.reject(abortError(method, id, signal));
+      reject(abortError(method, id, signal));
       return { id, promise };
     }
-    let timer: unknown;
-    const onAbort = (): void => {
-      if (signal) this.#settle(id, (e) => e.reject(abortError(method, id, signal)));
-    };
-    entry.cleanup = () => {
-      if (timer !== undefined) this.#timers.clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
+    const onAbort = signal ? (): void => this.#abort(id, signal) : undefined;
+    const limit = timeout === undefined || timeout === 0 ? Infinity : timeout;
+    const now = limit === Infinity ? 0 : this.#now();
+    const deadline = now + limit;
+    const entry: Entry = { method, params: options?.params, retry: options?.retry === true, resolve, reject, timeout: limit, deadline, signal, onAbort };
     this.#entries.set(id, entry);
-    if (timeout !== undefined && timeout > 0 && timeout !== Infinity) {
-      timer = this.#timers.setTimeout(() => {
-        timer = undefined;
-        this.#settle(id, (e) => e.reject(new TimeoutError(`request "${method}" (id ${id}) timed out after ${timeout} ms`)));
-      }, timeout);
-    }
-    signal?.addEventListener('abort', onAbort);
+    if (deadline < this.#timerDeadline) this.#arm(deadline, now);
+    if (signal && onAbort) signal.addEventListener('abort', onAbort);
     return { id, promise };
   }
 
@@ -122,12 +140,14 @@ export class PendingRequests {
    * caller decides how to report it.
    */
   resolve(response: ResponseMessage): boolean {
-    return this.#settle(response.id, (entry) => {
-      if ('error' in response && response.error) {
-        const { code, message, data } = response.error;
-        entry.reject(new RemoteError(entry.method, response.id, code, message, data));
-      } else entry.resolve('result' in response ? response.result : undefined);
-    });
+    const entry = this.#take(response.id);
+    if (entry === undefined) return false;
+    if ('error' in response && response.error) {
+      const { code, message, data } = response.error;
+      entry.reject(new RemoteError(entry.method, response.id, code, message, data));
+    } else entry.resolve('result' in response ? response.result : undefined);
+    this.#disarmWhenIdle();
+    return true;
   }
 
   /**
@@ -135,12 +155,17 @@ export class PendingRequests {
    * TypeError). False if not pending.
    */
   reject(id: Id, error: Error): boolean {
-    return this.#settle(id, (entry) => entry.reject(error));
+    const entry = this.#take(id);
+    if (entry === undefined) return false;
+    entry.reject(error);
+    this.#disarmWhenIdle();
+    return true;
   }
 
-  /** Rejects every pending request with `error` and clears all their timers and listeners. */
+  /** Rejects every pending request with `error`, removes their abort listeners and clears the timer. */
   rejectAll(error: HoldfastError): void {
-    for (const id of [...this.#entries.keys()]) this.#settle(id, (entry) => entry.reject(error));
+    for (const id of [...this.#entries.keys()]) this.reject(id, error);
+    this.#disarm();
   }
 
   /**
@@ -153,20 +178,84 @@ export class PendingRequests {
     for (const [id, entry] of [...this.#entries]) {
       if (entry.retry) retries.push({ id, method: entry.method, params: entry.params });
       else {
-        const error = new ClosedError('DISCONNECTED', `connection lost before request "${entry.method}" (id ${id}) was answered`, closeCode);
-        this.#settle(id, (e) => e.reject(error));
+        this.reject(id, new ClosedError('DISCONNECTED', `connection lost before request "${entry.method}" (id ${id}) was answered`, closeCode));
       }
     }
     return retries;
   }
 
-  #settle(id: Id, settle: (entry: Entry) => void): boolean {
-    const entry = typeof id === 'number' ? this.#entries.get(id) : undefined;
-    if (!entry) return false;
-    this.#entries.delete(id as number);
-    entry.cleanup();
-    settle(entry);
-    return true;
+  #now(): number {
+    const timers = this.#timers;
+    return timers.now ? timers.now() : Date.now();
+  }
+
+  /** (Re)sets the shared timer for `deadline`; `now` is the current time. */
+  #arm(deadline: number, now: number): void {
+    this.#disarm();
+    this.#timerDeadline = deadline;
+    // Longer delays overflow to 1 ms in browsers and Node; a far deadline is reached in steps.
+    const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, deadline - now));
+    this.#timer = this.#timers.setTimeout(() => this.#expire(), delay);
+  }
+
+  #disarm(): void {
+    if (this.#timerDeadline === Infinity) return;
+    this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerDeadline = Infinity;
+  }
+
+  /**
+   * Once the table is empty, clears the shared timer if it is still empty after the microtasks
+   * queued so far. Called after a promise settles, so the reactions to it run first: a caller
+   * that answers each response with the next request (a `.then` or `await` loop) keeps one
+   * timer instead of clearing and setting one per round trip.
+   */
+  #disarmWhenIdle(): void {
+    if (this.#entries.size > 0 || this.#timerDeadline === Infinity || this.#idleCheckQueued) return;
+    this.#idleCheckQueued = true;
+    void Promise.resolve().then(() => {
+      this.#idleCheckQueued = false;
+      if (this.#entries.size === 0) this.#disarm();
+    });
+  }
+
+  /** The shared timer fired: rejects every request that is due, in id order, then re-arms. */
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerDeadline = Infinity;
+    const now = this.#now();
+    const due: number[] = [];
+    let next = Infinity;
+    for (const [id, entry] of this.#entries) {
+      if (entry.deadline <= now) due.push(id);
+      else if (entry.deadline < next) next = entry.deadline;
+    }
+    // Re-armed before rejecting: the requests not yet due keep the table from emptying meanwhile.
+    if (next !== Infinity) this.#arm(next, now);
+    for (const id of due) {
+      const entry = this.#entries.get(id);
+      if (entry !== undefined) this.reject(id, new TimeoutError(`request "${entry.method}" (id ${id}) timed out after ${entry.timeout} ms`));
+    }
+  }
+
+  #abort(id: number, signal: AbortSignal): void {
+    const entry = this.#entries.get(id);
+    if (entry !== undefined) this.reject(id, abortError(entry.method, id, signal));
+  }
+
+  /**
+   * Removes a pending request and releases its abort listener, so that it is clean before its
+   * promise settles. `undefined` when `id` is not pending.
+   */
+  #take(id: Id): Entry | undefined {
+    if (typeof id !== 'number') return undefined;
+    const entries = this.#entries;
+    const entry = entries.get(id);
+    if (entry === undefined) return undefined;
+    entries.delete(id);
+    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+    return entry;
   }
 }
 
@@ -182,16 +271,6 @@ export function errorPayload(thrown: unknown): ErrorPayload {
 }
 
 function noop(): void {}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void } {
-  let resolve: (value: T) => void = noop;
-  let reject: (error: Error) => void = noop;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 function abortError(method: string, id: number, signal: AbortSignal): AbortError {
   return new AbortError(`request "${method}" (id ${id}) was aborted`, { cause: signal.reason });

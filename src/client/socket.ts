@@ -1,23 +1,11 @@
 /**
  * The socket: owns the state, the underlying WebSocket, the timers and the teardown, and wires
- * backoff, reconnect rules, heartbeat, send queue, codec and request table together.
+ * backoff, reconnect rules, heartbeat, send queue, request table and protocol dispatch together.
  */
-import { encodePing, encodePong, type ErrorPayload, type Id, type ProtocolMessage, type RequestMessage, type ResponseMessage } from '../protocol/wire';
-import type {
-  DefaultApi,
-  EmitArgs,
-  EmitName,
-  EventListener,
-  EventName,
-  Handler,
-  HandlerContext,
-  HandlerName,
-  MethodName,
-  ParamsArgs,
-  ResultOf,
-} from './api';
-import { byteLength, isArrayBuffer, isBlob, toArrayBuffer } from './binary';
-import type { Incoming, IncomingData, SingleIncoming } from './codec';
+import { encodePing, encodePong } from '../protocol/wire';
+import type { DefaultApi, EmitArgs, EmitName, EventListener, EventName, Handler, HandlerName, MethodName, ParamsArgs, ResultOf } from './api';
+import { byteLength, isArrayBuffer, isBlob } from './binary';
+import { Dispatcher, isThenable, type AnyHandler } from './dispatch';
 import { ClosedError, HoldfastError, MessageTooBigError, ProtocolError, QueueFullError, TimeoutError } from './errors';
 import type { EnvironmentSignal } from './environment';
 import { Emitter, type DropReason, type SocketEvents } from './events';
@@ -26,7 +14,7 @@ import { nextDelay, retryAfterMs } from './backoff';
 import type { AttemptContext, ResolvedOptions, UrlProvider } from './options';
 import { SendQueue } from './queue';
 import { decideReconnect, type CloseInfo } from './reconnect';
-import { errorPayload, PendingRequests, type RetryRequest } from './rpc';
+import { PendingRequests, type RetryRequest } from './rpc';
 import { assertTransition, type State } from './state';
 import { Counters, type Stats } from './stats';
 import { Timers } from './timers';
@@ -130,31 +118,21 @@ export const HEARTBEAT_TIMEOUT_CODE = 4000;
 
 const absorb = (): void => {};
 
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-/** A handler as the socket stores it: the typing lives on `HoldfastSocket<Api>`. */
-type AnyHandler = (params: unknown, context: HandlerContext) => unknown;
-
-type Outcome = { result: unknown } | { error: ErrorPayload };
+/** Any character outside ASCII: only text holding one needs its UTF-8 length counted. */
+const NON_ASCII = /[^\0-\x7f]/;
 
 /**
- * The JSON-RPC 2.0 codes (§5.1) for our string error codes, tried when a codec refuses a string
- * code: a server request must always get an answer.
+ * The wire size of a message in bytes. ASCII text (the usual JSON frame) is as long in UTF-8 as
+ * in UTF-16, so it is measured by one native regex test instead of a per-character JS loop.
+ * @throws TypeError for data that is not a string, ArrayBuffer, view or Blob.
  */
-const INTEGER_CODE: Readonly<Record<string, number>> = { METHOD_NOT_FOUND: -32601 };
-const INTERNAL_INTEGER_CODE = -32603;
-
-/** The response for `outcome`, then what to send if the codec refuses it, in order. */
-function responseCandidates(id: Id, outcome: Outcome): ResponseMessage[] {
-  const { code, message } = 'error' in outcome ? outcome.error : { code: 'INTERNAL', message: 'the result could not be encoded' };
-  const integer = typeof code === 'number' && Number.isInteger(code) ? code : (INTEGER_CODE[code] ?? INTERNAL_INTEGER_CODE);
-  return [
-    'error' in outcome ? { type: 'response', id, error: outcome.error } : { type: 'response', id, result: outcome.result },
-    { type: 'response', id, error: { code, message } },
-    { type: 'response', id, error: { code: integer, message } },
-  ];
+function wireSize(data: unknown): number {
+  if (typeof data === 'string') return NON_ASCII.test(data) ? byteLength(data) : data.length;
+  try {
+    return byteLength(data as SendData);
+  } catch {
+    throw new TypeError('holdfast: send() takes a string, an ArrayBuffer, an ArrayBuffer view or a Blob');
+  }
 }
 
 function asError(thrown: unknown): Error {
@@ -191,7 +169,8 @@ export class Socket implements HoldfastSocket {
   readonly #url: UrlProvider;
   readonly #emitter: Emitter<SocketEvents>;
   readonly #timers: Timers<Slot>;
-  readonly #sendQueue: SendQueue;
+  /** Request frames are tagged with their request id, so that a dropped one rejects its request. */
+  readonly #sendQueue: SendQueue<number>;
   readonly #heartbeat: Heartbeat | undefined;
   readonly #counters = new Counters();
   #state: State = 'connecting';
@@ -204,16 +183,7 @@ export class Socket implements HoldfastSocket {
   #rtt: number | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #pending: PendingRequests;
-  readonly #handlers = new Map<string, AnyHandler>();
-  readonly #appEvents: Emitter<Record<string, unknown>>;
-  /**
-   * Request frames waiting in the send queue, so that a dropped frame rejects its request and a
-   * settled request's frame is not sent. Keyed by the frame itself: a request frame carries a
-   * unique id, so only an identical `send()` of the same text could be mistaken for it.
-   */
-  readonly #queuedRequests = new Map<SendData, number>();
-  /** Server requests being handled on the current link; aborted when it goes away. */
-  readonly #inbound = new Set<AbortController>();
+  readonly #dispatcher: Dispatcher;
 
   constructor(url: UrlProvider, options: ResolvedOptions) {
     this.#url = url;
@@ -224,11 +194,18 @@ export class Socket implements HoldfastSocket {
       // An error listener that throws must not be fed its own error again.
       if (event !== 'error') this.#emitError(new HoldfastError('LISTENER', `a "${String(event)}" listener threw`, { cause: error }));
     });
-    this.#appEvents = new Emitter<Record<string, unknown>>((error, event) =>
-      this.#emitError(new HoldfastError('LISTENER', `an onEvent("${event}") listener threw`, { cause: error })),
-    );
     this.#pending = new PendingRequests(options.clock);
-    this.#sendQueue = new SendQueue(options.queue, () => options.clock.now(), (data, reason) => this.#dropQueued(data, reason));
+    this.#dispatcher = new Dispatcher(options.codec, this.#pending, {
+      generation: () => this.#generation,
+      send: (frame) => this.send(frame),
+      error: (error) => this.#emitError(error),
+      heartbeat: (message) => {
+        if (message.type === 'pong') this.#heartbeat?.onPong(message.ts);
+        else this.#writeCurrent(encodePong(message.ts));
+      },
+      data: (data) => this.#emitter.emit('message', data),
+    });
+    this.#sendQueue = new SendQueue<number>(options.queue, () => options.clock.now(), (data, reason, id) => this.#dropQueued(data, reason, id));
     const sendQueue = this.#sendQueue;
     this.queue = {
       get length() {
@@ -283,44 +260,28 @@ export class Socket implements HoldfastSocket {
   }
 
   send(data: SendData): SendResult {
-    const size = this.#measure(data);
-    if (size > this.#opts.maxMessageSize) throw new MessageTooBigError(size, this.#opts.maxMessageSize);
-    const ws = this.#ws;
-    // The platform socket can already be closing before its close event reached us: queue then.
-    if (this.#state === 'open' && ws !== null && ws.readyState === OPEN) {
-      this.#write(ws, data, size);
-      return 'sent';
-    }
-    if (this.#state === 'closing' || this.#state === 'closed') {
-      this.#drop(data, 'closed');
-      return 'dropped';
-    }
-    return this.#sendQueue.push(data, size);
+    return this.#send(data, wireSize(data), undefined);
   }
 
-  request(method: string, params?: unknown, options: RequestOptions = {}): Promise<unknown> {
+  request(method: string, params?: unknown, options?: RequestOptions): Promise<unknown> {
     if (typeof method !== 'string' || method === '') return Promise.reject(new TypeError('holdfast: request() needs a method name'));
-    if (this.#state === 'closing' || this.#state === 'closed') {
-      return Promise.reject(new ClosedError('CLOSED', `the socket is ${this.#state}: request "${method}" was not sent`));
+    const state = this.#state;
+    if (state === 'closing' || state === 'closed') {
+      return Promise.reject(new ClosedError('CLOSED', `the socket is ${state}: request "${method}" was not sent`));
     }
     let request: { id: number; promise: Promise<unknown> };
     try {
-      const timeout = options.timeout ?? this.#opts.requestTimeout;
-      request = this.#pending.add(method, { timeout, signal: options.signal, retry: options.retry, params });
+      const timeout = options?.timeout ?? this.#opts.requestTimeout;
+      request = this.#pending.add(method, { timeout, signal: options?.signal, retry: options?.retry, params });
     } catch (error) {
       return Promise.reject(asError(error));
     }
-    this.#sendRequest({ id: request.id, method, params });
+    this.#sendRequest(request.id, method, params);
     return request.promise;
   }
 
   handle(method: string, handler: AnyHandler): () => void {
-    if (typeof method !== 'string' || method === '') throw new TypeError('holdfast: handle() needs a method name');
-    if (typeof handler !== 'function') throw new TypeError(`holdfast: handle("${method}") needs a function`);
-    this.#handlers.set(method, handler);
-    return () => {
-      if (this.#handlers.get(method) === handler) this.#handlers.delete(method);
-    };
+    return this.#dispatcher.handle(method, handler);
   }
 
   emit(event: string, data?: unknown): SendResult {
@@ -329,7 +290,7 @@ export class Socket implements HoldfastSocket {
   }
 
   onEvent(event: string, listener: (data: unknown) => void): () => void {
-    return this.#appEvents.on(event, listener);
+    return this.#dispatcher.onEvent(event, listener);
   }
 
   close(code = 1000, reason = ''): void {
@@ -479,7 +440,7 @@ export class Socket implements HoldfastSocket {
       if (current()) this.#onOpen(generation, ws);
     };
     ws.onmessage = (event) => {
-      if (current()) this.#onMessage(event.data);
+      if (generation === this.#generation) this.#onMessage(event.data);
     };
     ws.onerror = (event) => {
       if (current()) this.#emitError(new HoldfastError('CONNECT', 'the WebSocket reported an error', { cause: event }));
@@ -501,8 +462,9 @@ export class Socket implements HoldfastSocket {
     this.#timers.clear('connect');
     // Flushed while still `connecting`, so nothing sent from an `open`/`state` listener can
     // overtake a queued message; a listener that queues during the flush is flushed too.
-    this.#sendQueue.flush((data, size) => {
-      if (this.#takeQueuedRequest(data)) this.#write(ws, data, size);
+    // A request that settled while its frame waited (timeout, abort) is not sent.
+    this.#sendQueue.flush((data, size, requestId) => {
+      if (requestId === undefined || this.#pending.has(requestId)) this.#write(ws, data, size);
     });
     if (generation !== this.#generation) return;
     this.#transition('open', 'connected');
@@ -620,12 +582,25 @@ export class Socket implements HoldfastSocket {
 
   // ---- data ----------------------------------------------------------------------------------
 
-  #measure(data: SendData): number {
-    try {
-      return byteLength(data);
-    } catch {
-      throw new TypeError('holdfast: send() takes a string, an ArrayBuffer, an ArrayBuffer view or a Blob');
+  /**
+   * Writes when open, otherwise queues (request frames tagged with their `requestId`). A request
+   * frame the queue drops rejects its request through the queue's `onDrop`.
+   */
+  #send(data: SendData, size: number, requestId: number | undefined): SendResult {
+    const limit = this.#opts.maxMessageSize;
+    if (size > limit) throw new MessageTooBigError(size, limit);
+    const ws = this.#ws;
+    const state = this.#state;
+    // The platform socket can already be closing before its close event reached us: queue then.
+    if (state === 'open' && ws !== null && ws.readyState === OPEN) {
+      this.#write(ws, data, size);
+      return 'sent';
     }
+    if (state === 'closing' || state === 'closed') {
+      this.#drop(data, 'closed');
+      return 'dropped';
+    }
+    return this.#sendQueue.push(data, size, requestId);
   }
 
   #write(ws: WebSocketLike, data: SendData, size: number): void {
@@ -635,8 +610,9 @@ export class Socket implements HoldfastSocket {
       this.#emitError(new HoldfastError('CONNECT', 'the WebSocket refused a message', { cause: error }));
       return;
     }
-    this.#counters.messagesOut++;
-    this.#counters.bytesOut += size;
+    const counters = this.#counters;
+    counters.messagesOut++;
+    counters.bytesOut += size;
   }
 
   /** Writes a control message (heartbeat ping/pong) if the link is open; never queued. */
@@ -647,120 +623,52 @@ export class Socket implements HoldfastSocket {
 
   #onMessage(data: unknown): void {
     if (this.#state !== 'open') return;
-    this.#counters.messagesIn++;
+    const counters = this.#counters;
+    counters.messagesIn++;
     this.#heartbeat?.noteInbound();
-    if (typeof data !== 'string' && !isBlob(data) && !isArrayBuffer(data) && !ArrayBuffer.isView(data)) {
-      this.#emitError(new ProtocolError(`unsupported message data (${Object.prototype.toString.call(data)})`));
-      return;
-    }
-    this.#counters.bytesIn += byteLength(data);
-    // A Blob only arrives with binaryType 'blob' (documented on the option): no codec reads it.
-    if (isBlob(data)) this.#emitter.emit('message', data as unknown as ArrayBuffer);
-    else this.#onFrame(data);
-  }
-
-  /** Offers a frame to the codec: protocol messages are dispatched, the rest is application data. */
-  #onFrame(data: IncomingData): void {
-    let decoded: Incoming;
-    try {
-      decoded = this.#opts.codec.decode(data);
-    } catch (error) {
-      this.#emitError(new ProtocolError(`the ${this.#opts.codec.name} codec failed to decode a message`, { cause: error }));
-      return;
-    }
-    if (decoded.kind !== 'batch') {
-      this.#onDecoded(decoded, data);
-      return;
-    }
-    const generation = this.#generation;
-    for (const item of decoded.items) {
-      if (generation !== this.#generation) return;
-      this.#onDecoded(item, data);
-    }
-  }
-
-  #onDecoded(decoded: SingleIncoming, data: IncomingData): void {
-    if (decoded.kind === 'protocol') {
-      this.#onProtocolMessage(decoded.message);
-    } else if (decoded.kind === 'data') {
-      // Views (e.g. a Node Buffer from an adapter) become an exact ArrayBuffer copy.
-      this.#emitter.emit('message', typeof data === 'string' ? data : toArrayBuffer(data));
+    if (typeof data === 'string') {
+      counters.bytesIn += NON_ASCII.test(data) ? byteLength(data) : data.length;
+      this.#dispatcher.receive(data);
+    } else if (isArrayBuffer(data) || ArrayBuffer.isView(data)) {
+      counters.bytesIn += data.byteLength;
+      this.#dispatcher.receive(data);
+    } else if (isBlob(data)) {
+      counters.bytesIn += data.size;
+      // A Blob only arrives with binaryType 'blob' (documented on the option): no codec reads it.
+      this.#emitter.emit('message', data as unknown as ArrayBuffer);
     } else {
-      const shown = typeof data === 'string' && data.length <= 80 ? data : typeof data === 'string' ? 'message' : 'binary message';
-      this.#emitError(new ProtocolError(`invalid ${shown}: ${decoded.reason}`));
-    }
-  }
-
-  #onProtocolMessage(message: ProtocolMessage): void {
-    switch (message.type) {
-      case 'pong':
-        this.#heartbeat?.onPong(message.ts);
-        return;
-      case 'ping':
-        this.#writeCurrent(encodePong(message.ts));
-        return;
-      case 'response':
-        // Late (timed out, aborted) or never sent by us: reported, never thrown.
-        if (!this.#pending.resolve(message)) {
-          this.#emitError(new ProtocolError(`response for unknown or settled request id ${JSON.stringify(message.id)}`));
-        }
-        return;
-      case 'request':
-        this.#answer(message);
-        return;
-      case 'event':
-        this.#appEvents.emit(message.event, message.data);
-        return;
+      this.#emitError(new ProtocolError(`unsupported message data (${Object.prototype.toString.call(data)})`));
     }
   }
 
   // ---- requests ------------------------------------------------------------------------------
 
   /** Encodes and sends (or queues) a pending request; every way its frame can be lost rejects it. */
-  #sendRequest({ id, method, params }: RetryRequest): void {
-    if (!this.#pending.has(id)) return; // already aborted: never sent
-    let frame: string | Uint8Array;
-    try {
-      frame = this.#opts.codec.encode({ type: 'request', id, method, params });
-    } catch (error) {
-      this.#pending.reject(id, asError(error));
-      return;
-    }
+  #sendRequest(id: number, method: string, params: unknown): void {
+    const pending = this.#pending;
+    if (!pending.has(id)) return; // already aborted: never sent
     let result: SendResult;
     try {
-      result = this.send(frame);
+      const frame = this.#opts.codec.encode({ type: 'request', id, method, params });
+      result = this.#send(frame, wireSize(frame), id);
     } catch (error) {
-      this.#pending.reject(id, asError(error));
+      // The codec's TypeError, MessageTooBigError, or QueueFullError under policy 'throw'.
+      pending.reject(id, asError(error));
       return;
     }
-    // Tracked only once queued: older frames the queue drops to make room go through #dropQueued.
-    if (result === 'queued') this.#queuedRequests.set(frame, id);
-    else if (result === 'dropped') this.#pending.reject(id, dropError(id, this.#state === 'closed' || this.#state === 'closing' ? 'closed' : 'overflow'));
+    // Sending after close() drops without queueing (a queue overflow already rejected it).
+    if (result === 'dropped') pending.reject(id, dropError(id, 'closed'));
   }
 
-  /**
-   * A frame leaves the send queue to be written: returns false for the frame of a request that
-   * has settled meanwhile (timeout, abort), which is not sent; otherwise true.
-   */
-  #takeQueuedRequest(data: SendData): boolean {
-    const id = this.#queuedRequests.size > 0 ? this.#queuedRequests.get(data) : undefined;
-    if (id === undefined) return true;
-    this.#queuedRequests.delete(data);
-    return this.#pending.has(id);
-  }
-
-  #dropQueued(data: SendData, reason: DropReason): void {
-    const id = this.#queuedRequests.size > 0 ? this.#queuedRequests.get(data) : undefined;
-    if (id !== undefined) {
-      this.#queuedRequests.delete(data);
-      this.#pending.reject(id, dropError(id, reason));
-    }
+  /** A queued frame is dropped: a request frame (tagged with its id) rejects its request first. */
+  #dropQueued(data: SendData, reason: DropReason, requestId: number | undefined): void {
+    if (requestId !== undefined) this.#pending.reject(requestId, dropError(requestId, reason));
     this.#drop(data, reason);
   }
 
   /** Re-sends `retry` requests after a dropped link; they go out once open again. */
   #resend(retries: readonly RetryRequest[]): void {
-    for (const request of retries) this.#sendRequest(request);
+    for (const { id, method, params } of retries) this.#sendRequest(id, method, params);
   }
 
   /**
@@ -769,77 +677,15 @@ export class Socket implements HoldfastSocket {
    * are returned for re-sending.
    */
   #failInFlight(closeCode: number | undefined): RetryRequest[] {
-    this.#abortInbound(new ClosedError('DISCONNECTED', 'the link went away before the answer was sent', closeCode));
+    this.#dispatcher.abortHandlers(new ClosedError('DISCONNECTED', 'the link went away before the answer was sent', closeCode));
     return this.#pending.onDisconnect(closeCode);
   }
 
   /** The socket is closing for good: every request and handler fails with CLOSED. */
   #failAll(closeCode: number): void {
     const error = new ClosedError('CLOSED', 'the socket was closed', closeCode);
-    this.#abortInbound(error);
+    this.#dispatcher.abortHandlers(error);
     this.#pending.rejectAll(error);
-  }
-
-  #abortInbound(reason: HoldfastError): void {
-    const controllers = [...this.#inbound];
-    this.#inbound.clear();
-    for (const controller of controllers) controller.abort(reason);
-  }
-
-  /** Runs the handler for a server request and answers on the same link, if it is still up. */
-  #answer({ id, method, params }: RequestMessage): void {
-    const generation = this.#generation;
-    const handler = this.#handlers.get(method);
-    if (!handler) {
-      this.#respond(id, { error: { code: 'METHOD_NOT_FOUND', message: `no handler for method "${method}"` } });
-      return;
-    }
-    // Mini-program engines may lack AbortController: the signal is optional there.
-    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
-    if (controller) this.#inbound.add(controller);
-    const settle = (outcome: Outcome): void => {
-      if (controller) this.#inbound.delete(controller);
-      // The link that asked is gone: nobody on a new link is waiting for this id.
-      if (generation === this.#generation) this.#respond(id, outcome);
-    };
-    let result: unknown;
-    try {
-      result = handler(params, controller ? { id, method, signal: controller.signal } : { id, method });
-    } catch (error) {
-      settle({ error: errorPayload(error) });
-      return;
-    }
-    if (isThenable(result)) {
-      result.then(
-        (value) => settle({ result: value }),
-        (error: unknown) => settle({ error: errorPayload(error) }),
-      );
-    } else settle({ result });
-  }
-
-  /**
-   * Sends a response. When the codec refuses it (a result it cannot encode, error data it cannot
-   * encode, a string error code under JSON-RPC), a plain error response goes out instead, with an
-   * integer code if need be, so the server is never left waiting for nothing.
-   */
-  #respond(id: Id, outcome: Outcome): void {
-    let refused: unknown;
-    for (const message of responseCandidates(id, outcome)) {
-      let frame: string | Uint8Array;
-      try {
-        frame = this.#opts.codec.encode(message);
-      } catch (error) {
-        refused ??= error;
-        continue;
-      }
-      try {
-        this.send(frame);
-      } catch (error) {
-        this.#emitError(new HoldfastError('LISTENER', `the answer to request ${JSON.stringify(id)} could not be sent`, { cause: error }));
-      }
-      return;
-    }
-    this.#emitError(new HoldfastError('LISTENER', `the ${this.#opts.codec.name} codec refused the answer to request ${JSON.stringify(id)}`, { cause: refused }));
   }
 
   #drop(data: SendData, reason: DropReason): void {

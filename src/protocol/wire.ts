@@ -66,14 +66,21 @@ function stripDangerous(key: string, value: unknown): unknown {
 }
 
 /**
- * JSON.parse that never throws and never yields `__proto__`/`constructor`/`prototype` keys.
- * The reviver (slow) only runs when the text mentions one of those names.
+ * Text that may spell a dangerous key: one of the names, or a `\u00XX` escape of an ASCII letter
+ * or `_` (JSON.parse turns `"\u005f_proto__"` into `__proto__`). Escapes of other characters,
+ * e.g. the non-ASCII ones some servers always escape, do not match.
+ */
+const RISKY = /__proto__|constructor|prototype|\\u00[4-7]/;
+
+/**
+ * JSON.parse that never throws and never yields `__proto__`/`constructor`/`prototype` keys, also
+ * when they are spelled with escapes. The reviver (slow) only runs when one native regex scan of
+ * the text finds something that could spell one of those names.
  * Returns `undefined` for text that is not JSON.
  */
 export function safeJsonParse(text: string): unknown {
   try {
-    const risky = text.includes('__proto__') || text.includes('constructor') || text.includes('prototype');
-    return risky ? JSON.parse(text, stripDangerous) : JSON.parse(text);
+    return RISKY.test(text) ? JSON.parse(text, stripDangerous) : JSON.parse(text);
   } catch {
     return undefined;
   }

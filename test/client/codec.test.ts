@@ -121,4 +121,20 @@ describe('jsonCodec.decode (text)', () => {
     expect((data as { admin?: unknown }).admin).toBeUndefined();
     expect(({} as { admin?: unknown }).admin).toBeUndefined();
   });
+
+  it('also strips hostile keys spelled with \\u escapes', () => {
+    const text = String.raw`{"type":"event","event":"e","data":{"\u005f_proto__":{"admin":true},"\u0063onstructor":1,"proto\u0074ype":2,"ok":1}}`;
+    const data = (protocolMessage(jsonCodec.decode(text)) as { data: Record<string, unknown> }).data;
+    expect(Object.keys(data)).toEqual(['ok']);
+    expect(Object.hasOwn(data, '__proto__')).toBe(false);
+  });
+
+  it('keeps every ordinary key and value, also with escaped non-ASCII text and the names inside values', () => {
+    const text = String.raw`{"type":"event","event":"e","data":{"name":"Jos\u00e9","note":"constructor of the prototype","tab":"\t"}}`;
+    expect(protocolMessage(jsonCodec.decode(text))).toEqual({
+      type: 'event',
+      event: 'e',
+      data: { name: 'José', note: 'constructor of the prototype', tab: '\t' },
+    });
+  });
 });

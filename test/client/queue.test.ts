@@ -105,6 +105,38 @@ describe('SendQueue', () => {
     expect(out).toEqual(['a', 'b', 'late']);
   });
 
+  it('hands each entry its own tag on flush and on drop, even when the data of two entries is equal', () => {
+    const tagged: Array<[SendData, DropReason, number | undefined]> = [];
+    const queue = new SendQueue<number>({ maxMessages: 3, maxBytes: 100, overflow: 'drop-oldest', ttl: undefined }, () => 0, (data, reason, tag) =>
+      tagged.push([data, reason, tag]),
+    );
+    queue.push('same', 1);
+    queue.push('same', 1, 7);
+    queue.push('other', 1, 8);
+    queue.push('last', 1);
+    expect(tagged).toEqual([['same', 'overflow', undefined]]);
+    const out: Array<[SendData, number | undefined]> = [];
+    queue.flush((data, _size, tag) => out.push([data, tag]));
+    expect(out).toEqual([
+      ['same', 7],
+      ['other', 8],
+      ['last', undefined],
+    ]);
+    queue.push('same', 1, 9);
+    queue.discard('closed');
+    expect(tagged.at(-1)).toEqual(['same', 'closed', 9]);
+  });
+
+  it('reports the tag of a message refused by drop-newest', () => {
+    const tags: Array<number | undefined> = [];
+    const queue = new SendQueue<number>({ maxMessages: 1, maxBytes: 100, overflow: 'drop-newest', ttl: undefined }, () => 0, (_data, _reason, tag) =>
+      tags.push(tag),
+    );
+    expect(queue.push('same', 1, 1)).toBe('queued');
+    expect(queue.push('same', 1, 2)).toBe('dropped');
+    expect(tags).toEqual([2]);
+  });
+
   it('discard empties the queue and reports every message with the reason', () => {
     const { queue, drops } = setup();
     queue.push('a', 1);

@@ -142,6 +142,86 @@ describe('PendingRequests timeouts', () => {
     expect(outcome.value()).toBeInstanceOf(TimeoutError);
   });
 
+  it('rejects each request at its own deadline, whatever order they were added in, with one timer', async () => {
+    const outcomes = ([['a', 300], ['b', 100], ['c', 200]] as const).map(([method, timeout]) => settled(table.add(method, { timeout }).promise));
+    expect(timers.live()).toBe(1);
+    const states = () => outcomes.map((o) => o.state());
+    await vi.advanceTimersByTimeAsync(99);
+    expect(states()).toEqual(['pending', 'pending', 'pending']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(states()).toEqual(['pending', 'rejected', 'pending']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(states()).toEqual(['pending', 'rejected', 'rejected']);
+    expect(timers.live()).toBe(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(states()).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(outcomes[0]?.value()).toMatchObject({ code: 'TIMEOUT', message: 'request "a" (id 1) timed out after 300 ms' });
+    expect(timers.live()).toBe(0);
+  });
+
+  it('keeps a later request on time after the request the timer was set for has settled', async () => {
+    const first = table.add('first', { timeout: 1000 });
+    await vi.advanceTimersByTimeAsync(500);
+    const second = settled(table.add('second', { timeout: 1000 }).promise);
+    await vi.advanceTimersByTimeAsync(100);
+    table.resolve({ type: 'response', id: first.id, result: 1 });
+    await vi.advanceTimersByTimeAsync(899);
+    expect(second.state()).toBe('pending');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(second.value()).toBeInstanceOf(TimeoutError);
+    expect(timers.live()).toBe(0);
+  });
+
+  it('holds no timer while nothing is pending, and a single one for many pending requests', async () => {
+    const calls = Array.from({ length: 50 }, (_, i) => table.add('x', { timeout: 1000 + i }));
+    expect(timers.live()).toBe(1);
+    for (const { id, promise } of calls) {
+      table.resolve({ type: 'response', id, result: id });
+      await promise;
+    }
+    expect(timers.live()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('keeps its one timer for a request made when the previous one settles, and still times that one out on time', async () => {
+    const setTimeoutSpy = vi.spyOn(timers, 'setTimeout');
+    const first = table.add('first', { timeout: 1000 });
+    let second: ReturnType<typeof settled> | undefined;
+    void first.promise.then(() => {
+      second = settled(table.add('second', { timeout: 1000 }).promise);
+    });
+    await vi.advanceTimersByTimeAsync(400);
+    table.resolve({ type: 'response', id: first.id, result: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(second?.state()).toBe('pending');
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+    expect(timers.live()).toBe(1);
+    await vi.advanceTimersByTimeAsync(999); // t = 1399: the timer fired at 1000 and was set for 1400
+    expect(second?.state()).toBe('pending');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(second?.value()).toBeInstanceOf(TimeoutError);
+    expect(timers.live()).toBe(0);
+  });
+
+  it('clears the timer when no request follows the last one to settle', async () => {
+    const { id } = table.add('only', { timeout: 1000 });
+    table.resolve({ type: 'response', id, result: 1 });
+    await Promise.resolve();
+    expect(timers.live()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('waits out a timeout longer than setTimeout can take in one go (2^31 - 1 ms)', async () => {
+    const timeout = 2 ** 31 + 5000;
+    const outcome = settled(table.add('long', { timeout }).promise);
+    await vi.advanceTimersByTimeAsync(2 ** 31 - 1);
+    expect(outcome.state()).toBe('pending');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(outcome.state()).toBe('pending');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(outcome.value()).toBeInstanceOf(TimeoutError);
+  });
+
   it('starts no timer when the timeout is undefined, 0 or Infinity', () => {
     for (const timeout of [undefined, 0, Infinity]) table.add('x', { timeout }).promise.catch(() => {});
     expect(timers.live()).toBe(0);

@@ -151,6 +151,39 @@ describe('request()', () => {
     expect(kit.last().sent).toEqual([]);
   });
 
+  // The frame request #1 will be given, sent beforehand by the application itself.
+  const lookalike = JSON.stringify({ type: 'request', id: 1, method: 'echo', params: 'x' });
+
+  it('does not take a queued send() with the same text as a request frame for that request when it is dropped', async () => {
+    const { kit, socket } = setup({ queue: { maxMessages: 2 } });
+    const drops: unknown[] = [];
+    socket.on('drop', ({ data, reason }) => drops.push([data, reason]));
+    socket.send(lookalike);
+    const call = track(socket.request('echo', 'x'));
+    socket.send('z'); // drop-oldest evicts the application's copy, not the request frame
+    await tick();
+    expect(drops).toEqual([[lookalike, 'overflow']]);
+    expect(call.settled).toBe(false);
+    kit.last().open();
+    expect(kit.last().sent).toEqual([lookalike, 'z']);
+    reply(kit.last(), { id: 1, result: 'x' });
+    await tick();
+    expect(call.value).toBe('x');
+  });
+
+  it('sends a queued send() with the same text as an aborted queued request in its own place', async () => {
+    const { kit, socket } = setup();
+    const controller = new AbortController();
+    socket.send(lookalike);
+    socket.send('mid');
+    const call = track(socket.request('echo', 'x', { signal: controller.signal }));
+    controller.abort();
+    await tick();
+    kit.last().open();
+    expect(call.error).toBeInstanceOf(AbortError);
+    expect(kit.last().sent).toEqual([lookalike, 'mid']);
+  });
+
   it('reports a response to an id it never sent as a ProtocolError and stays open', async () => {
     const { kit, socket, errors } = await opened();
     reply(kit.last(), { id: 99, result: 1 });
