@@ -60,7 +60,7 @@ export class Heartbeat {
     this.#latePings = 0;
   }
 
-  /** Records that something arrived: any inbound message proves the link is alive. */
+  /** Records that something arrived: whatever inbound message arrives proves the link is alive. */
   noteInbound(): void {
     this.#lastInbound = this.#hooks.now();
   }
