@@ -118,16 +118,11 @@ export const HEARTBEAT_TIMEOUT_CODE = 4000;
 
 const absorb = (): void => {};
 
-/** Any character outside ASCII: only text holding one needs its UTF-8 length counted. */
-const NON_ASCII = /[^\0-\x7f]/;
-
 /**
- * The wire size of a message in bytes. ASCII text (the usual JSON frame) is as long in UTF-8 as
- * in UTF-16, so it is measured by one native regex test instead of a per-character JS loop.
+ * The wire size of a message in bytes (`byteLength`, with the error message `send()` promises).
  * @throws TypeError for data that is not a string, ArrayBuffer, view or Blob.
  */
 function wireSize(data: unknown): number {
-  if (typeof data === 'string') return NON_ASCII.test(data) ? byteLength(data) : data.length;
   try {
     return byteLength(data as SendData);
   } catch {
@@ -627,7 +622,7 @@ export class Socket implements HoldfastSocket {
     counters.messagesIn++;
     this.#heartbeat?.noteInbound();
     if (typeof data === 'string') {
-      counters.bytesIn += NON_ASCII.test(data) ? byteLength(data) : data.length;
+      counters.bytesIn += byteLength(data);
       this.#dispatcher.receive(data);
     } else if (isArrayBuffer(data) || ArrayBuffer.isView(data)) {
       counters.bytesIn += data.byteLength;
