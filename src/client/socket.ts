@@ -224,7 +224,7 @@ export class Socket implements HoldfastSocket {
           },
           onDead: () => {
             this.#emitError(new TimeoutError(`no heartbeat answer within ${hb.timeout} ms`));
-            this.#linkLost({ code: HEARTBEAT_TIMEOUT_CODE, reason: 'heartbeat timeout', wasClean: false }, 'heartbeat timeout', true);
+            if (this.#state === 'open') this.#linkLost({ code: HEARTBEAT_TIMEOUT_CODE, reason: 'heartbeat timeout', wasClean: false }, 'heartbeat timeout', true);
           },
         })
       : undefined;
@@ -290,11 +290,9 @@ export class Socket implements HoldfastSocket {
 
   close(code = 1000, reason = ''): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
-    this.#failAll(code);
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
     const ws = this.#ws;
     if (this.#state === 'open' && ws !== null) {
+      this.#failAll(code);
       this.#transition('closing', 'close() called');
       closeQuietly(ws, code, reason);
       this.#timers.set('closing', this.#opts.closeTimeout, () => this.#end({ code, reason, wasClean: false }, 'close timeout'));
@@ -312,12 +310,14 @@ export class Socket implements HoldfastSocket {
       return;
     }
     const hadLink = this.#ws !== null;
-    const retries = this.#state === 'open' ? this.#failInFlight(1000) : [];
+    const wasOpen = this.#state === 'open';
+    const retries = wasOpen ? this.#pending.onDisconnect(1000) : [];
     this.#detach(1000, 'reconnect');
     const generation = ++this.#generation;
     this.#transition('reconnecting', why);
-    this.#resend(retries);
-    if (hadLink) this.#emitter.emit('close', { code: 1000, reason: why, wasClean: false, willReconnect: true });
+    if (wasOpen) this.#abortHandlers(1000);
+    if (generation === this.#generation) this.#resend(retries);
+    if (hadLink && generation === this.#generation) this.#emitter.emit('close', { code: 1000, reason: why, wasClean: false, willReconnect: true });
     if (generation === this.#generation) this.#retryNow(why);
   }
 
@@ -447,9 +447,9 @@ export class Socket implements HoldfastSocket {
       else this.#linkLost(info, `link closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`, false);
     };
     this.#timers.set('connect', this.#opts.connectTimeout, () => {
-      // Reported as 1006 (closed without a close frame), which is what the platform would say.
-      this.#linkLost({ code: 1006, reason: 'connect timeout', wasClean: false }, 'connect timeout', true);
       this.#emitError(new TimeoutError(`no connection within ${this.#opts.connectTimeout} ms`));
+      // Reported as 1006 (closed without a close frame), which is what the platform would say.
+      if (current()) this.#linkLost({ code: 1006, reason: 'connect timeout', wasClean: false }, 'connect timeout', true);
     });
   }
 
@@ -464,6 +464,7 @@ export class Socket implements HoldfastSocket {
     if (generation !== this.#generation) return;
     this.#transition('open', 'connected');
     this.#counters.connects++;
+    if (this.#state !== 'open') return; // a `state` listener called close()
     this.#timers.set('uptime', this.#opts.backoff.minUptime, () => {
       this.#retries = 0;
     });
@@ -496,7 +497,8 @@ export class Socket implements HoldfastSocket {
    * between retrying and ending, reports `close` for a link, and schedules the next attempt.
    */
   #linkLost(info: CloseInfo | undefined, why: string, closeLink: boolean): void {
-    const retries = this.#state === 'open' ? this.#failInFlight(info?.code) : [];
+    const wasOpen = this.#state === 'open';
+    const retries = wasOpen ? this.#pending.onDisconnect(info?.code) : [];
     const generation = ++this.#generation;
     if (closeLink && info) this.#detach(info.code, info.reason);
     else this.#detach();
@@ -523,6 +525,8 @@ export class Socket implements HoldfastSocket {
     }
     this.#counters.lastReconnectReason = why;
     this.#transition('reconnecting', why);
+    // Aborted only now: their abort listeners run application code, which may call close().
+    if (wasOpen) this.#abortHandlers(info?.code);
     if (generation === this.#generation) this.#resend(retries);
     if (info && generation === this.#generation) this.#emitter.emit('close', { ...info, willReconnect: true });
     if (generation !== this.#generation) return;
@@ -666,14 +670,9 @@ export class Socket implements HoldfastSocket {
     for (const { id, method, params } of retries) this.#sendRequest(id, method, params);
   }
 
-  /**
-   * The open link went away: handlers of server requests are aborted (their answer cannot be
-   * delivered), in-flight requests reject with DISCONNECTED unless marked `retry`, and those
-   * are returned for re-sending.
-   */
-  #failInFlight(closeCode: number | undefined): RetryRequest[] {
+  /** The open link went away: handlers of server requests are aborted (their answer cannot be delivered). */
+  #abortHandlers(closeCode: number | undefined): void {
     this.#dispatcher.abortHandlers(new ClosedError('DISCONNECTED', 'the link went away before the answer was sent', closeCode));
-    return this.#pending.onDisconnect(closeCode);
   }
 
   /** The socket is closing for good: every request and handler fails with CLOSED. */
