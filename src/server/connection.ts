@@ -436,9 +436,9 @@ export class Connection {
   }
 
   #onEnd(): void {
-    // The peer half-closed TCP; with allowHalfOpen sockets we must finish our side ourselves.
-    this.#state = 'ending';
-    this.#socket.end();
+    // The peer half-closed TCP; with allowHalfOpen sockets we must finish our side ourselves,
+    // through #end so the close timer drops a peer that stopped reading (our FIN may never drain).
+    if (this.#state === 'open' || this.#state === 'closing') this.#end();
   }
 
   #onSocketClose(): void {

@@ -204,6 +204,7 @@ export class HoldfastServer {
   readonly #connectionOptions: ConnectionOptions;
   readonly #events = new Emitter<ServerEvents>();
   readonly #connections = new Set<Connection>();
+  #binding: Promise<unknown> | undefined;
   readonly #front: HttpFront;
   readonly #app: App;
   readonly #faults: FaultControls;
@@ -285,13 +286,16 @@ export class HoldfastServer {
     if (this.#state !== 'idle') throw new Error(`cannot listen: the server is ${this.#state}`);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer 0–65535, got ${String(port)}`);
     this.#state = 'listening';
+    const binding = this.#front.listen(port, host);
+    this.#binding = binding;
     let bound: number;
     try {
-      bound = (await this.#front.listen(port, host)).port;
+      bound = (await binding).port;
     } catch (error) {
-      this.#state = 'idle';
+      if (this.#state === 'listening') this.#state = 'idle';
       throw error;
     }
+    if (this.#state !== 'listening') throw new Error('the server was closed before it was listening');
     const shownHost = host.includes(':') ? `[${host}]` : host;
     const secure = this.#options.tls !== undefined;
     return {
@@ -355,6 +359,8 @@ export class HoldfastServer {
         }),
     );
     await Promise.all(gone);
+    // close() during listen(): let the bind finish, so that closing really stops the listener.
+    await this.#binding?.catch(() => undefined);
     await this.#front.close();
     this.#state = 'closed';
   }
