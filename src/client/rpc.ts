@@ -2,16 +2,10 @@
  * The pending-request table: hands out request ids and settles each request's promise exactly
  * once, by response, timeout, abort or disconnect. It never sends anything itself.
  */
-import { AbortError, ClosedError, HoldfastError, RemoteError, TimeoutError } from './errors.js';
-import type { ErrorPayload, Id, ResponseMessage } from '../protocol/wire.js';
+import { AbortError, ClosedError, HoldfastError, RemoteError, TimeoutError } from './errors';
+import type { ErrorPayload, Id, ResponseMessage } from '../protocol/wire';
+import { systemClock, type Clock } from './timers';
 
-/** The timer functions the table uses; inject the socket's own (or fake ones in tests). */
-export interface TimerFunctions {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  /** The current time in ms, from the same clock as the timers. Default `Date.now()`. */
-  now?(): number;
-}
 
 /** Per-request options for {@link PendingRequests.add}. */
 export interface AddOptions {
@@ -63,11 +57,6 @@ interface Entry {
 /** The longest delay `setTimeout` takes as given (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_DELAY = 2_147_483_647;
 
-const globalTimers = (): TimerFunctions => ({
-  // Wrapped: browsers throw "Illegal invocation" when setTimeout is called with another `this`.
-  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
-});
 
 /**
  * Request ids are 1, 2, 3… per table (so per socket). Every settled request has its abort
@@ -83,14 +72,14 @@ const globalTimers = (): TimerFunctions => ({
 export class PendingRequests {
   readonly #entries = new Map<number, Entry>();
   #nextId = 1;
-  readonly #timers: TimerFunctions;
+  readonly #timers: Clock;
   #timer: unknown;
   /** The deadline the shared timer is set for; `Infinity` when it is not set. */
   #timerDeadline = Infinity;
   #idleCheckQueued = false;
 
-  constructor(timers?: TimerFunctions) {
-    this.#timers = timers ?? globalTimers();
+  constructor(timers: Clock = systemClock()) {
+    this.#timers = timers;
   }
 
   /** How many requests are pending. */
@@ -185,8 +174,7 @@ export class PendingRequests {
   }
 
   #now(): number {
-    const timers = this.#timers;
-    return timers.now ? timers.now() : Date.now();
+    return this.#timers.now();
   }
 
   /** (Re)sets the shared timer for `deadline`; `now` is the current time. */

@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortError, ClosedError, HoldfastError, RemoteError, TimeoutError } from '../../src/client/errors';
-import { PendingRequests, type TimerFunctions } from '../../src/client/rpc';
+import { PendingRequests } from '../../src/client/rpc';
+import type { Clock } from '../../src/client/timers';
 
 /** Timers that delegate to the (faked) globals and count how many are still live. */
-function countingTimers(): TimerFunctions & { live(): number } {
+function countingTimers(): Clock & { live(): number } {
   const live = new Set<unknown>();
   return {
+    now: () => Date.now(),
     setTimeout(callback, ms) {
       const handle = setTimeout(() => {
         live.delete(handle);
