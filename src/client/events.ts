@@ -41,7 +41,9 @@ export type Listener<M, E extends keyof M> = (payload: M[E]) => void;
  * A throwing listener does not stop the others; what it threw goes to `onListenerError`.
  */
 export class Emitter<M> {
-  #lists: { [E in keyof M]?: readonly Listener<M, E>[] } = {};
+  // No prototype: an event named "constructor" or "toString" (a server can send any name) must
+  // not find Object.prototype's members.
+  #lists: { [E in keyof M]?: readonly Listener<M, E>[] } = Object.create(null) as { [E in keyof M]?: readonly Listener<M, E>[] };
   readonly #onListenerError: (error: unknown, event: keyof M) => void;
 
   constructor(onListenerError: (error: unknown, event: keyof M) => void) {
@@ -51,9 +53,14 @@ export class Emitter<M> {
   /** Adds a listener; the returned function removes it (calling it again does nothing). */
   on<E extends keyof M>(event: E, listener: Listener<M, E>): () => void {
     this.#lists[event] = [...(this.#lists[event] ?? []), listener];
+    let removed = false;
     return () => {
+      // Removes this registration only (once): a listener added twice stays registered once.
+      if (removed) return;
+      removed = true;
       const list = this.#lists[event];
-      if (list) this.#lists[event] = list.filter((l) => l !== listener);
+      const at = list ? list.indexOf(listener) : -1;
+      if (list && at !== -1) this.#lists[event] = [...list.slice(0, at), ...list.slice(at + 1)];
     };
   }
 

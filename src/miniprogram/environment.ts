@@ -40,13 +40,17 @@ export function miniProgramEnvironment(api: WxLike | UniLike | MyLike | TtLike):
   const query = (onChange?: (next: boolean) => void): void => {
     if (typeof api.getNetworkType !== 'function') return;
     const asked = version;
+    // Compared with the belief at asking time, not at answer time: with several subscribers,
+    // another subscriber's answer may already have updated `online`, and this one must still
+    // learn of the change.
+    const was = online;
     try {
       api.getNetworkType({
         success: (result) => {
           const next = onlineFrom(result);
-          if (next === undefined || asked !== version || next === online) return;
+          if (next === undefined || asked !== version) return;
           online = next;
-          onChange?.(next);
+          if (next !== was) onChange?.(next);
         },
       });
     } catch {

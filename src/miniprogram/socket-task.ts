@@ -323,9 +323,14 @@ export class MiniProgramSocket implements WebSocketLike {
   }
 
   #onConnectSuccess(): void {
-    if (this.#ready || this.#phase === 'closed') return;
+    if (this.#ready) return;
     this.#ready = true;
-    if (this.#phase === 'cancelling') this.#closeTask();
+    // A close requested (or already synthesized by the watchdog) before tt allowed task methods
+    // is carried out now, or the platform task would live on outside the maxSockets count.
+    if (this.#phase === 'cancelling' || this.#phase === 'closed') {
+      this.#closeTask();
+      return;
+    }
     this.#pump();
   }
 

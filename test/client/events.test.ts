@@ -52,4 +52,27 @@ describe('Emitter', () => {
     expect(after).toHaveBeenCalledWith('x');
     expect(onError).toHaveBeenCalledWith(boom, 'b');
   });
+  it('handles event names that exist on Object.prototype like any other name', () => {
+    const emitter = new Emitter<Record<string, unknown>>(() => {});
+    const got: string[] = [];
+    expect(() => emitter.emit('constructor', 1)).not.toThrow();
+    expect(() => emitter.emit('toString', 1)).not.toThrow();
+    emitter.on('constructor', () => got.push('constructor'));
+    emitter.on('__proto__', () => got.push('__proto__'));
+    emitter.emit('constructor', 1);
+    emitter.emit('__proto__', 1);
+    expect(got).toEqual(['constructor', '__proto__']);
+  });
+
+  it('removes only the registration an unsubscribe belongs to when a listener is added twice', () => {
+    const emitter = new Emitter<{ tick: number }>(() => {});
+    const calls: number[] = [];
+    const listener = (n: number) => calls.push(n);
+    const offFirst = emitter.on('tick', listener);
+    emitter.on('tick', listener);
+    offFirst();
+    offFirst(); // a second call does nothing
+    emitter.emit('tick', 1);
+    expect(calls).toEqual([1]);
+  });
 });

@@ -51,6 +51,19 @@ describe('bytedance: platform quirks', () => {
     expect(fake.lastTask().state).toBe('closed');
   });
 
+  it('closes the task when the connect success comes only after the close watchdog already gave up', async () => {
+    const fake = fakeTt({ callbackDelay: 5000, openMode: 'manual', closeBeforeOpen: 'cancel' });
+    const socket = new (bytedance(fake.api))(WS_URL);
+    const { types } = watch(socket);
+    socket.close(4000, 'early');
+    await advance(3000); // the watchdog synthesizes the close
+    expect(types()).toEqual(['close']);
+    expect(fake.calls('SocketTask.close')).toHaveLength(0);
+    await advance(3000); // the slow success arrives: the platform task must not be left alive
+    expect(fake.calls('SocketTask.close')).toHaveLength(1);
+    expect(types()).toEqual(['close']);
+  });
+
   it('fails the connection when subprotocols are asked for and the server echoes none', async () => {
     const fake = fakeTt({ serverProtocol: undefined });
     const socket = new (bytedance(fake.api))(WS_URL, ['chat.v1']);

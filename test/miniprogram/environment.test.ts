@@ -53,6 +53,25 @@ describe('miniProgramEnvironment', () => {
     expect(env.isOnline()).toBe(true);
   });
 
+  it('tells every subscriber that the network came back while the app was hidden', async () => {
+    const fake = fakeWx();
+    fake.network = { isConnected: false, networkType: 'none' };
+    const env = miniProgramEnvironment(fake.api);
+    await advance(0);
+    expect(env.isOnline()).toBe(false);
+    const a: string[] = [];
+    const b: string[] = [];
+    env.subscribe((signal) => a.push(signal));
+    env.subscribe((signal) => b.push(signal));
+    fake.hide();
+    fake.network = { isConnected: true, networkType: 'wifi' }; // the change event is lost while suspended
+    fake.show();
+    await advance(0);
+    expect(a).toEqual(['suspend', 'resume', 'online']);
+    expect(b).toEqual(['suspend', 'resume', 'online']);
+    expect(env.isOnline()).toBe(true);
+  });
+
   it('re-reads the network on app show, since changes made while suspended can be lost', async () => {
     const fake = fakeWx();
     const env = miniProgramEnvironment(fake.api);
