@@ -64,10 +64,6 @@ export class Emitter<M> {
     };
   }
 
-  /** True when at least one listener is registered for `event`. */
-  has(event: keyof M): boolean {
-    return (this.#lists[event]?.length ?? 0) > 0;
-  }
 
   /** Calls every listener of `event` in subscription order. */
   emit<E extends keyof M>(event: E, payload: M[E]): void {

@@ -6,7 +6,7 @@
  */
 import { CLOSED, CLOSING, CONNECTING, OPEN } from '../client/transport';
 import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../client/transport';
-import { isArrayBuffer, isBlob, toArrayBuffer } from '../client/binary';
+import { blobToArrayBuffer, byteLength, isBlob, toArrayBuffer } from '../client/binary';
 import { utf8Length } from '../protocol/utf8';
 import { describe, errorText, isSocketTask, messageData, openedProtocol, reportedClose } from './normalize';
 import type { AdapterOptions, ConnectSocketOptions, PlatformCallback, SocketTaskLike } from './types';
@@ -243,19 +243,22 @@ export class MiniProgramSocket implements WebSocketLike {
    */
   send(data: SendData): void {
     if (this.#phase === 'connecting') throw domError('InvalidStateError', 'send() before the socket is open');
-    if (typeof data !== 'string' && !isArrayBuffer(data) && !ArrayBuffer.isView(data) && !isBlob(data)) {
+    let bytes: number;
+    try {
+      bytes = byteLength(data);
+    } catch {
       throw new TypeError('send() takes a string, an ArrayBuffer, an ArrayBufferView or a Blob');
     }
     if (this.#phase !== 'open') return;
-    const blob = isBlob(data);
+    const blob = typeof data !== 'string' && isBlob(data);
     const item: Outgoing = {
       // A Blob is read below. A view is copied to exactly its bytes: an offset view must not send
       // the rest of its buffer, and later writes to it must not change what is sent.
-      payload: blob ? undefined : typeof data === 'string' ? data : toArrayBuffer(data),
-      bytes: typeof data === 'string' ? utf8Length(data) : blob ? data.size : data.byteLength,
+      payload: blob ? undefined : typeof data === 'string' ? data : toArrayBuffer(data as ArrayBuffer | ArrayBufferView),
+      bytes,
     };
     if (blob) {
-      data.arrayBuffer().then(
+      blobToArrayBuffer(data as Blob).then(
         (buffer) => {
           item.payload = buffer;
           this.#pump();

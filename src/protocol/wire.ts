@@ -146,11 +146,5 @@ export function looksLikeEnvelope(text: string): boolean {
 
 export const encodePing = (ts: number): string => `{"type":"ping","ts":${ts}}`;
 export const encodePong = (ts: number): string => `{"type":"pong","ts":${ts}}`;
-export const encodeRequest = (id: Id, method: string, params?: unknown): string =>
-  JSON.stringify({ type: 'request', id, method, params } satisfies RequestMessage);
-export const encodeResult = (id: Id, result: unknown): string =>
-  JSON.stringify({ type: 'response', id, result: result === undefined ? null : result } satisfies ResponseSuccess);
 export const encodeError = (id: Id, error: ErrorPayload): string =>
   JSON.stringify({ type: 'response', id, error } satisfies ResponseFailure);
-export const encodeEvent = (event: string, data?: unknown): string =>
-  JSON.stringify({ type: 'event', event, data } satisfies EventMessage);

@@ -37,9 +37,4 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
     if (!list) return;
     for (const listener of list.length === 1 ? list : list.slice()) listener(...args);
   }
-
-  /** Removes every listener. */
-  clear(): void {
-    this.#listeners.clear();
-  }
 }

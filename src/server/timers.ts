@@ -18,11 +18,6 @@ export class Timers<K> {
     );
   }
 
-  /** True while the timer in slot `key` is pending. */
-  has(key: K): boolean {
-    return this.#named.has(key);
-  }
-
   /** Cancels the timer in slot `key`, if any. */
   clear(key: K): void {
     const id = this.#named.get(key);
@@ -38,11 +33,6 @@ export class Timers<K> {
       fn();
     }, ms);
     this.#anonymous.add(id);
-  }
-
-  /** Number of pending timers (named and deferred). */
-  get size(): number {
-    return this.#named.size + this.#anonymous.size;
   }
 
   /** Cancels every pending timer. */
