@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { ClosedError, RemoteError, TimeoutError } from '../client/errors.js';
+import { ClosedError } from '../client/errors.js';
+import { PendingRequests } from '../client/rpc.js';
 import { encodeEnvelope, extractBinary, type EnvelopeMessage } from '../protocol/envelope.js';
 import type { ResponseMessage } from '../protocol/wire.js';
 import { CloseCode, DEFAULT_MAX_PAYLOAD, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
@@ -66,13 +67,7 @@ export interface RequestOptions {
 /** Receives every complete message before the public `message` event (used by the default app). */
 export type MessageSink = (connection: Connection, payload: Buffer, isBinary: boolean) => void;
 
-type TimerKey = 'ping' | 'close' | `request:${number}`;
-
-interface Pending {
-  method: string;
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-}
+type TimerKey = 'ping' | 'close';
 
 /** Payloads up to this size are copied behind their header so each frame is a single write. */
 const SINGLE_WRITE_LIMIT = 16 * 1024;
@@ -131,8 +126,8 @@ export class Connection {
   #sentCode: number | undefined;
   #received: { code: number; reason: string } | undefined;
 
-  #lastRequestId = 0;
-  #pending = new Map<number, Pending>();
+  /** Requests this server sent to the client: the client's own table (ids, one shared timeout timer). */
+  readonly #pending = new PendingRequests();
 
   /**
    * Takes over an upgraded socket. `head` holds bytes read past the handshake; they are parsed
@@ -226,28 +221,25 @@ export class Connection {
 
   /**
    * Sends a wire request and resolves with the peer's `result`. Rejects with RemoteError when
-   * the peer answers with an error, TimeoutError after `timeout` ms, ClosedError (code 'CLOSED')
+   * the peer answers with an error, TimeoutError after `timeout` ms (0: no timeout), ClosedError (code 'CLOSED')
    * when the connection is not open or closes first, and TypeError for params that cannot be encoded.
    */
   request(method: string, params?: unknown, options?: RequestOptions): Promise<unknown> {
     if (typeof method !== 'string' || method === '') return Promise.reject(new TypeError('request() needs a method name'));
     if (this.#state !== 'open') return Promise.reject(new ClosedError('CLOSED', `connection is ${this.#state}`));
-    const timeout = options?.timeout ?? this.#requestTimeout;
-    const id = ++this.#lastRequestId;
-    let data: string | Uint8Array;
+    let request: { id: number; promise: Promise<unknown> };
     try {
-      data = encodeOutgoing({ type: 'request', id, method, params });
+      request = this.#pending.add(method, { timeout: options?.timeout ?? this.#requestTimeout });
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error); // RangeError: a negative timeout
     }
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { method, resolve, reject });
-      this.#timers.set(`request:${id}`, timeout, () => {
-        this.#pending.delete(id);
-        reject(new TimeoutError(`request "${method}" got no response within ${timeout} ms`));
-      });
-      this.send(data);
-    });
+    const { id, promise } = request;
+    try {
+      this.send(encodeOutgoing({ type: 'request', id, method, params }));
+    } catch (error) {
+      this.#pending.reject(id, error instanceof Error ? error : new TypeError(String(error)));
+    }
+    return promise;
   }
 
   /**
@@ -256,18 +248,7 @@ export class Connection {
    * @internal
    */
   settle(response: ResponseMessage): boolean {
-    if (typeof response.id !== 'number') return false;
-    const pending = this.#pending.get(response.id);
-    if (!pending) return false;
-    this.#pending.delete(response.id);
-    this.#timers.clear(`request:${response.id}`);
-    if ('error' in response) {
-      const { code, message, data } = response.error;
-      pending.reject(new RemoteError(pending.method, response.id, code, message, data));
-    } else {
-      pending.resolve(response.result);
-    }
-    return true;
+    return this.#pending.resolve(response);
   }
 
   /** Sends a Ping frame (at most 125 bytes). Returns false when not open. */
@@ -446,10 +427,7 @@ export class Connection {
     this.#state = 'closed';
     this.#timers.clearAll();
     const code = this.#received?.code ?? this.#sentCode ?? CloseCode.Abnormal;
-    for (const [id, pending] of this.#pending) {
-      this.#pending.delete(id);
-      pending.reject(new ClosedError('CLOSED', `connection closed (${code}) before "${pending.method}" was answered`, code));
-    }
+    this.#pending.rejectAll(new ClosedError('CLOSED', `connection closed (${code}) before the request was answered`, code));
     this.#fragments = [];
     this.#events.fire('close', code, this.#received?.reason ?? '', this.#received !== undefined && this.#sentCode !== undefined);
   }
