@@ -41,15 +41,16 @@ type Outcome = { result: unknown } | { error: ErrorPayload };
 const INTEGER_CODE: Readonly<Record<string, number>> = { METHOD_NOT_FOUND: -32601 };
 const INTERNAL_INTEGER_CODE = -32603;
 
-/** The response for `outcome`, then what to send if the codec refuses it, in order. */
-function responseCandidates(id: Id, outcome: Outcome): ResponseMessage[] {
+/**
+ * The response for `outcome`, then what to send if the codec refuses it, in order. Lazy: the
+ * fallbacks are only built when the codec refused the previous candidate.
+ */
+function* responseCandidates(id: Id, outcome: Outcome): Generator<ResponseMessage> {
+  yield 'error' in outcome ? { type: 'response', id, error: outcome.error } : { type: 'response', id, result: outcome.result };
   const { code, message } = 'error' in outcome ? outcome.error : { code: 'INTERNAL', message: 'the result could not be encoded' };
+  yield { type: 'response', id, error: { code, message } };
   const integer = typeof code === 'number' && Number.isInteger(code) ? code : (INTEGER_CODE[code] ?? INTERNAL_INTEGER_CODE);
-  return [
-    'error' in outcome ? { type: 'response', id, error: outcome.error } : { type: 'response', id, result: outcome.result },
-    { type: 'response', id, error: { code, message } },
-    { type: 'response', id, error: { code: integer, message } },
-  ];
+  yield { type: 'response', id, error: { code: integer, message } };
 }
 
 /** True for a value with a callable `then`: a promise or any other thenable. */
