@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'client',
           environment: 'jsdom',
-          include: ['test/client/**/*.test.ts', 'test/miniprogram/**/*.test.ts'],
+          include: ['test/{core,features,codecs,binary,protocol,miniprogram}/**/*.test.ts'],
         },
       },
       {

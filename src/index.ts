@@ -11,19 +11,19 @@ export {
   RemoteError,
   ProtocolError,
   isHoldfastError,
-} from './client/errors';
-export type { ErrorCode } from './client/errors';
+} from './protocol/errors';
+export type { ErrorCode } from './protocol/errors';
 export type {
   WebSocketLike,
   WebSocketConstructorLike,
   SendData,
   CloseEventLike,
   MessageEventLike,
-} from './client/transport';
-export type { Environment, EnvironmentSignal } from './client/environment';
-export { connect } from './client/connect';
-export { HEARTBEAT_TIMEOUT_CODE } from './client/socket';
-export type { HoldfastSocket, SendResult, RequestOptions } from './client/socket';
+} from './core/transport';
+export type { Environment, EnvironmentSignal } from './core/environment';
+export { connect } from './core/connect';
+export { HEARTBEAT_TIMEOUT_CODE } from './core/socket';
+export type { HoldfastSocket, SendResult, RequestOptions } from './core/socket';
 export type {
   DefaultApi,
   MethodSpec,
@@ -42,10 +42,10 @@ export type {
   HandlerResult,
   Handler,
   HandlerContext,
-} from './client/api';
-export { jsonCodec, createJsonCodec } from './client/codec';
-export type { Codec, JsonCodecOptions, Incoming, SingleIncoming, IncomingData, OutgoingMessage } from './client/codec';
-export { jsonRpcCodec } from './client/json-rpc';
+} from './features/rpc/api';
+export { jsonCodec, createJsonCodec } from './codecs/json';
+export type { Codec, JsonCodecOptions, Incoming, SingleIncoming, IncomingData, OutgoingMessage } from './codecs/json';
+export { jsonRpcCodec } from './codecs/json-rpc';
 export {
   toUint8Array,
   toArrayBuffer,
@@ -56,10 +56,10 @@ export {
   concatBytes,
   isArrayBuffer,
   isBlob,
-} from './client/binary';
-export type { BytesLike } from './client/binary';
-export { base64Encode, base64Decode } from './client/base64';
-export type { Base64EncodeOptions } from './client/base64';
+} from './binary/bytes';
+export type { BytesLike } from './binary/bytes';
+export { base64Encode, base64Decode } from './binary/base64';
+export type { Base64EncodeOptions } from './binary/base64';
 export { encodeEnvelope, decodeEnvelope, isEnvelope, extractBinary, restoreBinary, EnvelopeError } from './protocol/envelope';
 export type { Envelope, EnvelopeMessage, EnvelopeErrorReason } from './protocol/envelope';
 export type {
@@ -80,10 +80,10 @@ export type {
   BackoffOptions,
   HeartbeatOptions,
   QueueOptions,
-} from './client/options';
-export type { SocketEvents, DropReason } from './client/events';
-export type { State } from './client/state';
-export type { Stats } from './client/stats';
-export type { OverflowPolicy } from './client/queue';
-export type { CloseInfo, ReconnectContext } from './client/reconnect';
-export type { Clock } from './client/timers';
+} from './core/options';
+export type { SocketEvents, DropReason } from './core/events';
+export type { State } from './core/state';
+export type { Stats } from './core/stats';
+export type { OverflowPolicy } from './core/queue';
+export type { CloseInfo, ReconnectContext } from './core/reconnect';
+export type { Clock } from './core/timers';

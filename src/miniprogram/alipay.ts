@@ -7,8 +7,8 @@
  * - when no task comes back (single-instance mode), the global `my.*Socket*` API is driven
  *   instead, one socket at a time: a new socket waits for the previous one's close.
  */
-import type { WebSocketConstructorLike } from '../client/transport';
-import { base64Decode, base64Encode } from '../client/base64';
+import type { WebSocketConstructorLike } from '../core/transport';
+import { base64Decode, base64Encode } from '../binary/base64';
 import { isSocketTask } from './normalize';
 import { socketConstructor } from './socket-task';
 import type { ConnectRequest } from './socket-task';

@@ -4,7 +4,7 @@
  * registered at once). If subprotocols are given, the server must echo one or tt fails the
  * connection.
  */
-import type { WebSocketConstructorLike } from '../client/transport';
+import type { WebSocketConstructorLike } from '../core/transport';
 import { socketConstructor } from './socket-task';
 import type { AdapterOptions, TtLike } from './types';
 

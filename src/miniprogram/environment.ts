@@ -4,7 +4,7 @@
  * `'online'`/`'offline'`. Works with `wx`, `uni`, `my` and `tt`; any API the object lacks is
  * simply not listened to.
  */
-import type { Environment, EnvironmentSignal } from '../client/environment';
+import type { Environment, EnvironmentSignal } from '../core/environment';
 import type { MyLike, PlatformCallback, TtLike, UniLike, WxLike } from './types';
 
 /** `networkType` values meaning "no network": `'none'` (wx, uni, tt) and Alipay's `'NOTREACHABLE'`. */

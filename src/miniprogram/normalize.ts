@@ -2,7 +2,7 @@
  * Pure helpers that turn the platforms' inconsistent payloads into one shape. Nothing here
  * touches a socket; every function takes a value and returns a value.
  */
-import { isArrayBuffer, toArrayBuffer } from '../client/binary';
+import { isArrayBuffer, toArrayBuffer } from '../binary/bytes';
 import type { SocketTaskLike } from './types';
 
 type Dict = Record<string, unknown>;

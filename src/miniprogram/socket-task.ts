@@ -4,9 +4,9 @@
  * `WebSocketLike` the client core drives. Platform files only describe their differences
  * through a `Platform`.
  */
-import { CLOSED, CLOSING, CONNECTING, OPEN } from '../client/transport';
-import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../client/transport';
-import { blobToArrayBuffer, byteLength, isBlob, toArrayBuffer } from '../client/binary';
+import { CLOSED, CLOSING, CONNECTING, OPEN } from '../core/transport';
+import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../core/transport';
+import { blobToArrayBuffer, byteLength, isBlob, toArrayBuffer } from '../binary/bytes';
 import { utf8Length } from '../protocol/utf8';
 import { describe, errorText, isSocketTask, messageData, openedProtocol, reportedClose } from './normalize';
 import type { AdapterOptions, ConnectSocketOptions, PlatformCallback, SocketTaskLike } from './types';

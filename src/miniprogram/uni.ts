@@ -3,7 +3,7 @@
  * passed (otherwise uni returns its Promise wrapper), so `complete` is always passed; and
  * `multiple: true` so that uni on Alipay returns a task too (other platforms ignore it).
  */
-import type { WebSocketConstructorLike } from '../client/transport';
+import type { WebSocketConstructorLike } from '../core/transport';
 import { socketConstructor } from './socket-task';
 import type { AdapterOptions, UniLike } from './types';
 

@@ -2,7 +2,7 @@
  * WeChat (`wx.connectSocket`, base library 1.7.0+). Differences from the shared adapter: only
  * the WeChat-specific connect flags, passed through unchanged.
  */
-import type { WebSocketConstructorLike } from '../client/transport';
+import type { WebSocketConstructorLike } from '../core/transport';
 import { socketConstructor } from './socket-task';
 import type { WechatOptions, WxLike } from './types';
 

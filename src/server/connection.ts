@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { ClosedError } from '../client/errors.js';
-import { PendingRequests } from '../client/rpc.js';
+import { ClosedError } from '../protocol/errors.js';
+import { PendingRequests } from '../protocol/pending.js';
 import { encodeEnvelope, extractBinary, type EnvelopeMessage } from '../protocol/envelope.js';
 import type { ResponseMessage } from '../protocol/wire.js';
 import { CloseCode, DEFAULT_MAX_PAYLOAD, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';

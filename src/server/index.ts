@@ -26,7 +26,7 @@ export { encodeFrame, encodeMessage, encodeClosePayload } from './frame-writer.j
 export { ProtocolError, HandshakeError } from './errors.js';
 export type { ProtocolErrorCode } from './errors.js';
 export { CloseCode, Opcode } from './constants.js';
-export { ClosedError, RemoteError, TimeoutError, HoldfastError } from '../client/errors.js';
+export { ClosedError, RemoteError, TimeoutError, HoldfastError } from '../protocol/errors.js';
 
 /** Options of `createServer`. Times are in milliseconds. */
 export interface ServerOptions {

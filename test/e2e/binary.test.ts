@@ -3,9 +3,9 @@
 // binary envelopes on 127.0.0.1, port 0, at 0 B, 1 B, 64 KiB and several MiB.
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/connect';
-import type { HoldfastSocket } from '../../src/client/socket';
-import type { WebSocketConstructorLike } from '../../src/client/transport';
+import { connect } from '../../src/core/connect';
+import type { HoldfastSocket } from '../../src/core/socket';
+import type { WebSocketConstructorLike } from '../../src/core/transport';
 import { createServer, type HoldfastServer } from '../../src/server/index';
 import { waitFor } from '../helpers/client-wait';
 import { recordUntilOpen } from '../helpers/client-record';

@@ -1,11 +1,11 @@
 // @vitest-environment node
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/connect';
-import type { SocketEvents } from '../../src/client/events';
-import type { ConnectOptions, UrlProvider } from '../../src/client/options';
-import type { HoldfastSocket } from '../../src/client/socket';
-import type { WebSocketConstructorLike } from '../../src/client/transport';
+import { connect } from '../../src/core/connect';
+import type { SocketEvents } from '../../src/core/events';
+import type { ConnectOptions, UrlProvider } from '../../src/core/options';
+import type { HoldfastSocket } from '../../src/core/socket';
+import type { WebSocketConstructorLike } from '../../src/core/transport';
 import { createServer, type HoldfastServer } from '../../src/server/index';
 import { sleep, waitFor } from '../helpers/client-wait';
 

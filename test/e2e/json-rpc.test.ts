@@ -4,11 +4,11 @@
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, JSONRPCServerAndClient } from 'json-rpc-2.0';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/connect';
-import { RemoteError } from '../../src/client/errors';
-import { jsonRpcCodec } from '../../src/client/json-rpc';
-import type { HoldfastSocket } from '../../src/client/socket';
-import type { WebSocketConstructorLike } from '../../src/client/transport';
+import { connect } from '../../src/core/connect';
+import { RemoteError } from '../../src/protocol/errors';
+import { jsonRpcCodec } from '../../src/codecs/json-rpc';
+import type { HoldfastSocket } from '../../src/core/socket';
+import type { WebSocketConstructorLike } from '../../src/core/transport';
 import { waitFor } from '../helpers/client-wait';
 import { recordUntilOpen } from '../helpers/client-record';
 

@@ -3,11 +3,11 @@
 // requests both ways, events both ways, abort, timeout and dropped links.
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/connect';
-import { AbortError, ClosedError, ProtocolError, RemoteError, TimeoutError } from '../../src/client/errors';
-import type { ConnectOptions } from '../../src/client/options';
-import type { HoldfastSocket } from '../../src/client/socket';
-import type { WebSocketConstructorLike } from '../../src/client/transport';
+import { connect } from '../../src/core/connect';
+import { AbortError, ClosedError, ProtocolError, RemoteError, TimeoutError } from '../../src/protocol/errors';
+import type { ConnectOptions } from '../../src/core/options';
+import type { HoldfastSocket } from '../../src/core/socket';
+import type { WebSocketConstructorLike } from '../../src/core/transport';
 import { createServer, type Connection, type HoldfastServer } from '../../src/server/index';
 import { sleep, waitFor } from '../helpers/client-wait';
 import { recordUntilOpen } from '../helpers/client-record';

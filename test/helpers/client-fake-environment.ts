@@ -1,7 +1,7 @@
 /**
  * A test Environment: the test flips connectivity and fires signals by hand.
  */
-import type { Environment, EnvironmentSignal } from '../../src/client/environment';
+import type { Environment, EnvironmentSignal } from '../../src/core/environment';
 
 export interface FakeEnvironment extends Environment {
   online: boolean;

@@ -2,7 +2,7 @@
  * A controllable stand-in for the browser WebSocket: the test decides when it opens, what it
  * receives and how it closes. Every instance is recorded on its class.
  */
-import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../../src/client/transport';
+import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../../src/core/transport';
 
 export interface FakeWebSocket extends WebSocketLike {
   readonly url: string;

@@ -2,8 +2,8 @@
  * The shared setup of the end-to-end tests: record what a real client socket reports, then wait
  * (real timers, bounded) until it is open.
  */
-import type { HoldfastError } from '../../src/client/errors';
-import type { HoldfastSocket } from '../../src/client/socket';
+import type { HoldfastError } from '../../src/protocol/errors';
+import type { HoldfastSocket } from '../../src/core/socket';
 import { waitFor } from './client-wait';
 
 export interface RecordedSocket {

@@ -3,7 +3,7 @@
  * test file calls `adapterContract` with a factory that builds its fake and its adapter.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WebSocketConstructorLike, WebSocketLike } from '../../src/client/transport';
+import type { WebSocketConstructorLike, WebSocketLike } from '../../src/core/transport';
 import type { AdapterOptions } from '../../src/miniprogram/types';
 import type { FakeConfig, FakeRuntime } from './fakes';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EnvironmentSignal } from '../../src/client/environment';
+import type { EnvironmentSignal } from '../../src/core/environment';
 import { miniProgramEnvironment } from '../../src/miniprogram';
 import type { PlatformCallback, TtLike } from '../../src/miniprogram/types';
 import { advance, useFakeClock } from './contract';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/connect';
+import { connect } from '../../src/core/connect';
 import { miniProgramEnvironment, wechat } from '../../src/miniprogram';
 import { adapterContract, advance, bytesOf, useFakeClock, watch, WS_URL } from './contract';
 import { fakeWx } from './fakes';

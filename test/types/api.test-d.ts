@@ -15,7 +15,7 @@ import type {
   ParamsArgs,
   ParamsOf,
   ResultOf,
-} from '../../src/client/api';
+} from '../../src/features/rpc/api';
 
 interface ChatApi {
   methods: {

@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Heartbeat, type HeartbeatSlot } from '../../src/core/heartbeat';
+import { systemClock, Timers } from '../../src/core/timers';
+
+function setup(interval = 1000, timeout = 500) {
+  const pings: number[] = [];
+  const rtts: number[] = [];
+  const onDead = vi.fn();
+  const timers = new Timers<HeartbeatSlot>(systemClock());
+  const heartbeat = new Heartbeat({
+    interval,
+    timeout,
+    timers,
+    now: () => Date.now(),
+    sendPing: (ts) => pings.push(ts),
+    onRtt: (rtt) => rtts.push(rtt),
+    onDead,
+  });
+  return { heartbeat, pings, rtts, onDead, timers };
+}
+
+describe('Heartbeat', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(10_000);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('pings every interval with the clock time as ts while answered', () => {
+    const { heartbeat, pings } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(999);
+    expect(pings).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(pings).toEqual([11_000]);
+    vi.advanceTimersByTime(50);
+    expect(heartbeat.onPong(11_000)).toBe(true);
+    vi.advanceTimersByTime(950);
+    expect(pings).toEqual([11_000, 12_000]);
+  });
+
+  it('reports the round trip of the matching pong', () => {
+    const { heartbeat, rtts } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1000);
+    vi.advanceTimersByTime(42);
+    heartbeat.onPong(11_000);
+    expect(rtts).toEqual([42]);
+  });
+
+  it('ignores a pong whose ts does not match the outstanding ping', () => {
+    const { heartbeat, rtts, onDead } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1000);
+    expect(heartbeat.onPong(123)).toBe(false);
+    expect(rtts).toEqual([]);
+    vi.advanceTimersByTime(500);
+    expect(onDead).toHaveBeenCalledTimes(1);
+  });
+
+  it('declares the link dead exactly interval + timeout after the last answer', () => {
+    const { heartbeat, onDead, timers } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1499);
+    expect(onDead).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(onDead).toHaveBeenCalledTimes(1);
+    expect(timers.has('heartbeat') || timers.has('heartbeat-timeout')).toBe(false);
+  });
+
+  it('counts any inbound message since the ping as proof of life', () => {
+    const { heartbeat, onDead, pings } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1200);
+    heartbeat.noteInbound();
+    vi.advanceTimersByTime(300);
+    expect(onDead).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(500);
+    expect(pings).toHaveLength(2);
+  });
+
+  it('re-pings instead of declaring death when the timeout timer fires far too late (machine slept)', () => {
+    const { heartbeat, onDead, pings } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1000);
+    // The machine sleeps: wall time jumps an hour, then the overdue timer fires.
+    vi.setSystemTime(Date.now() + 3_600_000);
+    vi.advanceTimersByTime(500);
+    expect(onDead).not.toHaveBeenCalled();
+    expect(pings).toHaveLength(2);
+    heartbeat.onPong(pings[1] as number);
+    vi.advanceTimersByTime(1000);
+    expect(pings).toHaveLength(3);
+    expect(onDead).not.toHaveBeenCalled();
+  });
+
+  it('does declare death when the fresh ping after a late timer goes unanswered too', () => {
+    const { heartbeat, onDead } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1000);
+    vi.setSystemTime(Date.now() + 3_600_000);
+    vi.advanceTimersByTime(500);
+    vi.advanceTimersByTime(500);
+    expect(onDead).toHaveBeenCalledTimes(1);
+  });
+
+  it('check() pings at once with the given timeout, and not twice while one is outstanding', () => {
+    const { heartbeat, pings, onDead } = setup(25_000, 10_000);
+    heartbeat.start();
+    heartbeat.check(200);
+    heartbeat.check(200);
+    expect(pings).toEqual([10_000]);
+    vi.advanceTimersByTime(200);
+    expect(onDead).toHaveBeenCalledTimes(1);
+  });
+
+  it('stop() cancels every timer and the outstanding ping', () => {
+    const { heartbeat, onDead } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1000);
+    heartbeat.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(10_000);
+    expect(onDead).not.toHaveBeenCalled();
+  });
+});

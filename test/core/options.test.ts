@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HoldfastError } from '../../src/protocol/errors';
+import { DEFAULTS, resolveOptions } from '../../src/core/options';
+import { createFakeWebSocket } from '../helpers/client-fake-ws';
+
+const { WebSocket } = createFakeWebSocket();
+
+describe('resolveOptions', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('fills in the documented defaults', () => {
+    const o = resolveOptions({ WebSocket, environment: false });
+    expect(o.backoff).toEqual({ initialDelay: 1000, maxDelay: 30_000, factor: 2, maxRetries: Infinity, minUptime: 5000, idleInterval: undefined });
+    expect(o.heartbeat).toEqual({ interval: 25_000, timeout: 10_000 });
+    expect(o.queue).toEqual({ maxMessages: 1000, maxBytes: 1024 * 1024, overflow: 'drop-oldest', ttl: undefined });
+    expect(o.connectTimeout).toBe(DEFAULTS.connectTimeout);
+    expect(o.binaryType).toBe('arraybuffer');
+    expect(o.environment).toBeUndefined();
+  });
+
+  it('keeps given values and merges partial groups with the defaults', () => {
+    const o = resolveOptions({ WebSocket, backoff: { maxDelay: 5000 }, heartbeat: { interval: 200 }, queue: { ttl: 50 } });
+    expect(o.backoff.maxDelay).toBe(5000);
+    expect(o.backoff.initialDelay).toBe(1000);
+    expect(o.heartbeat).toEqual({ interval: 200, timeout: 10_000 });
+    expect(o.queue.ttl).toBe(50);
+  });
+
+  it('turns the heartbeat off with false', () => {
+    expect(resolveOptions({ WebSocket, heartbeat: false }).heartbeat).toBe(false);
+  });
+
+  it('uses globalThis.WebSocket by default and throws NO_WEBSOCKET when there is none', () => {
+    vi.stubGlobal('WebSocket', WebSocket);
+    expect(resolveOptions().WebSocket).toBe(WebSocket);
+    vi.stubGlobal('WebSocket', undefined);
+    expect(() => resolveOptions()).toThrow(expect.objectContaining({ code: 'NO_WEBSOCKET' }));
+  });
+
+  it('defaults to the browser environment when window exists (jsdom)', () => {
+    const env = resolveOptions({ WebSocket }).environment;
+    expect(env?.isOnline()).toBe(true);
+  });
+
+  it.each([
+    [{ backoff: { initialDelay: -1 } }, 'backoff.initialDelay'],
+    [{ backoff: { factor: 0.5 } }, 'backoff.factor'],
+    [{ heartbeat: { timeout: Number.NaN } }, 'heartbeat.timeout'],
+    [{ connectTimeout: Infinity }, 'connectTimeout'],
+    [{ queue: { overflow: 'explode' } }, 'queue.overflow'],
+    [{ binaryType: 'nodebuffer' }, 'binaryType'],
+    [{ random: 4 }, 'random'],
+  ])('rejects %j with an OPTIONS error naming the option', (bad, name) => {
+    let caught: unknown;
+    try {
+      resolveOptions({ WebSocket, ...(bad as object) });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(HoldfastError);
+    expect((caught as HoldfastError).code).toBe('OPTIONS');
+    expect((caught as HoldfastError).message).toContain(name);
+  });
+
+  it('accepts Infinity where an unbounded limit makes sense', () => {
+    const o = resolveOptions({ WebSocket, backoff: { maxRetries: Infinity }, queue: { maxMessages: Infinity }, maxMessageSize: Infinity });
+    expect(o.queue.maxMessages).toBe(Infinity);
+  });
+});

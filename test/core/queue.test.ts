@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { QueueFullError } from '../../src/protocol/errors';
+import type { DropReason } from '../../src/core/events';
+import { SendQueue, type QueueLimits } from '../../src/core/queue';
+import type { SendData } from '../../src/core/transport';
+
+function setup(limits: Partial<QueueLimits> = {}) {
+  let now = 0;
+  const drops: Array<[SendData, DropReason]> = [];
+  const queue = new SendQueue(
+    { maxMessages: 3, maxBytes: 100, overflow: 'drop-oldest', ttl: undefined, ...limits },
+    () => now,
+    (data, reason) => drops.push([data, reason]),
+  );
+  const flushed = (): SendData[] => {
+    const out: SendData[] = [];
+    queue.flush((data) => out.push(data));
+    return out;
+  };
+  return { queue, drops, flushed, advance: (ms: number) => (now += ms) };
+}
+
+describe('SendQueue', () => {
+  it('flushes in insertion order and ends empty', () => {
+    const { queue, flushed } = setup();
+    queue.push('a', 1);
+    queue.push('b', 1);
+    queue.push('c', 1);
+    expect([queue.length, queue.bytes]).toEqual([3, 3]);
+    expect(flushed()).toEqual(['a', 'b', 'c']);
+    expect([queue.length, queue.bytes]).toEqual([0, 0]);
+  });
+
+  it('drop-oldest evicts the oldest messages to make room and reports each', () => {
+    const { queue, drops, flushed } = setup();
+    for (const m of ['a', 'b', 'c', 'd']) expect(queue.push(m, 1)).toBe('queued');
+    expect(drops).toEqual([['a', 'overflow']]);
+    expect(flushed()).toEqual(['b', 'c', 'd']);
+  });
+
+  it('drop-oldest evicts by bytes as well as by count', () => {
+    const { queue, drops, flushed } = setup({ maxMessages: 10 });
+    queue.push('a', 40);
+    queue.push('b', 40);
+    queue.push('c', 50);
+    expect(drops.map(([d]) => d)).toEqual(['a']);
+    expect(queue.bytes).toBe(90);
+    expect(flushed()).toEqual(['b', 'c']);
+  });
+
+  it('drops a message that alone exceeds maxBytes and keeps the rest', () => {
+    const { queue, drops, flushed } = setup();
+    queue.push('a', 10);
+    expect(queue.push('huge', 101)).toBe('dropped');
+    expect(drops).toEqual([['huge', 'overflow']]);
+    expect(flushed()).toEqual(['a']);
+  });
+
+  it('drop-newest keeps the queue and discards the new message', () => {
+    const { queue, drops, flushed } = setup({ overflow: 'drop-newest' });
+    for (const m of ['a', 'b', 'c']) queue.push(m, 1);
+    expect(queue.push('d', 1)).toBe('dropped');
+    expect(drops).toEqual([['d', 'overflow']]);
+    expect(flushed()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('throw policy throws QueueFullError and leaves the queue unchanged', () => {
+    const { queue, drops } = setup({ overflow: 'throw' });
+    for (const m of ['a', 'b', 'c']) queue.push(m, 1);
+    expect(() => queue.push('d', 1)).toThrow(QueueFullError);
+    expect(queue.length).toBe(3);
+    expect(drops).toEqual([]);
+  });
+
+  it('drops expired messages at flush time instead of sending them late', () => {
+    const { queue, drops, flushed, advance } = setup({ ttl: 1000 });
+    queue.push('old', 1);
+    advance(600);
+    queue.push('new', 1);
+    advance(400);
+    expect(flushed()).toEqual(['new']);
+    expect(drops).toEqual([['old', 'expired']]);
+  });
+
+  it('frees the space of expired messages before evicting live ones', () => {
+    const { queue, drops, flushed, advance } = setup({ ttl: 1000, maxMessages: 2 });
+    queue.push('stale', 1);
+    advance(500);
+    queue.push('live', 1);
+    advance(500);
+    queue.push('fresh', 1);
+    expect(drops).toEqual([['stale', 'expired']]);
+    expect(flushed()).toEqual(['live', 'fresh']);
+  });
+
+  it('flushes messages queued by the send callback itself, after the earlier ones', () => {
+    const { queue } = setup();
+    queue.push('a', 1);
+    queue.push('b', 1);
+    const out: SendData[] = [];
+    queue.flush((data) => {
+      out.push(data);
+      if (data === 'a') queue.push('late', 1);
+    });
+    expect(out).toEqual(['a', 'b', 'late']);
+  });
+
+  it('hands each entry its own tag on flush and on drop, even when the data of two entries is equal', () => {
+    const tagged: Array<[SendData, DropReason, number | undefined]> = [];
+    const queue = new SendQueue<number>({ maxMessages: 3, maxBytes: 100, overflow: 'drop-oldest', ttl: undefined }, () => 0, (data, reason, tag) =>
+      tagged.push([data, reason, tag]),
+    );
+    queue.push('same', 1);
+    queue.push('same', 1, 7);
+    queue.push('other', 1, 8);
+    queue.push('last', 1);
+    expect(tagged).toEqual([['same', 'overflow', undefined]]);
+    const out: Array<[SendData, number | undefined]> = [];
+    queue.flush((data, _size, tag) => out.push([data, tag]));
+    expect(out).toEqual([
+      ['same', 7],
+      ['other', 8],
+      ['last', undefined],
+    ]);
+    queue.push('same', 1, 9);
+    queue.discard('closed');
+    expect(tagged.at(-1)).toEqual(['same', 'closed', 9]);
+  });
+
+  it('reports the tag of a message refused by drop-newest', () => {
+    const tags: Array<number | undefined> = [];
+    const queue = new SendQueue<number>({ maxMessages: 1, maxBytes: 100, overflow: 'drop-newest', ttl: undefined }, () => 0, (_data, _reason, tag) =>
+      tags.push(tag),
+    );
+    expect(queue.push('same', 1, 1)).toBe('queued');
+    expect(queue.push('same', 1, 2)).toBe('dropped');
+    expect(tags).toEqual([2]);
+  });
+
+  it('discard empties the queue and reports every message with the reason', () => {
+    const { queue, drops } = setup();
+    queue.push('a', 1);
+    queue.push('b', 2);
+    queue.discard('closed');
+    expect(drops).toEqual([
+      ['a', 'closed'],
+      ['b', 'closed'],
+    ]);
+    expect([queue.length, queue.bytes]).toEqual([0, 0]);
+  });
+});

@@ -1,0 +1,699 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { connect } from '../../src/core/connect';
+import { HoldfastError, MessageTooBigError, ProtocolError, QueueFullError, TimeoutError } from '../../src/protocol/errors';
+import type { SocketEvents } from '../../src/core/events';
+import type { ConnectOptions } from '../../src/core/options';
+import type { HoldfastSocket } from '../../src/core/socket';
+import { createFakeEnvironment } from '../helpers/client-fake-environment';
+import { createFakeWebSocket, type FakeWebSocket } from '../helpers/client-fake-ws';
+
+const EVENTS = ['open', 'message', 'close', 'reconnecting', 'state', 'error', 'drop', 'heartbeat'] as const;
+type Recorded = { [E in keyof SocketEvents]: [E, SocketEvents[E]] }[keyof SocketEvents];
+
+const live: HoldfastSocket[] = [];
+
+function setup(options: ConnectOptions = {}, url: Parameters<typeof connect>[0] = 'ws://test.invalid/') {
+  const kit = createFakeWebSocket();
+  const env = createFakeEnvironment();
+  const socket = connect(url, { WebSocket: kit.WebSocket, environment: env, random: () => 1, heartbeat: false, ...options });
+  live.push(socket);
+  const events: Recorded[] = [];
+  for (const name of EVENTS) socket.on(name, (payload) => events.push([name, payload] as Recorded));
+  const of = <E extends keyof SocketEvents>(name: E): SocketEvents[E][] =>
+    events.filter((e) => e[0] === name).map((e) => e[1] as SocketEvents[E]);
+  const states = (): string[] => of('state').map((s) => `${s.from}>${s.to}`);
+  return { kit, env, socket, events, of, states };
+}
+
+/** Runs pending microtasks and timers due within `ms`. */
+const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+async function opened(options: ConnectOptions = {}) {
+  const ctx = setup(options);
+  await tick();
+  ctx.kit.last().open('chat');
+  return ctx;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(1_000_000);
+});
+
+afterEach(() => {
+  for (const socket of live.splice(0)) socket.close();
+  vi.useRealTimers();
+});
+
+describe('lifecycle', () => {
+  it('starts the first attempt after connect() returns, so early listeners see every event', async () => {
+    const { kit, socket, of } = setup();
+    expect(socket.state).toBe('connecting');
+    expect(kit.instances).toHaveLength(0);
+    await tick();
+    expect(kit.instances).toHaveLength(1);
+    expect(kit.last().url).toBe('ws://test.invalid/');
+    expect(kit.last().binaryType).toBe('arraybuffer');
+    kit.last().open('chat');
+    expect(socket.state).toBe('open');
+    expect(of('open')).toEqual([{ attempt: 0, protocol: 'chat' }]);
+    expect(of('state')).toEqual([{ from: 'connecting', to: 'open', reason: 'connected' }]);
+  });
+
+  it('close() on an open link goes through closing and ends with close and state closed, leaving nothing behind', async () => {
+    const { kit, env, socket, of, states } = await opened({ heartbeat: { interval: 1000, timeout: 500 } });
+    const ws = kit.last();
+    socket.close(4321, 'bye');
+    expect(socket.state).toBe('closing');
+    expect(ws.closeCalls).toEqual([{ code: 4321, reason: 'bye' }]);
+    ws.closed(4321, 'bye', true);
+    expect(socket.state).toBe('closed');
+    expect(states()).toEqual(['connecting>open', 'open>closing', 'closing>closed']);
+    expect(of('close')).toEqual([{ code: 4321, reason: 'bye', wasClean: true, willReconnect: false }]);
+    expect(ws.detached).toBe(true);
+    expect(env.subscribers).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('close() finishes after closeTimeout when the platform never reports the close', async () => {
+    const { kit, socket, of } = await opened({ closeTimeout: 300 });
+    socket.close();
+    await tick(299);
+    expect(socket.state).toBe('closing');
+    await tick(1);
+    expect(socket.state).toBe('closed');
+    expect(of('close')).toEqual([{ code: 1000, reason: '', wasClean: false, willReconnect: false }]);
+    expect(kit.last().onclose).toBeNull();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('close() while connecting closes at once and aborts the attempt', async () => {
+    const { kit, socket, of, states } = setup();
+    await tick();
+    const ws = kit.last();
+    socket.close();
+    expect(socket.state).toBe('closed');
+    expect(states()).toEqual(['connecting>closed']);
+    expect(ws.closeCalls).toHaveLength(1);
+    expect([ws.onopen, ws.onmessage, ws.onclose]).toEqual([null, null, null]);
+    ws.open();
+    expect(of('open')).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('close() before the first attempt started means no attempt at all', async () => {
+    const { kit, socket } = setup();
+    socket.close();
+    await tick(60_000);
+    expect(kit.instances).toHaveLength(0);
+    expect(socket.state).toBe('closed');
+  });
+
+  it('close() while reconnecting cancels the pending retry', async () => {
+    const { kit, socket } = await opened();
+    kit.last().closed(1006);
+    expect(socket.state).toBe('reconnecting');
+    socket.close();
+    expect(socket.state).toBe('closed');
+    expect(vi.getTimerCount()).toBe(0);
+    await tick(60_000);
+    expect(kit.instances).toHaveLength(1);
+  });
+
+  it('close() twice is a no-op', async () => {
+    const { socket, of } = setup();
+    socket.close();
+    socket.close();
+    expect(of('close')).toHaveLength(1);
+  });
+
+  it('close() discards the queue with drop events and later sends are dropped', async () => {
+    const { socket, of } = setup();
+    socket.send('a');
+    socket.send('b');
+    socket.close();
+    expect(socket.send('c')).toBe('dropped');
+    expect(of('drop')).toEqual([
+      { data: 'a', reason: 'closed' },
+      { data: 'b', reason: 'closed' },
+      { data: 'c', reason: 'closed' },
+    ]);
+    expect(socket.queue.length).toBe(0);
+  });
+
+  it('reconnect() does nothing once closed', async () => {
+    const { kit, socket } = setup();
+    await tick();
+    socket.close();
+    socket.reconnect();
+    await tick(60_000);
+    expect(socket.state).toBe('closed');
+    expect(kit.instances).toHaveLength(1);
+  });
+});
+
+describe('reconnection', () => {
+  it('reconnects after a drop with a backoff delay, and never keeps two live sockets', async () => {
+    const { kit, socket, of, states } = await opened();
+    const first = kit.last();
+    first.closed(1006);
+    expect(socket.state).toBe('reconnecting');
+    expect(of('close')).toEqual([{ code: 1006, reason: '', wasClean: false, willReconnect: true }]);
+    expect(of('reconnecting')).toEqual([{ attempt: 1, delay: 1000, reason: 'link closed (1006)' }]);
+    expect(first.detached).toBe(true);
+    await tick(999);
+    expect(kit.instances).toHaveLength(1);
+    await tick(1);
+    expect(kit.instances).toHaveLength(2);
+    kit.last().open();
+    expect(states()).toEqual(['connecting>open', 'open>reconnecting', 'reconnecting>connecting', 'connecting>open']);
+    expect(of('open').map((o) => o.attempt)).toEqual([0, 1]);
+  });
+
+  it('grows the delay on repeated failures up to maxDelay', async () => {
+    const { kit, of } = setup({ backoff: { initialDelay: 100, maxDelay: 500 } });
+    await tick();
+    for (let i = 0; i < 5; i++) {
+      kit.last().closed(1006);
+      await tick(1000);
+    }
+    expect(of('reconnecting').map((r) => [r.attempt, r.delay])).toEqual([
+      [1, 100],
+      [2, 200],
+      [3, 400],
+      [4, 500],
+      [5, 500],
+    ]);
+  });
+
+  it('applies full jitter through the injected random()', async () => {
+    const { kit, of } = setup({ random: () => 0.5 });
+    await tick();
+    kit.last().closed(1006);
+    expect(of('reconnecting')[0]?.delay).toBe(500);
+  });
+
+  it('resets the retry counter only after the link stayed open for minUptime', async () => {
+    const { kit, of } = setup({ backoff: { initialDelay: 100, minUptime: 1000 } });
+    await tick();
+    kit.last().closed(1006);
+    await tick(100);
+    kit.last().open();
+    await tick(999); // flapping: dropped just before minUptime
+    kit.last().closed(1006);
+    await tick(200);
+    kit.last().open();
+    await tick(1000); // stable
+    kit.last().closed(1006);
+    expect(of('reconnecting').map((r) => r.delay)).toEqual([100, 200, 100]);
+  });
+
+  it('gives up after maxRetries with the reason in the state and close events', async () => {
+    const { kit, socket, of } = setup({ backoff: { maxRetries: 2, initialDelay: 10 } });
+    await tick();
+    for (let i = 0; i < 3; i++) {
+      kit.last().closed(1006);
+      await tick(100);
+    }
+    expect(socket.state).toBe('closed');
+    expect(kit.instances).toHaveLength(3);
+    const last = of('state').at(-1);
+    expect(last).toEqual({ from: 'connecting', to: 'closed', reason: 'gave up after 2 retries' });
+    expect(of('close').at(-1)).toEqual({ code: 1006, reason: 'gave up after 2 retries', wasClean: false, willReconnect: false });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('keeps trying every idleInterval after maxRetries, and at once when the network returns', async () => {
+    const { kit, env, socket, of } = setup({ backoff: { maxRetries: 1, initialDelay: 10, idleInterval: 60_000 } });
+    await tick();
+    kit.last().closed(1006);
+    await tick(10);
+    kit.last().closed(1006);
+    expect(socket.state).toBe('reconnecting');
+    expect(of('reconnecting').at(-1)?.delay).toBe(60_000);
+    await tick(59_999);
+    expect(kit.instances).toHaveLength(2);
+    await tick(1);
+    expect(kit.instances).toHaveLength(3);
+    kit.last().closed(1006);
+    env.emit('online');
+    expect(kit.instances).toHaveLength(4);
+  });
+
+  it.each([1002, 1003, 1007, 1008, 1009, 1010, 4401])('does not reconnect after close code %i', async (code) => {
+    const { kit, socket, of } = await opened();
+    kit.last().closed(code, 'no', true);
+    expect(socket.state).toBe('closed');
+    expect(of('close')).toEqual([{ code, reason: 'no', wasClean: true, willReconnect: false }]);
+    await tick(60_000);
+    expect(kit.instances).toHaveLength(1);
+  });
+
+  it.each([1000, 1001, 1011, 1012])('reconnects after a server close with %i (restart, deploy, error)', async (code) => {
+    const { kit, socket } = await opened();
+    kit.last().closed(code, '', true);
+    expect(socket.state).toBe('reconnecting');
+    await tick(1000);
+    expect(kit.instances).toHaveLength(2);
+  });
+
+  it('lets shouldReconnect override the table both ways and passes it the context', async () => {
+    const shouldReconnect = vi.fn((ctx: { code: number }) => ctx.code === 1008);
+    const { kit, socket } = await opened({ shouldReconnect });
+    kit.last().closed(1008, 'policy', true);
+    expect(shouldReconnect).toHaveBeenCalledWith({ code: 1008, reason: 'policy', wasClean: true, attempt: 0 });
+    expect(socket.state).toBe('reconnecting');
+    await tick(1000);
+    kit.last().closed(1006);
+    expect(socket.state).toBe('closed');
+  });
+
+  it('waits at least retry-after seconds after 1013', async () => {
+    const { kit, of } = await opened();
+    kit.last().closed(1013, 'busy; retry-after=12', true);
+    expect(of('reconnecting')[0]?.delay).toBe(12_000);
+    await tick(11_999);
+    expect(kit.instances).toHaveLength(1);
+    await tick(1);
+    expect(kit.instances).toHaveLength(2);
+  });
+
+  it('aborts a hanging attempt after connectTimeout and counts it as failed', async () => {
+    const { kit, socket, of } = setup({ connectTimeout: 2000 });
+    await tick();
+    const ws = kit.last();
+    await tick(2000);
+    expect(ws.closeCalls).toHaveLength(1);
+    expect(ws.onopen).toBeNull();
+    expect(of('error')[0]).toBeInstanceOf(TimeoutError);
+    expect(of('close')).toEqual([{ code: 1006, reason: 'connect timeout', wasClean: false, willReconnect: true }]);
+    expect(socket.state).toBe('reconnecting');
+    expect(of('reconnecting')[0]?.attempt).toBe(1);
+  });
+
+  it('reconnect() on an open link closes it and attempts again at once with the counter reset', async () => {
+    const { kit, socket, of } = await opened();
+    const first = kit.last();
+    socket.reconnect();
+    expect(first.closeCalls).toEqual([{ code: 1000, reason: 'reconnect' }]);
+    expect(first.detached).toBe(true);
+    expect(of('close')).toEqual([{ code: 1000, reason: 'reconnect() called', wasClean: false, willReconnect: true }]);
+    await tick();
+    expect(kit.instances).toHaveLength(2);
+    expect(socket.state).toBe('connecting');
+    kit.last().open();
+    expect(of('open').at(-1)?.attempt).toBe(0);
+  });
+
+  it('reconnect() while waiting for a retry attempts now', async () => {
+    const { kit, socket } = await opened();
+    kit.last().closed(1006);
+    socket.reconnect();
+    await tick();
+    expect(kit.instances).toHaveLength(2);
+    expect(socket.state).toBe('connecting');
+  });
+
+  it('ignores late events from a replaced socket (generation check)', async () => {
+    const { kit, socket, of } = await opened();
+    const old = kit.last();
+    const { onmessage, onclose, onopen } = old;
+    socket.reconnect();
+    await tick();
+    onopen?.({});
+    expect(of('open')).toHaveLength(1);
+    kit.last().open();
+    onmessage?.({ data: 'stale' });
+    onclose?.({ code: 1006, reason: '', wasClean: false });
+    expect(of('message')).toEqual([]);
+    expect(of('open')).toHaveLength(2);
+    expect(socket.state).toBe('open');
+  });
+});
+
+describe('url and protocols providers', () => {
+  it('calls the url provider before every attempt with the retry count, sync or async', async () => {
+    const calls: number[] = [];
+    const { kit } = setup({}, async ({ attempt }) => {
+      calls.push(attempt);
+      return `ws://test.invalid/?try=${attempt}`;
+    });
+    await tick();
+    expect(kit.last().url).toBe('ws://test.invalid/?try=0');
+    kit.last().closed(1006);
+    await tick(1000);
+    expect(kit.last().url).toBe('ws://test.invalid/?try=1');
+    expect(calls).toEqual([0, 1]);
+  });
+
+  it('treats a throwing or rejecting provider as a failed attempt reported as a URL error', async () => {
+    let n = 0;
+    const { kit, socket, of } = setup({}, () => {
+      n++;
+      if (n === 1) throw new Error('token refresh failed');
+      if (n === 2) return Promise.reject(new Error('again'));
+      return 'ws://test.invalid/';
+    });
+    await tick();
+    expect(of('error')[0]).toMatchObject({ code: 'URL' });
+    expect(socket.state).toBe('reconnecting');
+    await tick(1000);
+    expect(of('error')).toHaveLength(2);
+    await tick(2000);
+    expect(kit.instances).toHaveLength(1);
+    expect(of('close')).toEqual([]);
+  });
+
+  it('reports a provider that returns something other than a string or null', async () => {
+    const { of } = setup({}, () => 42 as unknown as string);
+    await tick();
+    expect(of('error')[0]).toMatchObject({ code: 'URL' });
+  });
+
+  it('stops for good when the url provider returns null', async () => {
+    const { kit, env, socket, of } = setup({}, () => null);
+    await tick();
+    expect(socket.state).toBe('closed');
+    expect(env.subscribers).toBe(0);
+    expect(kit.instances).toHaveLength(0);
+    expect(of('close')[0]).toMatchObject({ willReconnect: false, reason: 'url provider returned null' });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ignores an async url that resolves after close()', async () => {
+    let resolve: (url: string) => void = () => {};
+    const { kit, socket } = setup({}, () => new Promise<string>((r) => (resolve = r)));
+    await tick();
+    socket.close();
+    resolve('ws://test.invalid/');
+    await tick();
+    expect(kit.instances).toHaveLength(0);
+  });
+
+  it('passes protocols (static or provided) to the constructor', async () => {
+    const { kit } = setup({ protocols: async () => ['v2', 'v1'] });
+    await tick();
+    expect(kit.last().protocols).toEqual(['v2', 'v1']);
+  });
+
+  it('reports a throwing constructor as a CONNECT error and retries', async () => {
+    const { socket, of } = setup({
+      WebSocket: class {
+        constructor() {
+          throw new SyntaxError('bad url');
+        }
+      } as unknown as ConnectOptions['WebSocket'],
+    });
+    await tick();
+    expect(of('error')[0]).toMatchObject({ code: 'CONNECT' });
+    expect(socket.state).toBe('reconnecting');
+  });
+});
+
+describe('environment', () => {
+  it('makes no attempt while offline and starts one at once when online', async () => {
+    const ctx = setup();
+    ctx.env.online = false;
+    await tick(60_000);
+    expect(ctx.kit.instances).toHaveLength(0);
+    expect(ctx.socket.state).toBe('reconnecting');
+    ctx.env.emit('online');
+    expect(ctx.kit.instances).toHaveLength(1);
+  });
+
+  it('burns no retries while offline: the backoff pauses and resumes at its first step', async () => {
+    const { kit, env, of } = await opened({ backoff: { initialDelay: 100 } });
+    env.emit('offline');
+    kit.last().closed(1006);
+    await tick(60_000);
+    expect(kit.instances).toHaveLength(1);
+    expect(of('reconnecting')).toEqual([]);
+    env.emit('online');
+    expect(kit.instances).toHaveLength(2);
+    kit.last().closed(1006);
+    expect(of('reconnecting').map((r) => r.attempt)).toEqual([1]);
+  });
+
+  it('cancels a scheduled retry when the network goes away', async () => {
+    const { kit, env } = await opened();
+    kit.last().closed(1006);
+    env.emit('offline');
+    await tick(60_000);
+    expect(kit.instances).toHaveLength(1);
+  });
+
+  it('on resume checks an open link at once with a heartbeat ping', async () => {
+    const { kit, env, socket } = await opened({ heartbeat: { interval: 25_000, timeout: 1000 } });
+    env.emit('resume');
+    expect(kit.last().sent).toEqual([`{"type":"ping","ts":${Date.now()}}`]);
+    await tick(1000);
+    expect(socket.state).toBe('reconnecting');
+  });
+
+  it('on resume retries at once while reconnecting', async () => {
+    const { kit, env } = await opened();
+    kit.last().closed(1006);
+    env.emit('resume');
+    expect(kit.instances).toHaveLength(2);
+  });
+});
+
+describe('heartbeat', () => {
+  const heartbeat = { interval: 200, timeout: 200 };
+
+  it('pings every interval and turns the matching pong into rtt without a message event', async () => {
+    const { kit, socket, of } = await opened({ heartbeat });
+    const ws = kit.last();
+    await tick(200);
+    const ts = Date.now();
+    expect(ws.sent).toEqual([`{"type":"ping","ts":${ts}}`]);
+    await tick(30);
+    ws.receive(`{"type":"pong","ts":${ts}}`);
+    expect(of('heartbeat')).toEqual([{ rtt: 30 }]);
+    expect(socket.rtt).toBe(30);
+    expect(socket.stats().rtt).toBe(30);
+    expect(of('message')).toEqual([]);
+    await tick(170);
+    expect(ws.sent).toHaveLength(2);
+  });
+
+  it('detects a silent link within interval + timeout, closes it with 4000 without waiting, and reconnects', async () => {
+    const { kit, socket, of } = await opened({ heartbeat });
+    const ws = kit.last();
+    await tick(399);
+    expect(socket.state).toBe('open');
+    await tick(1);
+    expect(socket.state).toBe('reconnecting');
+    expect(ws.closeCalls).toEqual([{ code: 4000, reason: 'heartbeat timeout' }]);
+    expect(ws.detached).toBe(true);
+    expect(of('close')).toEqual([{ code: 4000, reason: 'heartbeat timeout', wasClean: false, willReconnect: true }]);
+    expect(of('error')[0]).toBeInstanceOf(TimeoutError);
+    await tick(1000);
+    expect(kit.instances).toHaveLength(2);
+  });
+
+  it('counts any inbound message as proof of life', async () => {
+    const { kit, socket } = await opened({ heartbeat });
+    await tick(300);
+    kit.last().receive('app data');
+    await tick(100);
+    expect(socket.state).toBe('open');
+  });
+
+  it('answers a ping from the server with a pong of the same ts', async () => {
+    const { kit, of } = await opened();
+    kit.last().receive('{"type":"ping","ts":77}');
+    expect(kit.last().sent).toEqual(['{"type":"pong","ts":77}']);
+    expect(of('message')).toEqual([]);
+  });
+
+  it('sends no pings when disabled', async () => {
+    const { kit } = await opened({ heartbeat: false });
+    await tick(120_000);
+    expect(kit.last().sent).toEqual([]);
+  });
+});
+
+describe('send and the offline queue', () => {
+  it('queues while connecting and flushes in order before open is emitted and before newer messages', async () => {
+    const { kit, socket, events } = setup();
+    expect(socket.send('one')).toBe('queued');
+    socket.send('two');
+    expect(socket.queue).toMatchObject({ length: 2, bytes: 6 });
+    socket.on('open', () => socket.send('three'));
+    await tick();
+    const ws = kit.last();
+    const sentAtOpen: unknown[] = [];
+    socket.on('state', () => sentAtOpen.push(...ws.sent));
+    ws.open();
+    expect(ws.sent).toEqual(['one', 'two', 'three']);
+    expect(sentAtOpen).toEqual(['one', 'two']);
+    expect(events.find((e) => e[0] === 'open')).toBeDefined();
+    expect(socket.queue.length).toBe(0);
+  });
+
+  it('writes straight through while open', async () => {
+    const { kit, socket } = await opened();
+    const bytes = new Uint8Array([1, 2, 3]);
+    expect(socket.send('hi')).toBe('sent');
+    expect(socket.send(bytes)).toBe('sent');
+    expect(kit.last().sent).toEqual(['hi', bytes]);
+  });
+
+  it('queues instead of writing to a platform socket that is already closing', async () => {
+    const { kit, socket } = await opened();
+    kit.last().close();
+    expect(socket.send('later')).toBe('queued');
+    expect(kit.last().sent).toEqual([]);
+  });
+
+  it('reports overflow with drop events, and throws only with overflow "throw"', async () => {
+    const a = setup({ queue: { maxMessages: 1 } });
+    a.socket.send('old');
+    a.socket.send('new');
+    expect(a.of('drop')).toEqual([{ data: 'old', reason: 'overflow' }]);
+    const b = setup({ queue: { maxMessages: 1, overflow: 'throw' } });
+    b.socket.send('x');
+    expect(() => b.socket.send('y')).toThrow(QueueFullError);
+  });
+
+  it('drops messages older than ttl when the link opens instead of sending them late', async () => {
+    const { kit, socket, of } = setup({ queue: { ttl: 1000 } });
+    socket.send('stale');
+    await tick(1000);
+    socket.send('fresh');
+    kit.last().open();
+    expect(kit.last().sent).toEqual(['fresh']);
+    expect(of('drop')).toEqual([{ data: 'stale', reason: 'expired' }]);
+  });
+
+  it('rejects messages above maxMessageSize, counting UTF-8 bytes', async () => {
+    const { socket } = setup({ maxMessageSize: 4 });
+    expect(socket.send('abcd')).toBe('queued');
+    expect(() => socket.send('ab€')).toThrow(MessageTooBigError);
+    expect(() => socket.send(new ArrayBuffer(5))).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_BIG', size: 5, limit: 4 }));
+  });
+
+  it('throws a TypeError for data it cannot send', async () => {
+    const { socket } = setup();
+    expect(() => socket.send(42 as unknown as string)).toThrow(TypeError);
+  });
+});
+
+describe('incoming messages', () => {
+  it('delivers application text as the original string, and keeps protocol messages away from message listeners', async () => {
+    const { kit, of } = await opened();
+    const texts = ['hello', '{"type":"event","event":"x","data":1}', '{"type":"request","id":1,"method":"m"}', '{"type":"chat"}', '[1,2]'];
+    for (const t of texts) kit.last().receive(t);
+    expect(of('message')).toEqual(['hello', '{"type":"chat"}', '[1,2]']);
+  });
+
+  it('reports a malformed protocol message as a ProtocolError and stays open', async () => {
+    const { kit, socket, of } = await opened();
+    kit.last().receive('{"type":"response","result":1}');
+    expect(of('error')[0]).toBeInstanceOf(ProtocolError);
+    expect(of('message')).toEqual([]);
+    expect(socket.state).toBe('open');
+  });
+
+  it('delivers binary as an ArrayBuffer: as is, or an exact copy of a view', async () => {
+    const { kit, of } = await opened();
+    const buffer = new Uint8Array([1, 2]).buffer;
+    kit.last().receive(buffer);
+    kit.last().receive(new Uint8Array([9, 8, 7, 6]).subarray(1, 3));
+    const [first, second] = of('message');
+    expect(first).toBe(buffer);
+    expect(second).toBeInstanceOf(ArrayBuffer);
+    expect([...new Uint8Array(second as ArrayBuffer)]).toEqual([8, 7]);
+  });
+
+  it('passes a Blob through as is', async () => {
+    const { kit, of } = await opened({ binaryType: 'blob' });
+    const blob = new Blob(['x']);
+    kit.last().receive(blob);
+    expect(of('message')[0]).toBe(blob);
+  });
+
+  it('reports data of an unknown kind as a ProtocolError', async () => {
+    const { kit, of } = await opened();
+    kit.last().receive(12);
+    expect(of('error')[0]).toBeInstanceOf(ProtocolError);
+  });
+});
+
+describe('stats', () => {
+  it('counts connects, reconnects, traffic, drops and the last close', async () => {
+    const { kit, socket } = await opened({ queue: { maxMessages: 1 } });
+    socket.send('héllo');
+    kit.last().receive('abc');
+    kit.last().receive(new ArrayBuffer(10));
+    kit.last().closed(1012, 'restart', true);
+    socket.send('a');
+    socket.send('b');
+    await tick(1000);
+    kit.last().open();
+    const stats = socket.stats();
+    expect(stats).toMatchObject({
+      state: 'open',
+      attempts: 2,
+      connects: 2,
+      reconnects: 1,
+      lastCloseCode: 1012,
+      lastCloseReason: 'restart',
+      lastReconnectReason: 'link closed (1012 restart)',
+      messagesIn: 2,
+      bytesIn: 13,
+      messagesOut: 2,
+      bytesOut: 7,
+      drops: { overflow: 1, expired: 0, closed: 0 },
+      queue: { length: 0, bytes: 0 },
+    });
+    await tick(250);
+    expect(socket.stats().timeInState).toBe(250);
+  });
+});
+
+describe('listener errors', () => {
+  it('reports a throwing listener as a LISTENER error and keeps the socket working', async () => {
+    const { kit, socket, of } = await opened();
+    socket.on('message', () => {
+      throw new Error('app bug');
+    });
+    kit.last().receive('a');
+    kit.last().receive('b');
+    expect(of('message')).toEqual(['a', 'b']);
+    const errors = of('error');
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toBeInstanceOf(HoldfastError);
+    expect(errors[0]).toMatchObject({ code: 'LISTENER' });
+    expect(socket.state).toBe('open');
+  });
+
+  it('does not loop when an error listener throws', async () => {
+    const { kit, socket, of } = await opened();
+    const bad = vi.fn(() => {
+      throw new Error('error handler bug');
+    });
+    socket.on('error', bad);
+    kit.last().receive('{"type":"pong"}');
+    expect(bad).toHaveBeenCalledTimes(1);
+    expect(of('error')).toHaveLength(1);
+  });
+
+  it('survives a listener that closes the socket in the middle of a reconnect', async () => {
+    const { kit, socket } = await opened();
+    socket.on('close', () => socket.close());
+    kit.last().closed(1006);
+    expect(socket.state).toBe('closed');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('platform socket handlers', () => {
+  it('leaves no handler on a link replaced by a reconnect', async () => {
+    const { kit } = await opened();
+    const ws: FakeWebSocket = kit.last();
+    ws.closed(1006);
+    expect(ws.detached).toBe(true);
+  });
+});

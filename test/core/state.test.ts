@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { assertTransition, canTransition, TRANSITIONS, type State } from '../../src/core/state';
+
+const STATES: State[] = ['connecting', 'open', 'reconnecting', 'closing', 'closed'];
+
+describe('state table', () => {
+  it('allows the reconnect cycle connecting -> open -> reconnecting -> connecting', () => {
+    expect(canTransition('connecting', 'open')).toBe(true);
+    expect(canTransition('open', 'reconnecting')).toBe(true);
+    expect(canTransition('reconnecting', 'connecting')).toBe(true);
+  });
+
+  it('lets close() end from every live state, through closing only when open', () => {
+    expect(canTransition('open', 'closing')).toBe(true);
+    expect(canTransition('closing', 'closed')).toBe(true);
+    expect(canTransition('connecting', 'closed')).toBe(true);
+    expect(canTransition('reconnecting', 'closed')).toBe(true);
+    expect(canTransition('connecting', 'closing')).toBe(false);
+  });
+
+  it('makes closed terminal', () => {
+    for (const to of STATES) expect(canTransition('closed', to)).toBe(false);
+    expect(TRANSITIONS.closed).toEqual([]);
+  });
+
+  it('never lets a socket skip straight from reconnecting to open', () => {
+    expect(canTransition('reconnecting', 'open')).toBe(false);
+    expect(canTransition('closing', 'open')).toBe(false);
+  });
+
+  it('throws naming both states on an illegal move and stays silent on a legal one', () => {
+    expect(() => assertTransition('closed', 'open')).toThrow('closed -> open');
+    expect(() => assertTransition('open', 'closing')).not.toThrow();
+  });
+});
