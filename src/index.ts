@@ -12,7 +12,7 @@ export {
   ProtocolError,
   isHoldfastError,
 } from './protocol/errors';
-export type { ErrorCode } from './protocol/errors';
+export type { ErrorCode, ErrorContext } from './protocol/errors';
 export type {
   WebSocketLike,
   WebSocketConstructorLike,
@@ -22,8 +22,13 @@ export type {
 } from './core/transport';
 export type { Environment, EnvironmentSignal } from './core/environment';
 export { connect } from './core/connect';
+export type { HoldfastSocket, ConnectOptions, MessageData } from './core/connect';
 export { HEARTBEAT_TIMEOUT_CODE } from './core/socket';
-export type { HoldfastSocket, SendResult, RequestOptions } from './core/socket';
+export type { CoreSocket, SendResult } from './core/socket';
+export type { Feature, FeatureHost, FeatureHooks, FeatureMethods } from './core/feature';
+export type { Fate } from './core/queue';
+export { rpc } from './features/rpc/rpc';
+export type { Rpc, RpcOptions, RequestOptions } from './features/rpc/rpc';
 export type {
   DefaultApi,
   MethodSpec,
@@ -73,7 +78,8 @@ export type {
   ErrorPayload,
 } from './protocol/wire';
 export type {
-  ConnectOptions,
+  CoreOptions,
+  BinaryType,
   UrlProvider,
   ProtocolsProvider,
   AttemptContext,

@@ -4,10 +4,12 @@
  */
 import type { Environment, EnvironmentSignal } from './environment';
 
+type Target = Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+
 /** The globals this environment reads; injectable for tests. */
 export interface BrowserGlobals {
-  readonly window: Pick<Window, 'addEventListener' | 'removeEventListener'>;
-  readonly document?: Pick<Document, 'addEventListener' | 'removeEventListener' | 'visibilityState'> | undefined;
+  readonly window: Target;
+  readonly document?: (Target & { readonly visibilityState?: string }) | undefined;
   readonly navigator?: { readonly onLine?: boolean } | undefined;
 }
 
@@ -25,29 +27,25 @@ export function browserEnvironment(globals?: BrowserGlobals): Environment {
   return {
     isOnline: () => g.navigator?.onLine !== false,
     subscribe(listener: (signal: EnvironmentSignal) => void): () => void {
-      const onOnline = (): void => listener('online');
-      const onOffline = (): void => listener('offline');
-      const onVisibility = (): void => listener(g.document?.visibilityState === 'hidden' ? 'suspend' : 'resume');
+      const persisted = (event: Event): boolean => (event as PageTransitionEvent).persisted === true;
       // A page restored from the back/forward cache gets no visibilitychange, only pageshow with
       // `persisted`; its sockets were closed when it was frozen.
-      const onPageShow = (event: Event): void => {
-        if ((event as PageTransitionEvent).persisted) listener('resume');
-      };
-      const onPageHide = (event: Event): void => {
-        if ((event as PageTransitionEvent).persisted) listener('suspend');
-      };
-      g.window.addEventListener('online', onOnline);
-      g.window.addEventListener('offline', onOffline);
-      g.window.addEventListener('pageshow', onPageShow);
-      g.window.addEventListener('pagehide', onPageHide);
-      g.document?.addEventListener('visibilitychange', onVisibility);
-      return () => {
-        g.window.removeEventListener('online', onOnline);
-        g.window.removeEventListener('offline', onOffline);
-        g.window.removeEventListener('pageshow', onPageShow);
-        g.window.removeEventListener('pagehide', onPageHide);
-        g.document?.removeEventListener('visibilitychange', onVisibility);
-      };
+      const table: Array<[Target | undefined, string, (event: Event) => EnvironmentSignal | false]> = [
+        [g.window, 'online', () => 'online'],
+        [g.window, 'offline', () => 'offline'],
+        [g.window, 'pageshow', (event) => persisted(event) && 'resume'],
+        [g.window, 'pagehide', (event) => persisted(event) && 'suspend'],
+        [g.document, 'visibilitychange', () => (g.document?.visibilityState === 'hidden' ? 'suspend' : 'resume')],
+      ];
+      const bound = table.map(([target, name, signal]) => {
+        const handler = (event: Event): void => {
+          const s = signal(event);
+          if (s) listener(s);
+        };
+        target?.addEventListener(name, handler);
+        return () => target?.removeEventListener(name, handler);
+      });
+      return () => bound.forEach((off) => off());
     },
   };
 }

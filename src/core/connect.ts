@@ -1,27 +1,43 @@
 /**
  * `connect(url, options?)`: the entry point of the client.
  */
-import type { DefaultApi } from '../features/rpc/api';
-import { resolveOptions, type ConnectOptions, type UrlProvider } from './options';
-import { Socket, type HoldfastSocket } from './socket';
+import type { Feature, FeatureMethods } from './feature';
+import { resolveOptions, type BinaryType, type CoreOptions, type UrlProvider } from './options';
+import { createSocket, type CoreSocket } from './socket';
+
+/** What `message` listeners receive for a `binaryType`. */
+export type MessageData<B extends BinaryType = 'arraybuffer'> = B extends 'blob' ? string | Blob : string | ArrayBuffer;
+
+/**
+ * The socket `connect()` returns: the core's API plus the methods `M` its features add, with
+ * `message` payloads as `binaryType` `B` delivers them. E.g. `HoldfastSocket<Rpc<ChatApi>>`.
+ */
+export type HoldfastSocket<M extends object = object, B extends BinaryType = 'arraybuffer'> = CoreSocket<MessageData<B>> & M;
+
+/** The options of `connect()`: the core's, plus the features to `use`. */
+export interface ConnectOptions<U extends readonly Feature[] = readonly Feature[], B extends BinaryType = BinaryType> extends CoreOptions {
+  /** Features, each adding its methods to the socket: `use: [rpc<ChatApi>()]`. Run in this order. */
+  use?: U;
+  binaryType?: B;
+}
 
 /**
  * Opens a socket that keeps itself connected: it reconnects with backoff, checks liveness with a
  * heartbeat and queues what is sent while offline. The first attempt starts in a microtask, so
- * listeners added right after this call see every event.
- *
- * `Api` describes what the server offers (methods, events, emits, handles: see `api.ts`) and
- * types `request`, `emit`, `onEvent` and `handle`; it exists only at compile time.
+ * listeners added right after this call see every event. Features in `options.use` add their
+ * methods to the socket, and to its type.
  *
  * @throws HoldfastError `NO_WEBSOCKET` when no constructor was given and `globalThis.WebSocket`
  * does not exist; `OPTIONS` when an option has the wrong type or range.
  */
-export function connect<Api = DefaultApi>(url: UrlProvider, options?: ConnectOptions): HoldfastSocket<Api> {
-  if (typeof url !== 'string' && typeof url !== 'function') {
-    throw new TypeError('holdfast: connect() takes a url string or a function returning one');
-  }
-  const socket = new Socket(url, resolveOptions(options));
-  socket.start();
-  // The runtime is untyped (any name, `unknown` payloads); `Api` only narrows what callers may pass.
-  return socket as HoldfastSocket as unknown as HoldfastSocket<Api>;
+export function connect<const U extends readonly Feature[] = readonly Feature[], B extends BinaryType = 'arraybuffer'>(
+  url: UrlProvider,
+  options?: ConnectOptions<U, B>,
+): HoldfastSocket<FeatureMethods<U>, B> {
+  if (typeof url !== 'string' && typeof url !== 'function') throw new TypeError('holdfast: connect() takes a url string or function');
+  const use = options?.use ?? [];
+  for (const feature of use) if (typeof feature !== 'function') throw new TypeError('holdfast: options.use takes features, e.g. rpc()');
+  // The features' methods are merged in at run time; their types are the intersection of what
+  // each feature's function returns.
+  return createSocket(url, resolveOptions(options), use) as CoreSocket as HoldfastSocket<FeatureMethods<U>, B>;
 }

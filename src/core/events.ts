@@ -8,16 +8,20 @@ import type { SendData } from './transport';
 /** Why a queued or sent-while-closed message was discarded. */
 export type DropReason = 'overflow' | 'expired' | 'closed';
 
-/** Lifecycle events of a socket, by name, with the payload each listener receives. */
-export interface SocketEvents {
+/**
+ * Lifecycle events of a socket, by name, with the payload each listener receives. `Data` is what
+ * a `message` listener gets: `string | ArrayBuffer`, or `string | Blob` with `binaryType: 'blob'`.
+ */
+export interface SocketEvents<Data = string | ArrayBuffer> {
   /** The link is open; the send queue has already been flushed. */
   open: { attempt: number; protocol: string };
   /**
    * Application data: a string for text, an ArrayBuffer for binary (views are converted to an
-   * exact ArrayBuffer slice). Protocol messages (heartbeats, requests, responses, events, binary
-   * envelopes) never appear here: they go to `request()`, `handle()` and `onEvent()`.
+   * exact ArrayBuffer copy), or a Blob as the browser delivered it with `binaryType: 'blob'`.
+   * Heartbeats and whatever a feature consumes (rpc's requests, responses and events) never
+   * appear here.
    */
-  message: string | ArrayBuffer;
+  message: Data;
   /** A link ended. `willReconnect` says whether another attempt follows. */
   close: { code: number; reason: string; wasClean: boolean; willReconnect: boolean };
   /** A retry is scheduled after `delay` ms; `attempt` counts retries since the last stable link (1-based). */
@@ -32,49 +36,44 @@ export interface SocketEvents {
   heartbeat: { rtt: number };
 }
 
-/** A listener for event `E` of map `M`. */
-export type Listener<M, E extends keyof M> = (payload: M[E]) => void;
+/** A typed emitter: `on` returns its unsubscribe function. */
+export interface Emitter<M> {
+  /** Adds a listener; the returned function removes this registration (calling it again does nothing). */
+  on<E extends keyof M>(event: E, listener: (payload: M[E]) => void): () => void;
+  /** Calls every listener of `event` in subscription order. */
+  emit<E extends keyof M>(event: E, payload: M[E]): void;
+}
+
+type AnyListener = (payload: never) => void;
 
 /**
- * Typed emitter. Listener lists are replaced, never mutated, so emitting iterates a stable list
- * without copying it: a listener that (un)subscribes during an emit affects the next emit only.
- * A throwing listener does not stop the others; what it threw goes to `onListenerError`.
+ * Listener lists are replaced, never mutated, so emitting iterates a stable list without copying
+ * it: a listener that (un)subscribes during an emit affects the next emit only. A throwing
+ * listener does not stop the others; what it threw goes to `onListenerError`.
  */
-export class Emitter<M> {
-  // No prototype: an event named "constructor" or "toString" (a server can send any name) must
+export function createEmitter<M>(onListenerError: (error: unknown, event: keyof M) => void): Emitter<M> {
+  // No prototype: an event named "constructor" or "__proto__" (a server can send any name) must
   // not find Object.prototype's members.
-  #lists: { [E in keyof M]?: readonly Listener<M, E>[] } = Object.create(null) as { [E in keyof M]?: readonly Listener<M, E>[] };
-  readonly #onListenerError: (error: unknown, event: keyof M) => void;
-
-  constructor(onListenerError: (error: unknown, event: keyof M) => void) {
-    this.#onListenerError = onListenerError;
-  }
-
-  /** Adds a listener; the returned function removes it (calling it again does nothing). */
-  on<E extends keyof M>(event: E, listener: Listener<M, E>): () => void {
-    this.#lists[event] = [...(this.#lists[event] ?? []), listener];
-    let removed = false;
-    return () => {
-      // Removes this registration only (once): a listener added twice stays registered once.
-      if (removed) return;
-      removed = true;
-      const list = this.#lists[event];
-      const at = list ? list.indexOf(listener) : -1;
-      if (list && at !== -1) this.#lists[event] = [...list.slice(0, at), ...list.slice(at + 1)];
-    };
-  }
-
-
-  /** Calls every listener of `event` in subscription order. */
-  emit<E extends keyof M>(event: E, payload: M[E]): void {
-    const list = this.#lists[event];
-    if (!list) return;
-    for (const listener of list) {
-      try {
-        listener(payload);
-      } catch (error) {
-        this.#onListenerError(error, event);
+  const lists: Record<PropertyKey, readonly AnyListener[]> = Object.create(null);
+  return {
+    on(event, listener) {
+      lists[event] = [...(lists[event] ?? []), listener];
+      let on = true;
+      return () => {
+        const list = lists[event] ?? [];
+        const at = on ? list.indexOf(listener) : -1;
+        on = false;
+        if (at >= 0) lists[event] = [...list.slice(0, at), ...list.slice(at + 1)];
+      };
+    },
+    emit(event, payload) {
+      for (const listener of lists[event] ?? []) {
+        try {
+          (listener as (payload: M[typeof event]) => void)(payload);
+        } catch (error) {
+          onListenerError(error, event);
+        }
       }
-    }
-  }
+    },
+  };
 }

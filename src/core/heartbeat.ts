@@ -1,120 +1,106 @@
 /**
  * The ping/pong watchdog on the CONTRACT's JSON `ping`/`pong` shapes. It only reports: it sends
- * pings through a callback and calls `onDead` when the link looks dead; it never closes anything.
+ * pings through a callback and calls `dead` when the link looks dead; it never closes anything.
  */
-import type { TimerSlots } from './timers';
+import type { Timers } from './timers';
 
-/** Timer slots the heartbeat owns inside the socket's Timers. */
-export type HeartbeatSlot = 'heartbeat' | 'heartbeat-timeout';
+/** The timer slot the heartbeat owns inside the socket's Timers. */
+export type HeartbeatSlot = 'heartbeat';
 
 /** What the heartbeat needs from its owner. */
 export interface HeartbeatHooks {
   readonly interval: number;
   readonly timeout: number;
-  readonly timers: TimerSlots<HeartbeatSlot>;
+  readonly timers: Timers<HeartbeatSlot>;
   now(): number;
   /** Writes `{"type":"ping","ts":ts}` to the link. */
-  sendPing(ts: number): void;
+  ping(ts: number): void;
   /** A matching pong arrived after `rtt` ms. */
-  onRtt(rtt: number): void;
+  rtt(rtt: number): void;
   /** No pong and no other inbound message within `timeout` of a ping. */
-  onDead(): void;
+  dead(): void;
 }
 
-interface Pending {
-  readonly ts: number;
-  readonly timeout: number;
+/** The watchdog of one socket; `start` on every opened link, `stop` when it goes away. */
+export interface Heartbeat {
+  /** Begins the cycle on a freshly opened link. */
+  start(): void;
+  /** Cancels the timer and forgets the outstanding ping. */
+  stop(): void;
+  /** Something arrived: any inbound message proves the link is alive. */
+  seen(): void;
+  /** A pong arrived; returns true when it answered the outstanding ping. */
+  pong(ts: number): boolean;
+  /** Checks liveness now (the page became visible again): pings at once unless a ping is outstanding. */
+  check(timeout?: number): void;
 }
 
 /**
  * Sends a ping `interval` ms after the link opened and after each answered ping, and declares the
  * link dead when neither the matching pong nor any other message arrives within `timeout`: a
- * half-open link is detected within `interval + timeout`.
+ * half-open link is detected within `interval + timeout`. Waiting for the next ping and waiting
+ * for a pong never overlap, so one timer slot is enough.
  *
  * Decisions use timestamps, not the assumption that timers fire on time. Background tabs and
- * sleeping machines fire timers late; a timeout timer that fires more than `timeout` after it was
- * due sends one fresh ping instead of declaring the link dead, because the pong may simply not
- * have had a chance to arrive while the machine was asleep.
+ * sleeping machines fire timers late; a timeout timer that fires more than twice its timeout after
+ * the ping sends one fresh ping instead of declaring the link dead, because the pong may simply
+ * not have had a chance to arrive while the machine was asleep.
  */
-export class Heartbeat {
-  readonly #hooks: HeartbeatHooks;
-  #pending: Pending | undefined;
-  #lastInbound = -Infinity;
-  #latePings = 0;
-
-  constructor(hooks: HeartbeatHooks) {
-    this.#hooks = hooks;
-  }
-
-  /** Begins the cycle on a freshly opened link. */
-  start(): void {
-    this.stop();
-    this.#schedulePing(this.#hooks.interval);
-  }
-
-  /** Cancels both timers and forgets the outstanding ping. */
-  stop(): void {
-    this.#hooks.timers.clear('heartbeat');
-    this.#hooks.timers.clear('heartbeat-timeout');
-    this.#pending = undefined;
-    this.#latePings = 0;
-  }
-
-  /** Records that something arrived: whatever inbound message arrives proves the link is alive. */
-  noteInbound(): void {
-    this.#lastInbound = this.#hooks.now();
-  }
-
-  /** Handles a pong; returns true when it answered the outstanding ping. */
-  onPong(ts: number): boolean {
-    const pending = this.#pending;
-    if (pending === undefined || pending.ts !== ts) return false;
-    const rtt = Math.max(0, this.#hooks.now() - pending.ts);
-    this.#settle(pending);
-    this.#hooks.onRtt(rtt);
-    return true;
-  }
-
-  /**
-   * Checks liveness now (e.g. the page became visible again): pings at once and waits `timeout`
-   * (default: the configured one). Does nothing while a ping is already outstanding.
-   */
-  check(timeout: number = this.#hooks.timeout): void {
-    if (this.#pending === undefined) this.#ping(timeout);
-  }
-
-  #schedulePing(delay: number): void {
-    this.#hooks.timers.set('heartbeat', delay, () => this.#ping(this.#hooks.timeout));
-  }
-
-  #ping(timeout: number): void {
-    const ts = this.#hooks.now();
-    this.#pending = { ts, timeout };
-    this.#hooks.timers.clear('heartbeat');
-    this.#hooks.timers.set('heartbeat-timeout', timeout, () => this.#onTimeout());
-    this.#hooks.sendPing(ts);
-  }
-
-  #onTimeout(): void {
-    const pending = this.#pending;
-    if (pending === undefined) return;
-    const elapsed = this.#hooks.now() - pending.ts;
-    if (this.#lastInbound >= pending.ts) {
-      this.#settle(pending);
-    } else if (elapsed > 2 * pending.timeout && this.#latePings === 0) {
-      this.#latePings++;
-      this.#ping(pending.timeout);
-    } else {
-      this.stop();
-      this.#hooks.onDead();
-    }
-  }
-
+export function createHeartbeat(h: HeartbeatHooks): Heartbeat {
+  let sent: number | undefined; // ts of the outstanding ping
+  let limit = h.timeout;
+  let late = false;
+  let lastIn = -Infinity;
+  const schedule = (ms: number): void => {
+    sent = undefined;
+    h.timers.set('heartbeat', ms, () => ping(h.timeout));
+  };
+  const ping = (timeout: number): void => {
+    const ts = h.now();
+    sent = ts;
+    limit = timeout;
+    h.timers.set('heartbeat', timeout, expire);
+    h.ping(ts);
+  };
   // Keeps the ping cadence at `interval` from the last ping, whatever the answer time was.
-  #settle(pending: Pending): void {
-    this.#pending = undefined;
-    this.#latePings = 0;
-    this.#hooks.timers.clear('heartbeat-timeout');
-    this.#schedulePing(Math.max(0, this.#hooks.interval - (this.#hooks.now() - pending.ts)));
-  }
+  const settle = (ts: number): void => {
+    late = false;
+    schedule(h.interval - (h.now() - ts));
+  };
+  const stop = (): void => {
+    h.timers.clear('heartbeat');
+    sent = undefined;
+    late = false;
+  };
+  const expire = (): void => {
+    const ts = sent as number;
+    if (lastIn >= ts) settle(ts);
+    else if (h.now() - ts > 2 * limit && !late) {
+      late = true;
+      ping(limit);
+    } else {
+      stop();
+      h.dead();
+    }
+  };
+  return {
+    start() {
+      stop();
+      schedule(h.interval);
+    },
+    stop,
+    seen() {
+      lastIn = h.now();
+    },
+    pong(ts) {
+      if (sent !== ts) return false;
+      const rtt = Math.max(0, h.now() - ts);
+      settle(ts);
+      h.rtt(rtt);
+      return true;
+    },
+    check(timeout = h.timeout) {
+      if (sent === undefined) ping(timeout);
+    },
+  };
 }

@@ -4,7 +4,6 @@
  * `globalThis.WebSocket` and `window` when the caller did not inject them.
  */
 import { browserEnvironment } from './browser-environment';
-import { jsonCodec, type Codec } from '../codecs/json';
 import type { Environment } from './environment';
 import { HoldfastError } from '../protocol/errors';
 import type { OverflowPolicy, QueueLimits } from './queue';
@@ -69,16 +68,20 @@ export interface QueueOptions {
   ttl?: number;
 }
 
-/** The options of `connect()`. Every field is optional. */
-export interface ConnectOptions {
+/** What binary messages arrive as. */
+export type BinaryType = 'arraybuffer' | 'blob';
+
+/** The options of `connect()` that the core reads. Every field is optional. */
+export interface CoreOptions {
   /** The WebSocket constructor (the `ws` package in Node, a mini-program adapter, a test double). Default `globalThis.WebSocket`. */
   WebSocket?: WebSocketConstructorLike;
   protocols?: ProtocolsProvider;
   /**
    * Default `'arraybuffer'`, so binary messages are ArrayBuffers on every platform. With
-   * `'blob'`, browsers deliver Blob objects, which are passed to `message` listeners as they are.
+   * `'blob'`, browsers deliver Blob objects, which are passed to `message` listeners as they are
+   * (and typed so).
    */
-  binaryType?: 'arraybuffer' | 'blob';
+  binaryType?: BinaryType;
   backoff?: BackoffOptions;
   /** Milliseconds an attempt may take to open before it is aborted and counted as failed. Default 10000. */
   connectTimeout?: number;
@@ -89,16 +92,6 @@ export interface ConnectOptions {
   queue?: QueueOptions;
   /** Largest message `send` accepts, in bytes; larger ones throw MessageTooBigError. Default Infinity. */
   maxMessageSize?: number;
-  /**
-   * Default timeout of `request()`, in milliseconds, counted from the call (also while the request
-   * waits offline). `0` or `Infinity`: no timeout. Default 30000.
-   */
-  requestTimeout?: number;
-  /**
-   * How requests, responses and events are put on the wire and read back. Default `jsonCodec`
-   * (the CONTRACT JSON shapes plus the binary envelope); `jsonRpcCodec()` talks JSON-RPC 2.0.
-   */
-  codec?: Codec;
   /** Replaces the close-code table of `reconnect.ts`: return true to reconnect. */
   shouldReconnect?: (ctx: ReconnectContext) => boolean;
   /** Online/offline and visibility signals; `false` for none. Default: the browser's when `window` exists. */
@@ -113,15 +106,13 @@ export interface ConnectOptions {
 export interface ResolvedOptions {
   readonly WebSocket: WebSocketConstructorLike;
   readonly protocols: ProtocolsProvider | undefined;
-  readonly binaryType: 'arraybuffer' | 'blob';
+  readonly binaryType: BinaryType;
   readonly backoff: Readonly<Required<Omit<BackoffOptions, 'idleInterval'>>> & { readonly idleInterval: number | undefined };
   readonly connectTimeout: number;
   readonly closeTimeout: number;
   readonly heartbeat: Readonly<Required<HeartbeatOptions>> | false;
   readonly queue: QueueLimits;
   readonly maxMessageSize: number;
-  readonly requestTimeout: number;
-  readonly codec: Codec;
   readonly shouldReconnect: ((ctx: ReconnectContext) => boolean) | undefined;
   readonly environment: Environment | undefined;
   readonly clock: Clock;
@@ -129,7 +120,8 @@ export interface ResolvedOptions {
 }
 
 /**
- * The defaults, chosen after what well-used clients and common infrastructure do:
+ * The numeric options: path, default, and whether Infinity is allowed. The defaults, chosen
+ * after what well-used clients and common infrastructure do:
  * - backoff 1 s doubling up to 30 s with full jitter: the range reconnecting-websocket,
  *   partysocket and centrifuge-js use; fast first retry, and at most one attempt per ~30 s per
  *   client while a server is down. Infinite retries: a long-lived UI should recover by itself.
@@ -142,104 +134,86 @@ export interface ResolvedOptions {
  *   10 s to answer leaves room for a slow mobile round trip.
  * - queue 1000 messages / 1 MiB, dropping the oldest: bounded memory while offline, and the
  *   freshest data survives. Every drop is reported with a `drop` event.
- * - requestTimeout 30 s: no request may hang forever, yet a request survives a typical
- *   reconnect (1 s first retry, a 10 s connect timeout) while it waits offline.
  */
-export const DEFAULTS = {
-  binaryType: 'arraybuffer',
-  backoff: { initialDelay: 1000, maxDelay: 30_000, factor: 2, maxRetries: Infinity, minUptime: 5000, idleInterval: undefined },
-  connectTimeout: 10_000,
-  closeTimeout: 1000,
-  heartbeat: { interval: 25_000, timeout: 10_000 },
-  queue: { maxMessages: 1000, maxBytes: 1024 * 1024, overflow: 'drop-oldest', ttl: undefined },
-  maxMessageSize: Infinity,
-  requestTimeout: 30_000,
-} as const;
+const NUMBERS: ReadonlyArray<readonly [path: string, fallback: number | undefined, infinite?: 1]> = [
+  ['connectTimeout', 10_000],
+  ['closeTimeout', 1000],
+  ['maxMessageSize', Infinity, 1],
+  ['backoff.initialDelay', 1000],
+  ['backoff.maxDelay', 30_000],
+  ['backoff.factor', 2],
+  ['backoff.maxRetries', Infinity, 1],
+  ['backoff.minUptime', 5000],
+  ['backoff.idleInterval', undefined],
+  ['heartbeat.interval', 25_000],
+  ['heartbeat.timeout', 10_000],
+  ['queue.maxMessages', 1000, 1],
+  ['queue.maxBytes', 1024 * 1024, 1],
+  ['queue.ttl', undefined],
+];
 
-function invalid(name: string, value: unknown, expected: string): HoldfastError {
-  return new HoldfastError('OPTIONS', `options.${name} must be ${expected}, got ${String(value)}`);
+/** HoldfastError `OPTIONS` naming the option and the value it got. */
+export function badOption(name: string, value: unknown): HoldfastError {
+  return new HoldfastError('OPTIONS', `bad option ${name}: ${String(value)}`);
 }
 
-/** A non-negative number (Infinity allowed where `allowInfinity`), or the default. */
-function duration(name: string, value: unknown, fallback: number, allowInfinity = false): number {
+/**
+ * A number >= 0 (Infinity only where `infinite`), or `fallback` when undefined.
+ * @throws HoldfastError `OPTIONS` otherwise.
+ */
+export function duration(name: string, value: unknown, fallback: number, infinite?: boolean | 1): number;
+export function duration(name: string, value: unknown, fallback: number | undefined, infinite?: boolean | 1): number | undefined;
+export function duration(name: string, value: unknown, fallback: number | undefined, infinite?: boolean | 1): number | undefined {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowInfinity && !Number.isFinite(value))) {
-    throw invalid(name, value, allowInfinity ? 'a number >= 0 (Infinity allowed)' : 'a finite number >= 0');
-  }
+  if (typeof value !== 'number' || !(value >= 0) || (!infinite && value === Infinity)) throw badOption(name, value);
   return value;
 }
 
-function optionalDuration(name: string, value: unknown): number | undefined {
-  return value === undefined ? undefined : duration(name, value, 0);
+/** One of `allowed`, or `allowed[0]` when undefined. @throws HoldfastError `OPTIONS` otherwise. */
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (value === undefined) return allowed[0] as T;
+  if (!allowed.includes(value as T)) throw badOption(name, value);
+  return value as T;
 }
 
-function defaultEnvironment(): Environment | undefined {
-  return typeof window !== 'undefined' && typeof window.addEventListener === 'function' ? browserEnvironment() : undefined;
+/** A function or undefined. @throws HoldfastError `OPTIONS` otherwise. */
+export function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
+  if (value !== undefined && typeof value !== 'function') throw badOption(name, value);
+  return value;
 }
+
+type Group = Record<string, unknown>;
 
 /**
  * Validates `options` and fills in the defaults. Throws HoldfastError `NO_WEBSOCKET` when no
  * constructor was given and `globalThis.WebSocket` does not exist, and `OPTIONS` for a value of
  * the wrong type or range (negative delays, a factor below 1, an unknown overflow policy, …).
  */
-export function resolveOptions(options: ConnectOptions = {}): ResolvedOptions {
-  const WebSocketCtor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
-  if (typeof WebSocketCtor !== 'function') {
-    throw new HoldfastError('NO_WEBSOCKET', 'no WebSocket constructor: pass options.WebSocket (e.g. the `ws` package in Node)');
+export function resolveOptions(options: CoreOptions = {}): ResolvedOptions {
+  const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
+  if (typeof WebSocket !== 'function') throw new HoldfastError('NO_WEBSOCKET', 'no WebSocket: pass options.WebSocket');
+  const given = options as Record<string, Group | undefined>;
+  const out: Record<string, Group | unknown> = { backoff: {}, heartbeat: {}, queue: {} };
+  for (const [path, fallback, infinite] of NUMBERS) {
+    const [group, key] = path.split('.') as [string, string?];
+    const value = duration(path, key ? given[group]?.[key] : given[group], fallback, infinite);
+    if (key) (out[group] as Group)[key] = value;
+    else out[group] = value;
   }
-  const b = options.backoff ?? {};
-  const d = DEFAULTS.backoff;
-  const factor = duration('backoff.factor', b.factor, d.factor);
-  if (factor < 1) throw invalid('backoff.factor', factor, 'a number >= 1');
-  const q = options.queue ?? {};
-  const overflow = q.overflow ?? DEFAULTS.queue.overflow;
-  if (overflow !== 'drop-oldest' && overflow !== 'drop-newest' && overflow !== 'throw') {
-    throw invalid('queue.overflow', overflow, "'drop-oldest', 'drop-newest' or 'throw'");
-  }
-  const binaryType = options.binaryType ?? DEFAULTS.binaryType;
-  if (binaryType !== 'arraybuffer' && binaryType !== 'blob') throw invalid('binaryType', binaryType, "'arraybuffer' or 'blob'");
-  let heartbeat: ResolvedOptions['heartbeat'] = false;
-  if (options.heartbeat !== false) {
-    const h = options.heartbeat ?? {};
-    heartbeat = {
-      interval: duration('heartbeat.interval', h.interval, DEFAULTS.heartbeat.interval),
-      timeout: duration('heartbeat.timeout', h.timeout, DEFAULTS.heartbeat.timeout),
-    };
-  }
-  for (const [name, fn] of [['shouldReconnect', options.shouldReconnect], ['random', options.random]] as const) {
-    if (fn !== undefined && typeof fn !== 'function') throw invalid(name, fn, 'a function');
-  }
-  const codec = options.codec ?? jsonCodec;
-  if (typeof codec !== 'object' || codec === null || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
-    throw invalid('codec', codec, 'an object with encode() and decode()');
-  }
-  return {
-    WebSocket: WebSocketCtor,
+  const resolved = out as unknown as Mutable<ResolvedOptions>;
+  if (resolved.backoff.factor < 1) throw badOption('backoff.factor', resolved.backoff.factor);
+  (resolved.queue as Mutable<QueueLimits>).overflow = oneOf('queue.overflow', options.queue?.overflow, ['drop-oldest', 'drop-newest', 'throw']);
+  if (options.heartbeat === false) resolved.heartbeat = false;
+  const env = options.environment;
+  return Object.assign(resolved, {
+    WebSocket,
     protocols: options.protocols,
-    binaryType,
-    backoff: {
-      initialDelay: duration('backoff.initialDelay', b.initialDelay, d.initialDelay),
-      maxDelay: duration('backoff.maxDelay', b.maxDelay, d.maxDelay),
-      factor,
-      maxRetries: duration('backoff.maxRetries', b.maxRetries, d.maxRetries, true),
-      minUptime: duration('backoff.minUptime', b.minUptime, d.minUptime),
-      idleInterval: optionalDuration('backoff.idleInterval', b.idleInterval),
-    },
-    connectTimeout: duration('connectTimeout', options.connectTimeout, DEFAULTS.connectTimeout),
-    closeTimeout: duration('closeTimeout', options.closeTimeout, DEFAULTS.closeTimeout),
-    heartbeat,
-    queue: {
-      maxMessages: duration('queue.maxMessages', q.maxMessages, DEFAULTS.queue.maxMessages, true),
-      maxBytes: duration('queue.maxBytes', q.maxBytes, DEFAULTS.queue.maxBytes, true),
-      overflow,
-      ttl: optionalDuration('queue.ttl', q.ttl),
-    },
-    maxMessageSize: duration('maxMessageSize', options.maxMessageSize, DEFAULTS.maxMessageSize, true),
-    requestTimeout: duration('requestTimeout', options.requestTimeout, DEFAULTS.requestTimeout, true),
-    codec,
-    shouldReconnect: options.shouldReconnect,
-    environment: options.environment === false ? undefined : (options.environment ?? defaultEnvironment()),
+    binaryType: oneOf('binaryType', options.binaryType, ['arraybuffer', 'blob']),
+    shouldReconnect: optionalFunction('shouldReconnect', options.shouldReconnect),
+    environment: env === false ? undefined : (env ?? (typeof window !== 'undefined' && typeof window.addEventListener === 'function' ? browserEnvironment() : undefined)),
     clock: options.clock ?? systemClock(),
-    random: options.random ?? Math.random,
-  };
+    random: optionalFunction('random', options.random) ?? Math.random,
+  });
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -16,111 +16,94 @@ export interface QueueLimits {
   readonly ttl: number | undefined;
 }
 
-interface Entry<Tag> {
-  readonly data: SendData;
-  readonly size: number;
-  readonly at: number;
-  readonly tag: Tag | undefined;
+/**
+ * What became of a message sent with a fate: `'sent'` is reported just before the frame is
+ * written (returning `false` then withdraws it: it is neither written nor counted), a drop reason
+ * when it was discarded instead. Called exactly once per message (or not at all when withdrawn).
+ */
+export type Fate = (outcome: 'sent' | DropReason) => boolean | void;
+
+/** The send queue. */
+export interface SendQueue {
+  /** Number of queued messages. */
+  readonly length: number;
+  /** Total size of the queued messages in bytes. */
+  readonly bytes: number;
+  /**
+   * Queues `data` (of `size` bytes). Returns `'dropped'` when the message itself was discarded
+   * (policy `drop-newest`, or it alone exceeds the limits), after reporting it; with policy
+   * `drop-oldest` older messages are discarded to make room. Throws QueueFullError with policy
+   * `throw`, leaving the queue unchanged.
+   */
+  push(data: SendData, size: number, fate?: Fate): 'queued' | 'dropped';
+  /**
+   * Sends in order while `ready()` holds: expired messages are dropped (reason `expired`), the
+   * others go to `write`. Messages queued during the flush are flushed too; when `ready()` turns
+   * false (the link went away mid-flush) the rest stays queued, in order.
+   */
+  flush(ready: () => boolean, write: (data: SendData, size: number, fate?: Fate) => void): void;
+  /** Drops every queued message, reporting each with `reason`. */
+  discard(reason: DropReason): void;
+}
+
+interface Entry {
+  readonly d: SendData;
+  readonly s: number;
+  readonly t: number;
+  readonly f: Fate | undefined;
 }
 
 /**
  * Bounded by message count and total bytes. Every message that leaves the queue other than by
- * being sent is reported through `onDrop`; `flush` sends in insertion order.
- *
- * Each entry may carry a `tag` (the socket tags request frames with their request id). The tag
- * travels with that one entry to `onDrop` and `flush`, so an entry is known by identity, never by
- * comparing its data with another message's.
+ * being written is reported through `onDrop` (after its fate, if it has one).
  */
-export class SendQueue<Tag = never> {
-  #entries: Entry<Tag>[] = [];
-  #bytes = 0;
-  readonly #limits: QueueLimits;
-  readonly #now: () => number;
-  readonly #onDrop: (data: SendData, reason: DropReason, tag: Tag | undefined) => void;
-
-  constructor(limits: QueueLimits, now: () => number, onDrop: (data: SendData, reason: DropReason, tag: Tag | undefined) => void) {
-    this.#limits = limits;
-    this.#now = now;
-    this.#onDrop = onDrop;
-  }
-
-  /** Number of queued messages. */
-  get length(): number {
-    return this.#entries.length;
-  }
-
-  /** Total size of the queued messages in bytes. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /**
-   * Queues `data` (of `size` bytes), with an optional `tag` for this entry. Returns `'dropped'`
-   * when the message itself was discarded (policy `drop-newest`, or it alone exceeds `maxBytes`),
-   * after reporting it with its tag; with policy `drop-oldest` older messages are discarded to
-   * make room. Throws QueueFullError with policy `throw`, leaving the queue unchanged.
-   */
-  push(data: SendData, size: number, tag?: Tag): 'queued' | 'dropped' {
-    const { maxMessages, maxBytes, overflow } = this.#limits;
-    if (!this.#fits(size)) this.#dropExpired();
-    if (!this.#fits(size)) {
-      if (overflow === 'throw') {
-        throw new QueueFullError(`send queue full (${this.#entries.length} messages, ${this.#bytes} bytes)`);
-      }
-      if (overflow === 'drop-newest' || size > maxBytes || maxMessages < 1) {
-        this.#onDrop(data, 'overflow', tag);
-        return 'dropped';
-      }
-      while (!this.#fits(size)) this.#shiftAndDrop('overflow');
-    }
-    this.#entries.push({ data, size, at: this.#now(), tag });
-    this.#bytes += size;
-    return 'queued';
-  }
-
-  /**
-   * Empties the queue in order: expired messages are dropped (reason `expired`), the others are
-   * passed to `send` with their tags. Messages queued by a listener during the flush are flushed
-   * too.
-   */
-  flush(send: (data: SendData, size: number, tag: Tag | undefined) => void): void {
-    while (this.#entries.length > 0) {
-      if (this.#isExpired(this.#entries[0] as Entry<Tag>)) {
-        this.#shiftAndDrop('expired');
-        continue;
-      }
-      const entry = this.#shift();
-      send(entry.data, entry.size, entry.tag);
-    }
-  }
-
-  /** Drops every queued message, reporting each with `reason` (and its tag). */
-  discard(reason: DropReason): void {
-    while (this.#entries.length > 0) this.#shiftAndDrop(reason);
-  }
-
-  #fits(size: number): boolean {
-    return this.#entries.length < this.#limits.maxMessages && this.#bytes + size <= this.#limits.maxBytes;
-  }
-
-  #isExpired(entry: Entry<Tag>): boolean {
-    const { ttl } = this.#limits;
-    return ttl !== undefined && this.#now() - entry.at >= ttl;
-  }
-
-  // Entries are in insertion order, so the expired ones are all at the front.
-  #dropExpired(): void {
-    while (this.#entries.length > 0 && this.#isExpired(this.#entries[0] as Entry<Tag>)) this.#shiftAndDrop('expired');
-  }
-
-  #shift(): Entry<Tag> {
-    const entry = this.#entries.shift() as Entry<Tag>;
-    this.#bytes -= entry.size;
+export function createQueue(limits: QueueLimits, now: () => number, onDrop: (data: SendData, reason: DropReason) => void): SendQueue {
+  const entries: Entry[] = [];
+  let bytes = 0;
+  const fits = (size: number): boolean => entries.length < limits.maxMessages && bytes + size <= limits.maxBytes;
+  const expired = (): boolean => limits.ttl !== undefined && entries.length > 0 && now() - (entries[0] as Entry).t >= limits.ttl;
+  const shift = (): Entry => {
+    const entry = entries.shift() as Entry;
+    bytes -= entry.s;
     return entry;
-  }
-
-  #shiftAndDrop(reason: DropReason): void {
-    const entry = this.#shift();
-    this.#onDrop(entry.data, reason, entry.tag);
-  }
+  };
+  const drop = (entry: Pick<Entry, 'd' | 'f'>, reason: DropReason): void => {
+    entry.f?.(reason);
+    onDrop(entry.d, reason);
+  };
+  return {
+    get length() {
+      return entries.length;
+    },
+    get bytes() {
+      return bytes;
+    },
+    push(data, size, fate) {
+      // Entries are in insertion order, so the expired ones are all at the front.
+      while (!fits(size) && expired()) drop(shift(), 'expired');
+      if (!fits(size)) {
+        if (limits.overflow === 'throw') throw new QueueFullError(`send queue full (${entries.length} messages, ${bytes} bytes)`);
+        if (limits.overflow === 'drop-newest' || size > limits.maxBytes || limits.maxMessages < 1) {
+          drop({ d: data, f: fate }, 'overflow');
+          return 'dropped';
+        }
+        while (!fits(size)) drop(shift(), 'overflow');
+      }
+      entries.push({ d: data, s: size, t: now(), f: fate });
+      bytes += size;
+      return 'queued';
+    },
+    flush(ready, write) {
+      while (entries.length > 0 && ready()) {
+        if (expired()) drop(shift(), 'expired');
+        else {
+          const entry = shift();
+          write(entry.d, entry.s, entry.f);
+        }
+      }
+    },
+    discard(reason) {
+      while (entries.length > 0) drop(shift(), reason);
+    },
+  };
 }

@@ -1,12 +1,14 @@
 /**
- * The socket's lifecycle as one value and a transition table. Pure.
+ * The socket's lifecycle as one value, and the table of the moves it may make. Pure.
  */
 
 /** Where a socket is in its life. `closed` is terminal. */
 export type State = 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
 
 /**
- * Every allowed move. Anything else is a bug in the socket, so `assertTransition` throws.
+ * Every move the socket makes. The socket never checks it at run time (that would ship bytes to
+ * prove an invariant); the tests record every `state` event of every scenario and check each
+ * move against this table.
  * - `connecting → closed`: `close()` during an attempt, or the url provider returned `null`.
  * - `open → closed`: the link ended and the close code (or `shouldReconnect`) says not to retry.
  * - `open → closing → closed`: `close()` on an open link waits for the closing handshake.
@@ -23,9 +25,4 @@ export const TRANSITIONS: Readonly<Record<State, readonly State[]>> = {
 /** True when the table allows moving from `from` to `to`. */
 export function canTransition(from: State, to: State): boolean {
   return TRANSITIONS[from].includes(to);
-}
-
-/** Throws when the table does not allow the move; the message names both states. */
-export function assertTransition(from: State, to: State): void {
-  if (!canTransition(from, to)) throw new Error(`holdfast: illegal state transition ${from} -> ${to}`);
 }

@@ -36,16 +36,3 @@ export interface Stats {
   readonly drops: Readonly<Record<DropReason, number>>;
 }
 
-/** The socket's running counters (internal; `Stats` is the public snapshot). */
-export class Counters {
-  attempts = 0;
-  connects = 0;
-  lastReconnectReason: string | undefined;
-  lastCloseCode: number | undefined;
-  lastCloseReason: string | undefined;
-  messagesIn = 0;
-  messagesOut = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-  readonly drops: Record<DropReason, number> = { overflow: 0, expired: 0, closed: 0 };
-}

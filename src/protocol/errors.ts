@@ -1,7 +1,10 @@
 /**
- * Every error holdfast creates is a HoldfastError with a stable `code`.
- * Callers branch on `code` (or on the subclass); messages are for humans and may change.
+ * Every error holdfast creates is a HoldfastError with a stable `code`, defined once here and
+ * shared by the client, its features and the server (one class across every entry, so
+ * `instanceof` holds). Callers branch on `code` (or on the subclass); messages are for humans.
  */
+import type { Id } from './wire';
+
 export type ErrorCode =
   /** A request, a connection attempt or a heartbeat ran out of time. */
   | 'TIMEOUT'
@@ -17,7 +20,7 @@ export type ErrorCode =
   | 'MESSAGE_TOO_BIG'
   /** The remote side answered a request with an error. */
   | 'REMOTE'
-  /** A message from the remote side broke the wire protocol (e.g. a response without an id). */
+  /** A message from the remote side broke the wire protocol (e.g. a response for no request). */
   | 'PROTOCOL'
   /** No WebSocket constructor was given and none exists on `globalThis`. */
   | 'NO_WEBSOCKET'
@@ -25,110 +28,122 @@ export type ErrorCode =
   | 'URL'
   /** The platform socket failed to open or reported an error. */
   | 'CONNECT'
-  /** An option passed to `connect()` has the wrong type or is out of range. */
+  /** The platform socket refused a message (its `send` threw). */
+  | 'SEND'
+  /** The codec could not encode an answer to a server request. */
+  | 'ENCODE'
+  /** An option passed to `connect()` or a feature has the wrong type or is out of range. */
   | 'OPTIONS'
-  /** An event listener threw; `cause` holds what it threw. */
+  /** An event listener, handler hook or `shouldReconnect` threw; `cause` holds what it threw. */
   | 'LISTENER';
 
-const BRAND = Symbol.for('holdfast.error');
+/** Context an error may carry: what caused it, and the request it belongs to. */
+export interface ErrorContext {
+  cause?: unknown;
+  /** The method of the request this error belongs to. */
+  method?: string;
+  /** The id of the request this error belongs to. */
+  id?: Id;
+}
+
+const BRAND = /* @__PURE__ */ Symbol.for('holdfast.error');
 
 /** Base class of every error holdfast throws, rejects with or emits. */
 export class HoldfastError extends Error {
-  readonly code: ErrorCode;
-  /** Marks holdfast errors so that `isHoldfastError` also works across realms and bundles. */
-  readonly [BRAND] = true;
+  declare readonly code: ErrorCode;
+  /** The method of the request this error belongs to (request errors only). */
+  declare readonly method?: string;
+  /** The id of the request this error belongs to (request errors only). */
+  declare readonly id?: Id;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, context?: ErrorContext) {
     super(message);
     this.name = 'HoldfastError';
-    this.code = code;
-    // Set explicitly: `Error(message, { cause })` is ES2022 and some mini-program engines lack it.
-    if (options && 'cause' in options) {
-      Object.defineProperty(this, 'cause', { value: options.cause, writable: true, configurable: true });
+    (this as { code: ErrorCode }).code = code;
+    if (context) {
+      const { cause, ...rest } = context;
+      // Set here rather than with `Error(message, { cause })`, which some mini-program engines lack.
+      if ('cause' in context) Object.defineProperty(this, 'cause', { value: cause, writable: true, configurable: true });
+      Object.assign(this, rest);
     }
+  }
+
+  /** Marks holdfast errors so that `isHoldfastError` also works across realms and copies. */
+  get [BRAND](): true {
+    return true;
   }
 }
 
-/** A request (or connection attempt) did not complete within its timeout. */
+/** A request, an attempt or a heartbeat did not complete in time. */
 export class TimeoutError extends HoldfastError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('TIMEOUT', message, options);
+  constructor(message: string, context?: ErrorContext) {
+    super('TIMEOUT', message, context);
     this.name = 'TimeoutError';
   }
 }
 
 /** The caller's AbortSignal fired; `cause` holds `signal.reason`. */
 export class AbortError extends HoldfastError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ABORTED', message, options);
+  constructor(message: string, context?: ErrorContext) {
+    super('ABORTED', message, context);
     this.name = 'AbortError';
   }
 }
 
-/** The socket is closed for good, or the link dropped under an in-flight request. */
+/** The socket is closed for good (`CLOSED`), or the link dropped under an in-flight request (`DISCONNECTED`). */
 export class ClosedError extends HoldfastError {
   /** The close code that ended the link, when one is known. */
-  readonly closeCode: number | undefined;
-  constructor(code: 'CLOSED' | 'DISCONNECTED', message: string, closeCode?: number, options?: { cause?: unknown }) {
-    super(code, message, options);
+  declare readonly closeCode: number | undefined;
+  constructor(code: 'CLOSED' | 'DISCONNECTED', message: string, closeCode?: number, context?: ErrorContext) {
+    super(code, message, context);
     this.name = 'ClosedError';
-    this.closeCode = closeCode;
+    (this as { closeCode?: number }).closeCode = closeCode;
   }
 }
 
 /** The send queue could not take a message (overflow policy `'throw'`). */
 export class QueueFullError extends HoldfastError {
-  constructor(message: string) {
-    super('QUEUE_FULL', message);
+  constructor(message: string, context?: ErrorContext) {
+    super('QUEUE_FULL', message, context);
     this.name = 'QueueFullError';
   }
 }
 
 /** A message is larger than the `maxMessageSize` option allows. */
 export class MessageTooBigError extends HoldfastError {
-  readonly size: number;
-  readonly limit: number;
-  constructor(size: number, limit: number) {
-    super('MESSAGE_TOO_BIG', `message of ${size} bytes exceeds maxMessageSize (${limit} bytes)`);
+  declare readonly size: number;
+  declare readonly limit: number;
+  constructor(size: number, limit: number, context?: ErrorContext) {
+    super('MESSAGE_TOO_BIG', `message of ${size} bytes exceeds maxMessageSize (${limit})`, context);
     this.name = 'MessageTooBigError';
-    this.size = size;
-    this.limit = limit;
+    Object.assign(this, { size, limit });
   }
 }
 
 /** The remote side answered a request with `{ error: { code, message, data? } }`. */
 export class RemoteError extends HoldfastError {
-  /** The method that was called. */
-  readonly method: string;
-  /** The request id. */
-  readonly id: string | number;
+  declare readonly method: string;
+  declare readonly id: Id;
   /** The error code the remote side sent. */
-  readonly remoteCode: string | number;
+  declare readonly remoteCode: string | number;
   /** Optional extra data the remote side sent with the error. */
-  readonly data: unknown;
-  constructor(method: string, id: string | number, remoteCode: string | number, message: string, data?: unknown) {
-    super('REMOTE', message);
+  declare readonly data: unknown;
+  constructor(method: string, id: Id, remoteCode: string | number, message: string, data?: unknown) {
+    super('REMOTE', message, { method, id });
     this.name = 'RemoteError';
-    this.method = method;
-    this.id = id;
-    this.remoteCode = remoteCode;
-    this.data = data;
+    Object.assign(this, { remoteCode, data });
   }
 }
 
 /** A message from the remote side broke the wire protocol; the connection stays up. */
 export class ProtocolError extends HoldfastError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('PROTOCOL', message, options);
+  constructor(message: string, context?: ErrorContext) {
+    super('PROTOCOL', message, context);
     this.name = 'ProtocolError';
   }
 }
 
-/** True for any holdfast error, including one created by another copy of the library. */
+/** True for any holdfast error, including one created by another copy of the library or realm. */
 export function isHoldfastError(value: unknown): value is HoldfastError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value instanceof HoldfastError || (value as { [BRAND]?: unknown })[BRAND] === true)
-  );
+  return value instanceof HoldfastError || (typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true);
 }

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { ClosedError } from '../protocol/errors.js';
-import { PendingRequests } from '../protocol/pending.js';
+import { createPending } from '../protocol/pending.js';
 import { encodeEnvelope, extractBinary, type EnvelopeMessage } from '../protocol/envelope.js';
 import type { ResponseMessage } from '../protocol/wire.js';
 import { CloseCode, DEFAULT_MAX_PAYLOAD, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
@@ -127,7 +127,7 @@ export class Connection {
   #received: { code: number; reason: string } | undefined;
 
   /** Requests this server sent to the client: the client's own table (ids, one shared timeout timer). */
-  readonly #pending = new PendingRequests();
+  readonly #pending = createPending();
 
   /**
    * Takes over an upgraded socket. `head` holds bytes read past the handshake; they are parsed

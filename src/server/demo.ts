@@ -69,7 +69,7 @@ export const DEMO_PAGE = `<!doctype html>
 
   var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
   // A short heartbeat so that the round-trip time shows within seconds (the default is 25 s).
-  var socket = window.Holdfast.connect(scheme + location.host + '/', { heartbeat: { interval: 3000, timeout: 5000 } });
+  var socket = window.Holdfast.connect(scheme + location.host + '/', { heartbeat: { interval: 3000, timeout: 5000 }, use: [window.Holdfast.rpc()] });
   socket.on('state', function (change) {
     stateEl.textContent = change.to;
     stateEl.setAttribute('data-state', change.to);

@@ -13,8 +13,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   protocol: [],
   binary: ['protocol'],
   codecs: ['protocol', 'binary'],
-  // Until the core/feature split lands, the monolithic socket still reaches the rpc code.
-  core: ['protocol', 'binary', 'features', 'codecs'],
+  core: ['protocol', 'binary'],
   features: ['core', 'codecs', 'binary', 'protocol'],
   miniprogram: ['core', 'binary', 'protocol'],
   server: ['protocol'],

@@ -2,7 +2,7 @@ import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, type JSONRPCReques
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Incoming, OutgoingMessage } from '../../src/codecs/json';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
-import { PendingRequests } from '../../src/protocol/pending';
+import { createPending, type PendingRequests } from '../../src/protocol/pending';
 
 const codec = jsonRpcCodec();
 
@@ -89,7 +89,7 @@ describe('jsonRpcCodec against the json-rpc-2.0 package', () => {
   });
 
   it('gets -32601 for an unknown method, which the pending table turns into a RemoteError', async () => {
-    const pending = new PendingRequests();
+    const pending = createPending();
     const { id, promise } = pending.add('nope');
     const message = (await answer({ type: 'request', id, method: 'nope', params: [] })) as Parameters<PendingRequests['resolve']>[0];
     expect(pending.resolve(message)).toBe(true);

@@ -1,7 +1,7 @@
 import { Server, WebSocket as MockWebSocket, type Client } from 'mock-socket';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connect } from '../../src/core/connect';
-import type { HoldfastSocket } from '../../src/core/socket';
+import type { HoldfastSocket } from '../../src/core/connect';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
 
 const URL = 'ws://mock.invalid/';

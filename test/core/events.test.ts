@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Emitter } from '../../src/core/events';
+import { createEmitter } from '../../src/core/events';
 
 type Map = { a: number; b: string };
 
-describe('Emitter', () => {
+describe('createEmitter', () => {
   it('calls listeners in subscription order with the payload', () => {
-    const emitter = new Emitter<Map>(() => {});
+    const emitter = createEmitter<Map>(() => {});
     const seen: string[] = [];
     emitter.on('a', (n) => seen.push(`first ${n}`));
     emitter.on('a', (n) => seen.push(`second ${n}`));
@@ -15,7 +15,7 @@ describe('Emitter', () => {
   });
 
   it('returns an unsubscribe function that is safe to call twice', () => {
-    const emitter = new Emitter<Map>(() => {});
+    const emitter = createEmitter<Map>(() => {});
     const fn = vi.fn();
     const off = emitter.on('a', fn);
     off();
@@ -25,7 +25,7 @@ describe('Emitter', () => {
   });
 
   it('lets a listener unsubscribe another during an emit without skipping anyone this round', () => {
-    const emitter = new Emitter<Map>(() => {});
+    const emitter = createEmitter<Map>(() => {});
     const seen: string[] = [];
     let offSecond = (): void => {};
     emitter.on('a', () => {
@@ -40,7 +40,7 @@ describe('Emitter', () => {
 
   it('keeps calling the other listeners when one throws and reports what it threw', () => {
     const onError = vi.fn();
-    const emitter = new Emitter<Map>(onError);
+    const emitter = createEmitter<Map>(onError);
     const after = vi.fn();
     const boom = new Error('boom');
     emitter.on('b', () => {
@@ -52,7 +52,7 @@ describe('Emitter', () => {
     expect(onError).toHaveBeenCalledWith(boom, 'b');
   });
   it('handles event names that exist on Object.prototype like any other name', () => {
-    const emitter = new Emitter<Record<string, unknown>>(() => {});
+    const emitter = createEmitter<Record<string, unknown>>(() => {});
     const got: string[] = [];
     expect(() => emitter.emit('constructor', 1)).not.toThrow();
     expect(() => emitter.emit('toString', 1)).not.toThrow();
@@ -64,7 +64,7 @@ describe('Emitter', () => {
   });
 
   it('removes only the registration an unsubscribe belongs to when a listener is added twice', () => {
-    const emitter = new Emitter<{ tick: number }>(() => {});
+    const emitter = createEmitter<{ tick: number }>(() => {});
     const calls: number[] = [];
     const listener = (n: number) => calls.push(n);
     const offFirst = emitter.on('tick', listener);

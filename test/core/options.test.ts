@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HoldfastError } from '../../src/protocol/errors';
-import { DEFAULTS, resolveOptions } from '../../src/core/options';
+import { resolveOptions } from '../../src/core/options';
 import { createFakeWebSocket } from '../helpers/client-fake-ws';
 
 const { WebSocket } = createFakeWebSocket();
@@ -15,7 +15,7 @@ describe('resolveOptions', () => {
     expect(o.backoff).toEqual({ initialDelay: 1000, maxDelay: 30_000, factor: 2, maxRetries: Infinity, minUptime: 5000, idleInterval: undefined });
     expect(o.heartbeat).toEqual({ interval: 25_000, timeout: 10_000 });
     expect(o.queue).toEqual({ maxMessages: 1000, maxBytes: 1024 * 1024, overflow: 'drop-oldest', ttl: undefined });
-    expect(o.connectTimeout).toBe(DEFAULTS.connectTimeout);
+    expect([o.connectTimeout, o.closeTimeout, o.maxMessageSize]).toEqual([10_000, 1000, Infinity]);
     expect(o.binaryType).toBe('arraybuffer');
     expect(o.environment).toBeUndefined();
   });

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { QueueFullError } from '../../src/protocol/errors';
 import type { DropReason } from '../../src/core/events';
-import { SendQueue, type QueueLimits } from '../../src/core/queue';
+import { createQueue, type Fate, type QueueLimits } from '../../src/core/queue';
 import type { SendData } from '../../src/core/transport';
 
 function setup(limits: Partial<QueueLimits> = {}) {
   let now = 0;
   const drops: Array<[SendData, DropReason]> = [];
-  const queue = new SendQueue(
+  const queue = createQueue(
     { maxMessages: 3, maxBytes: 100, overflow: 'drop-oldest', ttl: undefined, ...limits },
     () => now,
     (data, reason) => drops.push([data, reason]),
   );
   const flushed = (): SendData[] => {
     const out: SendData[] = [];
-    queue.flush((data) => out.push(data));
+    queue.flush(() => true, (data) => out.push(data));
     return out;
   };
   return { queue, drops, flushed, advance: (ms: number) => (now += ms) };
@@ -98,43 +98,66 @@ describe('SendQueue', () => {
     queue.push('a', 1);
     queue.push('b', 1);
     const out: SendData[] = [];
-    queue.flush((data) => {
-      out.push(data);
-      if (data === 'a') queue.push('late', 1);
-    });
+    queue.flush(
+      () => true,
+      (data) => {
+        out.push(data);
+        if (data === 'a') queue.push('late', 1);
+      },
+    );
     expect(out).toEqual(['a', 'b', 'late']);
   });
 
-  it('hands each entry its own tag on flush and on drop, even when the data of two entries is equal', () => {
-    const tagged: Array<[SendData, DropReason, number | undefined]> = [];
-    const queue = new SendQueue<number>({ maxMessages: 3, maxBytes: 100, overflow: 'drop-oldest', ttl: undefined }, () => 0, (data, reason, tag) =>
-      tagged.push([data, reason, tag]),
-    );
-    queue.push('same', 1);
-    queue.push('same', 1, 7);
-    queue.push('other', 1, 8);
+  it('tells each entry its own fate on flush and on drop, even when the data of two entries is equal', () => {
+    const fates: Array<[number, string]> = [];
+    const fate = (n: number): Fate => (outcome) => void fates.push([n, outcome]);
+    const dropped: Array<[SendData, DropReason]> = [];
+    const queue = createQueue({ maxMessages: 3, maxBytes: 100, overflow: 'drop-oldest', ttl: undefined }, () => 0, (data, reason) => dropped.push([data, reason]));
+    queue.push('same', 1, fate(6));
+    queue.push('same', 1, fate(7));
+    queue.push('other', 1, fate(8));
     queue.push('last', 1);
-    expect(tagged).toEqual([['same', 'overflow', undefined]]);
-    const out: Array<[SendData, number | undefined]> = [];
-    queue.flush((data, _size, tag) => out.push([data, tag]));
-    expect(out).toEqual([
-      ['same', 7],
-      ['other', 8],
-      ['last', undefined],
-    ]);
-    queue.push('same', 1, 9);
+    expect(fates).toEqual([[6, 'overflow']]);
+    expect(dropped).toEqual([['same', 'overflow']]);
+    const out: Array<[SendData, Fate | undefined]> = [];
+    queue.flush(
+      () => true,
+      (data, _size, f) => out.push([data, f]),
+    );
+    expect(out.map(([data]) => data)).toEqual(['same', 'other', 'last']);
+    // The write callback gets the entry's fate to call itself; the queue reports only drops.
+    out[0]?.[1]?.('sent');
+    expect(out[2]?.[1]).toBeUndefined();
+    expect(fates).toEqual([[6, 'overflow'], [7, 'sent']]);
+    queue.push('same', 1, fate(9));
     queue.discard('closed');
-    expect(tagged.at(-1)).toEqual(['same', 'closed', 9]);
+    expect(fates.at(-1)).toEqual([9, 'closed']);
+    expect(dropped.at(-1)).toEqual(['same', 'closed']);
   });
 
-  it('reports the tag of a message refused by drop-newest', () => {
-    const tags: Array<number | undefined> = [];
-    const queue = new SendQueue<number>({ maxMessages: 1, maxBytes: 100, overflow: 'drop-newest', ttl: undefined }, () => 0, (_data, _reason, tag) =>
-      tags.push(tag),
+  it('reports the fate of a message refused by drop-newest', () => {
+    const fates: Array<[number, string]> = [];
+    const queue = createQueue({ maxMessages: 1, maxBytes: 100, overflow: 'drop-newest', ttl: undefined }, () => 0, () => {});
+    expect(queue.push('same', 1, () => void fates.push([1, 'x']))).toBe('queued');
+    expect(queue.push('same', 1, (outcome) => void fates.push([2, outcome]))).toBe('dropped');
+    expect(fates).toEqual([[2, 'overflow']]);
+  });
+
+  it('stops flushing when ready() turns false and keeps the rest queued in order', () => {
+    const { queue } = setup({ maxMessages: 10 });
+    for (const m of ['a', 'b', 'c', 'd']) queue.push(m, 1);
+    const out: SendData[] = [];
+    queue.flush(
+      () => out.length < 2,
+      (data) => out.push(data),
     );
-    expect(queue.push('same', 1, 1)).toBe('queued');
-    expect(queue.push('same', 1, 2)).toBe('dropped');
-    expect(tags).toEqual([2]);
+    expect(out).toEqual(['a', 'b']);
+    expect([queue.length, queue.bytes]).toEqual([2, 2]);
+    queue.flush(
+      () => true,
+      (data) => out.push(data),
+    );
+    expect(out).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('discard empties the queue and reports every message with the reason', () => {

@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connect } from '../../src/core/connect';
 import { HoldfastError, MessageTooBigError, ProtocolError, QueueFullError, TimeoutError } from '../../src/protocol/errors';
 import type { SocketEvents } from '../../src/core/events';
-import type { ConnectOptions } from '../../src/core/options';
-import type { HoldfastSocket } from '../../src/core/socket';
+import type { State } from '../../src/core/state';
+import type { ConnectOptions, HoldfastSocket } from '../../src/core/connect';
+import { canTransition } from '../../src/core/state';
 import { createFakeEnvironment } from '../helpers/client-fake-environment';
 import { createFakeWebSocket, type FakeWebSocket } from '../helpers/client-fake-ws';
 
@@ -11,6 +12,8 @@ const EVENTS = ['open', 'message', 'close', 'reconnecting', 'state', 'error', 'd
 type Recorded = { [E in keyof SocketEvents]: [E, SocketEvents[E]] }[keyof SocketEvents];
 
 const live: HoldfastSocket[] = [];
+/** Every state change of every socket in a test: each must be a move the table allows. */
+const moves: Array<[State, State]> = [];
 
 function setup(options: ConnectOptions = {}, url: Parameters<typeof connect>[0] = 'ws://test.invalid/') {
   const kit = createFakeWebSocket();
@@ -19,6 +22,7 @@ function setup(options: ConnectOptions = {}, url: Parameters<typeof connect>[0] 
   live.push(socket);
   const events: Recorded[] = [];
   for (const name of EVENTS) socket.on(name, (payload) => events.push([name, payload] as Recorded));
+  socket.on('state', ({ from, to }) => moves.push([from, to]));
   const of = <E extends keyof SocketEvents>(name: E): SocketEvents[E][] =>
     events.filter((e) => e[0] === name).map((e) => e[1] as SocketEvents[E]);
   const states = (): string[] => of('state').map((s) => `${s.from}>${s.to}`);
@@ -42,6 +46,8 @@ beforeEach(() => {
 
 afterEach(() => {
   for (const socket of live.splice(0)) socket.close();
+  const illegal = moves.splice(0).filter(([from, to]) => !canTransition(from, to));
+  expect(illegal).toEqual([]);
   vi.useRealTimers();
 });
 
@@ -295,7 +301,7 @@ describe('reconnection', () => {
     const { kit, socket, of } = await opened();
     const first = kit.last();
     socket.reconnect();
-    expect(first.closeCalls).toEqual([{ code: 1000, reason: 'reconnect' }]);
+    expect(first.closeCalls).toEqual([{ code: 1000, reason: 'reconnect() called' }]);
     expect(first.detached).toBe(true);
     expect(of('close')).toEqual([{ code: 1000, reason: 'reconnect() called', wasClean: false, willReconnect: true }]);
     await tick();
@@ -581,18 +587,24 @@ describe('send and the offline queue', () => {
 });
 
 describe('incoming messages', () => {
-  it('delivers application text as the original string, and keeps protocol messages away from message listeners', async () => {
+  it('delivers application text as the original string; without rpc() request, response and event frames are application data too', async () => {
     const { kit, of } = await opened();
-    const texts = ['hello', '{"type":"event","event":"x","data":1}', '{"type":"request","id":1,"method":"m"}', '{"type":"chat"}', '[1,2]'];
+    const texts = ['hello', '{"type":"event","event":"x","data":1}', '{"type":"request","id":1,"method":"m"}', '{"type":"response","id":1,"result":2}', '{"type":"chat"}', '[1,2]'];
     for (const t of texts) kit.last().receive(t);
-    expect(of('message')).toEqual(['hello', '{"type":"chat"}', '[1,2]']);
+    expect(of('message')).toEqual(texts);
+    expect(of('error')).toEqual([]);
   });
 
-  it('reports a malformed protocol message as a ProtocolError and stays open', async () => {
+  it('keeps heartbeats away from message listeners, but passes heartbeat-like frames that break the shape through as data', async () => {
     const { kit, socket, of } = await opened();
-    kit.last().receive('{"type":"response","result":1}');
-    expect(of('error')[0]).toBeInstanceOf(ProtocolError);
-    expect(of('message')).toEqual([]);
+    const ws = kit.last();
+    ws.receive('{"type":"pong","ts":5}');
+    ws.receive('{"type":"ping","ts":6}');
+    const odd = ['{"type":"pong"}', '{"type":"ping","ts":"7"}', '{"type":"ping","ts":1e999}', '{"type":"ping" broken', `{"type":"ping","ts":1,"pad":"${'x'.repeat(200)}"}`];
+    for (const t of odd) ws.receive(t);
+    expect(of('message')).toEqual(odd.slice(0, 4).concat(odd[4] as string));
+    expect(ws.sent).toEqual(['{"type":"pong","ts":6}']);
+    expect(of('error')).toEqual([]);
     expect(socket.state).toBe('open');
   });
 
@@ -675,7 +687,7 @@ describe('listener errors', () => {
       throw new Error('error handler bug');
     });
     socket.on('error', bad);
-    kit.last().receive('{"type":"pong"}');
+    kit.last().receive(Symbol('not data'));
     expect(bad).toHaveBeenCalledTimes(1);
     expect(of('error')).toHaveLength(1);
   });

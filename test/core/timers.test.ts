@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock, Timers } from '../../src/core/timers';
+import { createTimers, systemClock } from '../../src/core/timers';
 
-describe('Timers', () => {
+describe('createTimers', () => {
   beforeEach(() => {
     vi.useFakeTimers();
   });
@@ -10,7 +10,7 @@ describe('Timers', () => {
   });
 
   it('runs a slot once after its delay and empties the slot first', () => {
-    const timers = new Timers<'a'>(systemClock());
+    const timers = createTimers<'a'>(systemClock());
     const seen: boolean[] = [];
     timers.set('a', 100, () => seen.push(timers.has('a')));
     vi.advanceTimersByTime(99);
@@ -22,7 +22,7 @@ describe('Timers', () => {
   });
 
   it('replaces the timer in a slot instead of adding a second one', () => {
-    const timers = new Timers<'a'>(systemClock());
+    const timers = createTimers<'a'>(systemClock());
     const fn = vi.fn();
     timers.set('a', 100, fn);
     timers.set('a', 300, fn);
@@ -34,7 +34,7 @@ describe('Timers', () => {
   });
 
   it('clears one slot, and clearAll leaves no timer behind', () => {
-    const timers = new Timers<'a' | 'b'>(systemClock());
+    const timers = createTimers<'a' | 'b'>(systemClock());
     const fn = vi.fn();
     timers.set('a', 10, fn);
     timers.set('b', 10, fn);
@@ -49,7 +49,7 @@ describe('Timers', () => {
   it('schedules through an injected clock', () => {
     const scheduled: number[] = [];
     const clock = { now: () => 0, setTimeout: (_fn: () => void, ms: number) => scheduled.push(ms), clearTimeout: vi.fn() };
-    const timers = new Timers<'a'>(clock);
+    const timers = createTimers<'a'>(clock);
     timers.set('a', 42, () => {});
     timers.set('a', -5, () => {});
     expect(scheduled).toEqual([42, 0]);

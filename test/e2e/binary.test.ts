@@ -3,8 +3,9 @@
 // binary envelopes on 127.0.0.1, port 0, at 0 B, 1 B, 64 KiB and several MiB.
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/core/connect';
-import type { HoldfastSocket } from '../../src/core/socket';
+import { createJsonCodec } from '../../src/codecs/json';
+import { connect, type HoldfastSocket } from '../../src/core/connect';
+import { rpc, type Rpc } from '../../src/features/rpc/rpc';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
 import { createServer, type HoldfastServer } from '../../src/server/index';
 import { waitFor } from '../helpers/client-wait';
@@ -22,7 +23,7 @@ interface FileApi {
 }
 
 const servers: HoldfastServer[] = [];
-const sockets: HoldfastSocket<FileApi>[] = [];
+const sockets: HoldfastSocket<Rpc<FileApi>>[] = [];
 const prng = createPrng(0x5eed);
 
 async function setup() {
@@ -34,7 +35,12 @@ async function setup() {
   });
   server.handle('make', (params) => ({ body: new Uint8Array((params as { size: number }).size).fill(7) }));
   const { url } = await server.listen(0, '127.0.0.1');
-  const socket = connect<FileApi>(url, { WebSocket: WebSocket as unknown as WebSocketConstructorLike, environment: false, heartbeat: false });
+  const socket = connect(url, {
+    WebSocket: WebSocket as unknown as WebSocketConstructorLike,
+    environment: false,
+    heartbeat: false,
+    use: [rpc<FileApi>({ codec: createJsonCodec() })], // envelope codec
+  });
   sockets.push(socket);
   return { server, socket, ...(await recordUntilOpen(socket)) };
 }

@@ -3,8 +3,8 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/core/connect';
 import type { SocketEvents } from '../../src/core/events';
-import type { ConnectOptions, UrlProvider } from '../../src/core/options';
-import type { HoldfastSocket } from '../../src/core/socket';
+import type { HoldfastSocket } from '../../src/core/connect';
+import type { CoreOptions, UrlProvider } from '../../src/core/options';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
 import { createServer, type HoldfastServer } from '../../src/server/index';
 import { sleep, waitFor } from '../helpers/client-wait';
@@ -23,7 +23,7 @@ async function startServer(port = 0) {
   return { server, received, ...info };
 }
 
-function open(url: UrlProvider, options: ConnectOptions = {}) {
+function open(url: UrlProvider, options: CoreOptions = {}) {
   const socket = connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructorLike, environment: false, ...options });
   sockets.push(socket);
   const seen: { [E in keyof SocketEvents]: SocketEvents[E][] } = {

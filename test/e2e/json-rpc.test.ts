@@ -4,10 +4,10 @@
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, JSONRPCServerAndClient } from 'json-rpc-2.0';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/core/connect';
+import { connect, type HoldfastSocket } from '../../src/core/connect';
+import { rpc } from '../../src/features/rpc/rpc';
 import { RemoteError } from '../../src/protocol/errors';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
-import type { HoldfastSocket } from '../../src/core/socket';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
 import { waitFor } from '../helpers/client-wait';
 import { recordUntilOpen } from '../helpers/client-record';
@@ -49,7 +49,12 @@ async function startPeer() {
 }
 
 async function open(url: string) {
-  const socket = connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructorLike, codec: jsonRpcCodec(), heartbeat: false, environment: false });
+  const socket = connect(url, {
+    WebSocket: WebSocket as unknown as WebSocketConstructorLike,
+    heartbeat: false,
+    environment: false,
+    use: [rpc({ codec: jsonRpcCodec() })],
+  });
   sockets.push(socket);
   const { errors } = await recordUntilOpen(socket);
   return { socket, errors };
@@ -82,7 +87,7 @@ describe('jsonRpcCodec() against json-rpc-2.0', () => {
     const { socket } = await open(url);
     const denied = await socket.request('deny', []).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(RemoteError);
-    expect(denied).toMatchObject({ remoteCode: 4001, message: 'denied', data: { reason: 'test' } });
+    expect(denied).toMatchObject({ remoteCode: 4001, message: 'denied', data: { reason: 'test' }, method: 'deny', id: 1 });
     await expect(socket.request('missing', [])).rejects.toMatchObject({ remoteCode: -32601 });
   });
 

@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/core/connect';
-import type { HoldfastSocket } from '../../src/core/socket';
+import type { HoldfastSocket } from '../../src/core/connect';
 import { wechat } from '../../src/miniprogram';
 import type { ConnectSocketOptions, PlatformCallback, SocketTaskLike, WxLike } from '../../src/miniprogram/types';
 import { createServer, type HoldfastServer } from '../../src/server/index';

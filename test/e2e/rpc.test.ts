@@ -3,10 +3,10 @@
 // requests both ways, events both ways, abort, timeout and dropped links.
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/core/connect';
+import { connect, type HoldfastSocket } from '../../src/core/connect';
+import { rpc, type Rpc, type RpcOptions } from '../../src/features/rpc/rpc';
 import { AbortError, ClosedError, ProtocolError, RemoteError, TimeoutError } from '../../src/protocol/errors';
-import type { ConnectOptions } from '../../src/core/options';
-import type { HoldfastSocket } from '../../src/core/socket';
+import type { CoreOptions } from '../../src/core/options';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
 import { createServer, type Connection, type HoldfastServer } from '../../src/server/index';
 import { sleep, waitFor } from '../helpers/client-wait';
@@ -27,7 +27,7 @@ interface TestApi {
 }
 
 const servers: HoldfastServer[] = [];
-const sockets: HoldfastSocket<TestApi>[] = [];
+const sockets: HoldfastSocket[] = [];
 
 async function startServer() {
   const server = createServer({ pingInterval: 0 });
@@ -47,13 +47,14 @@ async function startServer() {
   return { server, url, connections };
 }
 
-async function open(url: string, options: ConnectOptions = {}) {
-  const socket = connect<TestApi>(url, {
+async function open(url: string, options: CoreOptions = {}, rpcOptions: RpcOptions = {}) {
+  const socket = connect(url, {
     WebSocket: WebSocket as unknown as WebSocketConstructorLike,
     environment: false,
     heartbeat: false,
     backoff: { initialDelay: 20, maxDelay: 100 },
     ...options,
+    use: [rpc<TestApi>(rpcOptions)],
   });
   sockets.push(socket);
   return { socket, ...(await recordUntilOpen(socket)) };
@@ -79,16 +80,18 @@ describe('requests from the client', () => {
     const { url } = await startServer();
     const { socket } = await open(url);
     await expect(socket.request('fail')).rejects.toMatchObject({ name: 'RemoteError', remoteCode: 'FORBIDDEN', message: 'not allowed' });
-    const unknown = await (socket as HoldfastSocket).request('nope').catch((e: unknown) => e);
+    const unknown = await (socket as HoldfastSocket<Rpc>).request('nope').catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(RemoteError);
-    expect((unknown as RemoteError).remoteCode).toBe('METHOD_NOT_FOUND');
+    expect(unknown).toMatchObject({ remoteCode: 'METHOD_NOT_FOUND', method: 'nope', id: 2 });
   });
 
   it('rejects with TimeoutError when the server does not answer in time', async () => {
     const { url } = await startServer();
     const { socket } = await open(url);
     const started = Date.now();
-    await expect(socket.request('hang', undefined, { timeout: 80 })).rejects.toBeInstanceOf(TimeoutError);
+    const error = await socket.request('hang', undefined, { timeout: 80 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ method: 'hang', id: 1 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(70);
     expect(socket.state).toBe('open');
   });
@@ -114,6 +117,7 @@ describe('requests from the client', () => {
     const error = await call.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClosedError);
     expect((error as ClosedError).code).toBe('DISCONNECTED');
+    expect(error).toMatchObject({ method: 'hang', id: 1 });
   });
 
   it('re-sends a retry request after the reconnect and resolves it', async () => {
@@ -133,7 +137,9 @@ describe('requests from the client', () => {
     const { socket } = await open(url);
     const call = socket.request('hang');
     socket.close();
-    await expect(call).rejects.toMatchObject({ name: 'ClosedError', code: 'CLOSED' });
+    const error = await call.catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ClosedError', code: 'CLOSED' });
+    expect(error).toMatchObject({ method: 'hang', id: 1 });
   });
 });
 
@@ -179,5 +185,46 @@ describe('events', () => {
     await waitFor(() => got.a.length === 2, 5000, 'the news event');
     expect(got).toEqual({ a: [{ text: 'hi all' }, 'extra'], b: [{ text: 'hi all' }] });
     expect(a.messages).toEqual([]);
+  });
+});
+
+describe('application data', () => {
+  it("passes the server's own frames that misfit a protocol shape to message listeners, with no error", async () => {
+    const { url, connections } = await startServer();
+    const { socket, messages, errors } = await open(url);
+    const seen: unknown[] = [];
+    socket.onEvent('chat', (data) => seen.push(data));
+    await waitFor(() => connections.length === 1, 5000, 'the server connection');
+    const misfits = ['{"type":"event","name":"chat","data":1}', '{"type":"request","method":"chat"}', '{"type":"response","id":"none"}'];
+    for (const frame of misfits) (connections[0] as Connection).send(frame);
+    await waitFor(() => messages.length === misfits.length, 5000, 'the frames to arrive');
+    expect(messages).toEqual(misfits);
+    expect(errors).toEqual([]);
+    expect(seen).toEqual([]);
+    await expect(socket.request('add', [1, 2])).resolves.toBe(3);
+  });
+
+  it('is every request, response and event frame for a socket without rpc()', async () => {
+    const { server, url, connections } = await startServer();
+    const events: unknown[] = [];
+    server.on('event', (event, data) => events.push([event, data]));
+    const socket = connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructorLike, environment: false, heartbeat: false });
+    sockets.push(socket);
+    const { messages, errors } = await recordUntilOpen(socket);
+    expect('request' in socket).toBe(false);
+    // The reference server answers a request frame; the answer is plain data to this socket.
+    socket.send('{"type":"request","id":1,"method":"echo","params":"hi"}');
+    socket.send('{"type":"event","event":"hello","data":{"name":"raw"}}');
+    await waitFor(() => connections.length === 1, 5000, 'the server connection');
+    (connections[0] as Connection).send('{"type":"event","event":"news","data":"x"}');
+    await waitFor(() => messages.length === 2 && events.length === 1, 5000, 'the answer and the event');
+    expect(messages.map((m) => JSON.parse(m as string) as unknown)).toEqual(
+      expect.arrayContaining([
+        { type: 'response', id: 1, result: 'hi' },
+        { type: 'event', event: 'news', data: 'x' },
+      ]),
+    );
+    expect(events).toEqual([['hello', { name: 'raw' }]]);
+    expect(errors).toEqual([]);
   });
 });

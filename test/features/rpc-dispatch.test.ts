@@ -1,143 +1,265 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { jsonCodec } from '../../src/codecs/json';
-import { Dispatcher, type DispatchHost } from '../../src/features/rpc/dispatch';
-import { ClosedError, HoldfastError, ProtocolError } from '../../src/protocol/errors';
+// The rpc feature on its own, on a fake FeatureHost: what it does with inbound frames, how it
+// answers server requests, and what becomes of a request whose frame the core loses. The same
+// feature on a real socket is covered by rpc-socket.test.ts and rpc-events.test.ts.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { jsonCodec, type Codec } from '../../src/codecs/json';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
-import { PendingRequests } from '../../src/protocol/pending';
-import type { Codec } from '../../src/codecs/json';
+import { rpc, type RpcOptions } from '../../src/features/rpc/rpc';
+import { ClosedError, HoldfastError, ProtocolError, QueueFullError, TimeoutError } from '../../src/protocol/errors';
+import { createFakeHost, type FakeHost } from '../helpers/fake-host';
 
-/** A host that records what the dispatcher hands back, with a generation the test can bump. */
-function setup(codec: Codec = jsonCodec) {
-  const record = {
-    generation: 1,
-    sent: [] as Array<string | Uint8Array>,
-    errors: [] as HoldfastError[],
-    heartbeats: [] as unknown[],
-    data: [] as Array<string | ArrayBuffer>,
-  };
-  const host: DispatchHost = {
-    generation: () => record.generation,
-    send: (frame) => void record.sent.push(frame),
-    error: (error) => void record.errors.push(error),
-    heartbeat: (message) => void record.heartbeats.push(message),
-    data: (data) => void record.data.push(data),
-  };
-  const pending = new PendingRequests();
-  tables.push(pending);
-  return { record, pending, dispatcher: new Dispatcher(codec, pending, host) };
+const hosts: FakeHost[] = [];
+
+/** The rpc feature installed on a fresh fake host. */
+function setup(options: RpcOptions = {}) {
+  const fake = createFakeHost();
+  hosts.push(fake);
+  const socket = fake.install(rpc(options));
+  return { fake, socket };
 }
 
-const tables: PendingRequests[] = [];
-afterEach(() => {
-  for (const table of tables.splice(0)) table.rejectAll(new ClosedError('CLOSED', 'test over'));
+/** Records how a promise settled, without leaving it unhandled. */
+function track<T>(promise: Promise<T>) {
+  const outcome: { value?: T; error?: unknown; settled: boolean } = { settled: false };
+  promise.then(
+    (value) => Object.assign(outcome, { value, settled: true }),
+    (error: unknown) => Object.assign(outcome, { error, settled: true }),
+  );
+  return outcome;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
 });
 
-const sentJson = (sent: Array<string | Uint8Array>): unknown[] => sent.map((frame) => JSON.parse(frame as string) as unknown);
+afterEach(() => {
+  // The socket ending rejects what is still pending and clears the shared timeout.
+  for (const fake of hosts.splice(0)) fake.end();
+  expect(vi.getTimerCount()).toBe(0);
+  vi.useRealTimers();
+});
 
-describe('Dispatcher.receive', () => {
+describe('rpc feature: inbound frames', () => {
   it('settles the pending request a response answers and reports a response nobody waits for', async () => {
-    const { record, pending, dispatcher } = setup();
-    const { id, promise } = pending.add('echo');
-    dispatcher.receive(JSON.stringify({ type: 'response', id, result: 'ok' }));
-    await expect(promise).resolves.toBe('ok');
-    dispatcher.receive(JSON.stringify({ type: 'response', id, result: 'late' }));
-    expect(record.errors).toHaveLength(1);
-    expect(record.errors[0]).toBeInstanceOf(ProtocolError);
-    expect(record.errors[0]?.message).toContain(`request id ${id}`);
+    const { fake, socket } = setup();
+    const call = socket.request('echo', 'hi');
+    expect(fake.sentJson()).toEqual([{ type: 'request', id: 1, method: 'echo', params: 'hi' }]);
+    expect(fake.receive(JSON.stringify({ type: 'response', id: 1, result: 'ok' }))).toBe(true);
+    await expect(call).resolves.toBe('ok');
+    expect(fake.receive(JSON.stringify({ type: 'response', id: 1, result: 'late' }))).toBe(true);
+    expect(fake.errors).toHaveLength(1);
+    expect(fake.errors[0]).toBeInstanceOf(ProtocolError);
+    expect(fake.errors[0]?.message).toContain('request id 1');
   });
 
-  it('hands heartbeats and application data back to the host, and reports invalid protocol messages', () => {
-    const { record, dispatcher } = setup();
-    dispatcher.receive('{"type":"ping","ts":5}');
-    dispatcher.receive('{"type":"pong","ts":6}');
-    dispatcher.receive('plain text');
-    dispatcher.receive(new Uint8Array([9, 1, 2, 9]).subarray(1, 3));
-    dispatcher.receive('{"type":"request","method":"x"}');
-    expect(record.heartbeats).toEqual([
-      { type: 'ping', ts: 5 },
-      { type: 'pong', ts: 6 },
-    ]);
-    expect(record.data[0]).toBe('plain text');
-    expect([...new Uint8Array(record.data[1] as ArrayBuffer)]).toEqual([1, 2]);
-    expect(record.errors.map((e) => e.message)).toEqual(['invalid {"type":"request","method":"x"}: request without a valid id']);
+  it('leaves heartbeats, application data and malformed protocol shapes to message listeners, reporting nothing', () => {
+    const { fake } = setup();
+    const passed = [
+      '{"type":"ping","ts":5}',
+      '{"type":"pong","ts":6}',
+      'plain text',
+      '{"type":"request","method":"x"}',
+      '{"type":"response","result":1}',
+      '{"type":"event","name":"x"}',
+      new Uint8Array([9, 1, 2, 9]).buffer,
+      new Blob(['blob']),
+    ].map((frame) => fake.receive(frame));
+    expect(passed).toEqual([false, false, false, false, false, false, false, false]);
+    expect(fake.errors).toEqual([]);
+    expect(fake.sent).toEqual([]);
   });
 
-  it('reports a codec that throws while decoding instead of throwing', () => {
+  it('reports a codec that throws while decoding instead of throwing, and consumes the frame', () => {
     const broken: Codec = { name: 'broken', encode: () => '', decode: () => { throw new Error('boom'); } };
-    const { record, dispatcher } = setup(broken);
-    expect(() => dispatcher.receive('x')).not.toThrow();
-    expect(record.errors[0]).toBeInstanceOf(ProtocolError);
-    expect(record.errors[0]?.message).toBe('the broken codec failed to decode a message');
+    const { fake } = setup({ codec: broken });
+    let consumed: boolean | undefined;
+    expect(() => (consumed = fake.receive('x'))).not.toThrow();
+    expect(consumed).toBe(true);
+    expect(fake.errors[0]).toBeInstanceOf(ProtocolError);
+    expect(fake.errors[0]?.message).toBe('the broken codec failed to decode a message');
+    expect((fake.errors[0]?.cause as Error).message).toBe('boom');
   });
 
   it('delivers events to onEvent listeners by name until they unsubscribe', () => {
-    const { dispatcher } = setup();
+    const { fake, socket } = setup();
     const got: unknown[] = [];
-    const off = dispatcher.onEvent('chat', (data) => got.push(data));
-    dispatcher.receive('{"type":"event","event":"chat","data":1}');
-    dispatcher.receive('{"type":"event","event":"other","data":2}');
+    const off = socket.onEvent('chat', (data) => got.push(data));
+    expect(fake.receive('{"type":"event","event":"chat","data":1}')).toBe(true);
+    expect(fake.receive('{"type":"event","event":"other","data":2}')).toBe(true);
     off();
-    dispatcher.receive('{"type":"event","event":"chat","data":3}');
+    fake.receive('{"type":"event","event":"chat","data":3}');
     expect(got).toEqual([1]);
   });
 
   it('stops a batch at the item after which the link changed', () => {
-    const { record, dispatcher } = setup(jsonRpcCodec());
+    const { fake, socket } = setup({ codec: jsonRpcCodec() });
     const got: unknown[] = [];
-    dispatcher.onEvent('tick', (data) => {
+    socket.onEvent('tick', (data) => {
       got.push(data);
-      record.generation++; // e.g. a listener that reconnects
+      fake.down(); // e.g. a listener that reconnects
     });
-    dispatcher.receive(JSON.stringify([1, 2, 3].map((n) => ({ jsonrpc: '2.0', method: 'tick', params: [n] }))));
+    expect(fake.receive(JSON.stringify([1, 2, 3].map((n) => ({ jsonrpc: '2.0', method: 'tick', params: [n] }))))).toBe(true);
     expect(got).toEqual([[1]]);
+    expect(fake.errors).toEqual([]);
+  });
+
+  it('reports each batch item that is not a protocol message as a ProtocolError and handles the others', () => {
+    const { fake, socket } = setup({ codec: jsonRpcCodec() });
+    const got: unknown[] = [];
+    socket.onEvent('tick', (data) => got.push(data));
+    fake.receive(JSON.stringify([{ jsonrpc: '2.0', method: 'tick', params: [1] }, 5, { jsonrpc: '1.0', method: 'tick' }, { jsonrpc: '2.0', method: 'tick', params: [2] }]));
+    expect(got).toEqual([[1], [2]]);
+    expect(fake.errors.map((e) => [e.name, e.code])).toEqual([
+      ['ProtocolError', 'PROTOCOL'],
+      ['ProtocolError', 'PROTOCOL'],
+    ]);
   });
 });
 
-describe('Dispatcher answers server requests', () => {
+describe('rpc feature: server requests', () => {
   it('answers with the handler result, sync or async, and METHOD_NOT_FOUND without a handler', async () => {
-    const { record, dispatcher } = setup();
-    dispatcher.handle('add', (params) => (params as number[]).reduce((a, b) => a + b, 0));
-    dispatcher.handle('later', async () => 'done');
-    dispatcher.receive('{"type":"request","id":1,"method":"add","params":[1,2]}');
-    dispatcher.receive('{"type":"request","id":2,"method":"later"}');
-    dispatcher.receive('{"type":"request","id":3,"method":"nope"}');
+    const { fake, socket } = setup();
+    socket.handle('add', (params) => (params as number[]).reduce((a, b) => a + b, 0));
+    socket.handle('later', async () => 'done');
+    fake.receive('{"type":"request","id":1,"method":"add","params":[1,2]}');
+    fake.receive('{"type":"request","id":2,"method":"later"}');
+    fake.receive('{"type":"request","id":3,"method":"nope"}');
     await Promise.resolve();
-    expect(sentJson(record.sent)).toEqual([
+    expect(fake.sentJson()).toEqual([
       { type: 'response', id: 1, result: 3 },
-      { type: 'response', id: 3, error: { code: 'METHOD_NOT_FOUND', message: 'no handler for method "nope"' } },
+      { type: 'response', id: 3, error: { code: 'METHOD_NOT_FOUND', message: 'no handler for "nope"' } },
       { type: 'response', id: 2, result: 'done' },
     ]);
+    expect(fake.sent.map((frame) => frame.fate)).toEqual([undefined, undefined, undefined]);
   });
 
   it('drops the answer of a request whose link went away, and aborts its handler signal', async () => {
-    const { record, dispatcher } = setup();
+    const { fake, socket } = setup();
     let signal: AbortSignal | undefined;
     let finish: (value: string) => void = () => {};
-    dispatcher.handle('slow', (_params, context) => {
+    socket.handle('slow', (_params, context) => {
       signal = context.signal;
       return new Promise<string>((resolve) => (finish = resolve));
     });
-    dispatcher.receive('{"type":"request","id":7,"method":"slow"}');
-    const reason = new ClosedError('DISCONNECTED', 'link lost');
-    dispatcher.abortHandlers(reason);
-    record.generation++;
+    fake.receive('{"type":"request","id":7,"method":"slow"}');
+    expect(signal?.aborted).toBe(false);
+    fake.down({ code: 1006, reason: '', wasClean: false });
+    fake.up();
     finish('too late');
     await Promise.resolve();
     expect(signal?.aborted).toBe(true);
-    expect(signal?.reason).toBe(reason);
-    expect(record.sent).toEqual([]);
+    expect(signal?.reason).toBeInstanceOf(ClosedError);
+    expect(signal?.reason).toMatchObject({ code: 'DISCONNECTED', closeCode: 1006 });
+    expect(fake.sent).toEqual([]);
+  });
+
+  it('aborts running handlers with CLOSED when the socket ends', () => {
+    const { fake, socket } = setup();
+    let signal: AbortSignal | undefined;
+    socket.handle('slow', (_params, context) => {
+      signal = context.signal;
+      return new Promise<never>(() => undefined);
+    });
+    fake.receive('{"type":"request","id":1,"method":"slow"}');
+    fake.end(1001);
+    expect(signal?.reason).toMatchObject({ name: 'ClosedError', code: 'CLOSED', closeCode: 1001 });
   });
 
   it('falls back to an integer error code when the codec refuses the string one', async () => {
-    const { record, dispatcher } = setup(jsonRpcCodec());
-    dispatcher.receive('{"jsonrpc":"2.0","id":4,"method":"missing","params":[]}');
+    const { fake } = setup({ codec: jsonRpcCodec() });
+    fake.receive('{"jsonrpc":"2.0","id":4,"method":"missing","params":[]}');
     await Promise.resolve();
-    expect(sentJson(record.sent)).toEqual([{ jsonrpc: '2.0', id: 4, error: { code: -32601, message: 'no handler for method "missing"' } }]);
+    expect(fake.sentJson()).toEqual([{ jsonrpc: '2.0', id: 4, error: { code: -32601, message: 'no handler for "missing"' } }]);
+    expect(fake.errors).toEqual([]);
+  });
+
+  it('reports an answer the codec refuses in every form as ENCODE, sending nothing', () => {
+    const picky: Codec = {
+      name: 'picky',
+      encode: (message) => {
+        if (message.type === 'response') throw new TypeError('no responses');
+        return jsonCodec.encode(message);
+      },
+      decode: jsonCodec.decode,
+    };
+    const { fake, socket } = setup({ codec: picky });
+    socket.handle('x', () => 1);
+    fake.receive('{"type":"request","id":"r1","method":"x"}');
+    expect(fake.sent).toEqual([]);
+    expect(fake.errors).toHaveLength(1);
+    expect(fake.errors[0]).toMatchObject({ name: 'HoldfastError', code: 'ENCODE', id: 'r1' });
+    expect((fake.errors[0]?.cause as Error).message).toBe('no responses');
+  });
+
+  it('reports an answer the socket could not send as SEND', () => {
+    const { fake, socket } = setup();
+    const refused = new Error('refused');
+    fake.onSend = () => {
+      throw refused;
+    };
+    socket.handle('x', () => 1);
+    expect(() => fake.receive('{"type":"request","id":9,"method":"x"}')).not.toThrow();
+    expect(fake.errors).toHaveLength(1);
+    expect(fake.errors[0]).toMatchObject({ code: 'SEND', id: 9, cause: refused });
   });
 
   it('refuses an empty method name or a handler that is not a function', () => {
-    const { dispatcher } = setup();
-    expect(() => dispatcher.handle('', () => 1)).toThrow(TypeError);
-    expect(() => dispatcher.handle('x', 'nope' as unknown as () => unknown)).toThrow(TypeError);
+    const { socket } = setup();
+    expect(() => socket.handle('', () => 1)).toThrow(TypeError);
+    expect(() => socket.handle('x', 'nope' as unknown as () => unknown)).toThrow(TypeError);
+  });
+});
+
+describe('rpc feature: what the core does with a request frame', () => {
+  it('rejects a request whose frame the queue dropped with the matching error, carrying method and id', async () => {
+    const { fake, socket } = setup();
+    const calls = [track(socket.request('a')), track(socket.request('b')), track(socket.request('c'))];
+    const [a, b, c] = fake.sent;
+    a?.fate?.('overflow');
+    b?.fate?.('expired');
+    c?.fate?.('closed');
+    await Promise.resolve();
+    expect(calls[0]?.error).toBeInstanceOf(QueueFullError);
+    expect(calls[1]?.error).toBeInstanceOf(TimeoutError);
+    expect(calls[2]?.error).toBeInstanceOf(ClosedError);
+    expect(calls.map((call) => call.error)).toMatchObject([
+      { code: 'QUEUE_FULL', method: 'a', id: 1 },
+      { code: 'TIMEOUT', method: 'b', id: 2 },
+      { code: 'CLOSED', method: 'c', id: 3 },
+    ]);
+  });
+
+  it('withdraws the frame of a request that settled before the core wrote it', async () => {
+    const { fake, socket } = setup();
+    const controller = new AbortController();
+    const call = track(socket.request('x', undefined, { signal: controller.signal }));
+    const kept = track(socket.request('y'));
+    controller.abort();
+    await Promise.resolve();
+    expect(call.error).toMatchObject({ name: 'AbortError', method: 'x', id: 1 });
+    expect(fake.sent[0]?.fate?.('sent')).toBe(false);
+    expect(fake.sent[1]?.fate?.('sent')).toBe(true);
+    expect(kept.settled).toBe(false);
+  });
+
+  it('rejects a request whose send throws with that error', async () => {
+    const { fake, socket } = setup();
+    const tooBig = new HoldfastError('MESSAGE_TOO_BIG', 'too big');
+    fake.onSend = () => {
+      throw tooBig;
+    };
+    await expect(socket.request('x')).rejects.toBe(tooBig);
+  });
+
+  it('rejects every pending request with CLOSED when the socket ends, and refuses new ones while closed', async () => {
+    const { fake, socket } = setup();
+    const call = track(socket.request('x'));
+    fake.end(1000);
+    await Promise.resolve();
+    expect(call.error).toMatchObject({ name: 'ClosedError', code: 'CLOSED', closeCode: 1000 });
+    fake.state = 'closed';
+    await expect(socket.request('y')).rejects.toMatchObject({ name: 'ClosedError', code: 'CLOSED', method: 'y' });
+    expect(fake.sent).toHaveLength(1);
+    expect(call.error).toMatchObject({ method: 'x', id: 1 });
   });
 });

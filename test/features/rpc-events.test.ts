@@ -3,17 +3,16 @@ import { createJsonCodec, jsonCodec, type Codec } from '../../src/codecs/json';
 import { connect } from '../../src/core/connect';
 import { HoldfastError, ProtocolError } from '../../src/protocol/errors';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
-import type { ConnectOptions } from '../../src/core/options';
-import type { HoldfastSocket } from '../../src/core/socket';
+import type { HoldfastSocket } from '../../src/core/connect';
+import type { CoreOptions } from '../../src/core/options';
+import { rpc, type RpcOptions } from '../../src/features/rpc/rpc';
 import { decodeEnvelope, encodeEnvelope } from '../../src/protocol/envelope';
 import { createFakeWebSocket } from '../helpers/client-fake-ws';
 
 const live: HoldfastSocket[] = [];
 
-/** An open socket on a fake WebSocket, with its `message` and `error` events recorded. */
-async function opened(options: ConnectOptions = {}) {
-  const kit = createFakeWebSocket();
-  const socket = connect('ws://test.invalid/', { WebSocket: kit.WebSocket, environment: false, heartbeat: false, ...options });
+/** Records the `message` and `error` events of `socket`, then opens its fake WebSocket. */
+async function record<S extends HoldfastSocket>(socket: S, kit: ReturnType<typeof createFakeWebSocket>) {
   live.push(socket);
   const messages: unknown[] = [];
   const errors: HoldfastError[] = [];
@@ -23,6 +22,19 @@ async function opened(options: ConnectOptions = {}) {
   const ws = kit.last();
   ws.open();
   return { kit, ws, socket, messages, errors };
+}
+
+/** An open socket with the rpc feature on a fake WebSocket, with its `message` and `error` events recorded. */
+async function opened(options: CoreOptions = {}, rpcOptions: RpcOptions = {}) {
+  const kit = createFakeWebSocket();
+  const socket = connect('ws://test.invalid/', { WebSocket: kit.WebSocket, environment: false, heartbeat: false, ...options, use: [rpc(rpcOptions)] });
+  return record(socket, kit);
+}
+
+/** The same socket without any feature. */
+async function openedWithoutRpc(options: CoreOptions = {}) {
+  const kit = createFakeWebSocket();
+  return record(connect('ws://test.invalid/', { WebSocket: kit.WebSocket, environment: false, heartbeat: false, ...options }), kit);
 }
 
 beforeEach(() => {
@@ -102,9 +114,57 @@ describe('onEvent()', () => {
   });
 });
 
+describe('frames rpc does not take', () => {
+  const protocolFrames = [
+    '{"type":"request","id":1,"method":"x","params":2}',
+    '{"type":"response","id":1,"result":3}',
+    '{"type":"event","event":"chat","data":4}',
+  ];
+
+  it('are all application data without rpc(), which adds nothing to the socket', async () => {
+    const { ws, socket, messages, errors } = await openedWithoutRpc();
+    for (const frame of protocolFrames) ws.receive(frame);
+    expect(messages).toEqual(protocolFrames);
+    expect(errors).toEqual([]);
+    expect(ws.sent).toEqual([]);
+    for (const name of ['request', 'handle', 'emit', 'onEvent']) expect(name in socket, name).toBe(false);
+  });
+
+  it('include frames whose type is a protocol name but whose shape does not fit: they reach message listeners, with no error', async () => {
+    const { ws, socket, messages, errors } = await opened();
+    const seen: unknown[] = [];
+    socket.onEvent('x', (data) => seen.push(data));
+    const misfits = [
+      '{"type":"request","method":"x"}',
+      '{"type":"request","id":1}',
+      '{"type":"response","result":1}',
+      '{"type":"response","id":1}',
+      '{"type":"response","id":1,"error":"bad"}',
+      '{"type":"event","name":"x"}',
+      '{"type":"event","event":""}',
+    ];
+    for (const frame of misfits) ws.receive(frame);
+    expect(messages).toEqual(misfits);
+    expect(errors).toEqual([]);
+    expect(seen).toEqual([]);
+    expect(ws.sent).toEqual([]);
+    expect(socket.state).toBe('open');
+  });
+
+  it('leave heartbeats to the core: a ping is answered with a pong, a malformed one is application data', async () => {
+    const { ws, messages, errors } = await opened();
+    ws.receive('{"type":"ping","ts":5}');
+    ws.receive('{"type":"ping"}');
+    ws.receive('{"type":"ping","ts":"5"}');
+    expect(ws.sent).toEqual(['{"type":"pong","ts":5}']);
+    expect(messages).toEqual(['{"type":"ping"}', '{"type":"ping","ts":"5"}']);
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('codecs and binary', () => {
   it('sends a request holding binary as one envelope frame', async () => {
-    const { ws, socket } = await opened();
+    const { ws, socket } = await opened({}, { codec: createJsonCodec() }); // envelope codec
     void socket.request('upload', { name: 'a.bin', body: new Uint8Array([1, 2, 3]) }).catch(() => undefined);
     const frame = ws.sent[0];
     expect(frame).toBeInstanceOf(Uint8Array);
@@ -114,7 +174,7 @@ describe('codecs and binary', () => {
   });
 
   it('resolves a request with binary restored in place from an envelope response', async () => {
-    const { ws, socket } = await opened();
+    const { ws, socket } = await opened({}, { codec: createJsonCodec() }); // envelope codec
     const call = socket.request('download');
     ws.receive(encodeEnvelope({ type: 'response', id: 1, result: { body: { $binary: 0 } } }, [new Uint8Array([9, 8])]).buffer);
     const result = (await call) as { body: Uint8Array };
@@ -123,7 +183,7 @@ describe('codecs and binary', () => {
   });
 
   it('delivers an envelope event to onEvent with Uint8Arrays, not to message listeners', async () => {
-    const { ws, socket, messages } = await opened();
+    const { ws, socket, messages } = await opened({}, { codec: createJsonCodec() }); // envelope codec
     const seen: unknown[] = [];
     socket.onEvent('img', (data) => seen.push(data));
     ws.receive(encodeEnvelope({ type: 'event', event: 'img', data: [{ $binary: 0 }] }, [new Uint8Array([7])]));
@@ -139,7 +199,7 @@ describe('codecs and binary', () => {
   });
 
   it('reports a malformed envelope as a ProtocolError and keeps the link up', async () => {
-    const { ws, socket, messages, errors } = await opened();
+    const { ws, socket, messages, errors } = await opened({}, { codec: createJsonCodec() }); // envelope codec
     ws.receive(new Uint8Array([0x48, 0x46, 0x42, 0x31, 0, 0, 0, 99]).buffer);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(ProtocolError);
@@ -148,14 +208,15 @@ describe('codecs and binary', () => {
   });
 
   it('treats every binary frame as data when the envelope is off', async () => {
-    const { ws, messages, errors } = await opened({ codec: createJsonCodec({ envelope: false }) });
+    // The envelope turned off: what the lean jsonCodec does.
+    const { ws, messages, errors } = await opened({}, { codec: createJsonCodec({ envelope: false }) });
     ws.receive(encodeEnvelope({ type: 'event', event: 'x' }, []));
     expect(messages).toHaveLength(1);
     expect(errors).toEqual([]);
   });
 
   it('handles every item of a JSON-RPC batch', async () => {
-    const { ws, socket } = await opened({ codec: jsonRpcCodec() });
+    const { ws, socket } = await opened({}, { codec: jsonRpcCodec() });
     const a = socket.request('a', [1]);
     const b = socket.request('b', [2]);
     expect(ws.sent).toEqual(['{"jsonrpc":"2.0","id":1,"method":"a","params":[1]}', '{"jsonrpc":"2.0","id":2,"method":"b","params":[2]}']);
@@ -175,20 +236,21 @@ describe('codecs and binary', () => {
 
   it('reports a codec that throws while decoding as a ProtocolError', async () => {
     const broken: Codec = { name: 'broken', encode: jsonCodec.encode, decode: () => { throw new Error('decoder bug'); } };
-    const { ws, socket, errors } = await opened({ codec: broken });
+    const { ws, socket, errors } = await opened({}, { codec: broken });
     ws.receive('hello');
     expect(errors[0]).toBeInstanceOf(ProtocolError);
     expect(socket.state).toBe('open');
   });
 
   it('still answers heartbeats under another codec', async () => {
-    const { ws } = await opened({ codec: jsonRpcCodec() });
+    const { ws } = await opened({}, { codec: jsonRpcCodec() });
     ws.receive('{"type":"ping","ts":5}');
     expect(ws.sent).toEqual(['{"type":"pong","ts":5}']);
   });
 
-  it('refuses a codec option without encode and decode', () => {
-    const kit = createFakeWebSocket();
-    expect(() => connect('ws://x/', { WebSocket: kit.WebSocket, codec: {} as Codec })).toThrow(expect.objectContaining({ code: 'OPTIONS' }));
+  it('refuses a codec option without encode and decode, and a bad timeout', () => {
+    expect(() => rpc({ codec: {} as Codec })).toThrow(expect.objectContaining({ code: 'OPTIONS' }));
+    expect(() => rpc({ codec: { name: 'half', encode: jsonCodec.encode } as unknown as Codec })).toThrow(expect.objectContaining({ code: 'OPTIONS' }));
+    expect(() => rpc({ timeout: -1 })).toThrow(expect.objectContaining({ code: 'OPTIONS' }));
   });
 });

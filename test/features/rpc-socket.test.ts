@@ -3,15 +3,25 @@ import { connect } from '../../src/core/connect';
 import { AbortError, ClosedError, MessageTooBigError, ProtocolError, QueueFullError, RemoteError, TimeoutError } from '../../src/protocol/errors';
 import type { HoldfastError } from '../../src/protocol/errors';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
-import type { ConnectOptions } from '../../src/core/options';
-import type { HoldfastSocket } from '../../src/core/socket';
+import type { HoldfastSocket } from '../../src/core/connect';
+import type { CoreOptions } from '../../src/core/options';
+import { rpc, type RpcOptions } from '../../src/features/rpc/rpc';
 import { createFakeWebSocket, type FakeWebSocket } from '../helpers/client-fake-ws';
 
 const live: HoldfastSocket[] = [];
 
-function setup(options: ConnectOptions = {}) {
+/** A socket with the rpc feature on a fake WebSocket, its `error` events recorded. */
+function setup(options: CoreOptions = {}, rpcOptions: RpcOptions = {}) {
   const kit = createFakeWebSocket();
-  const socket = connect('ws://test.invalid/', { WebSocket: kit.WebSocket, environment: false, random: () => 1, heartbeat: false, backoff: { initialDelay: 100 }, ...options });
+  const socket = connect('ws://test.invalid/', {
+    WebSocket: kit.WebSocket,
+    environment: false,
+    random: () => 1,
+    heartbeat: false,
+    backoff: { initialDelay: 100 },
+    ...options,
+    use: [rpc(rpcOptions)],
+  });
   live.push(socket);
   const errors: HoldfastError[] = [];
   socket.on('error', (error) => errors.push(error));
@@ -20,8 +30,8 @@ function setup(options: ConnectOptions = {}) {
 
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
-async function opened(options: ConnectOptions = {}) {
-  const ctx = setup(options);
+async function opened(options: CoreOptions = {}, rpcOptions: RpcOptions = {}) {
+  const ctx = setup(options, rpcOptions);
   await tick();
   ctx.kit.last().open();
   return ctx;
@@ -95,10 +105,11 @@ describe('request()', () => {
     expect(call.settled).toBe(false);
     await tick(1);
     expect(call.error).toBeInstanceOf(TimeoutError);
+    expect(call.error).toMatchObject({ method: 'slow', id: 1 });
   });
 
-  it('uses the requestTimeout option by default', async () => {
-    const { socket } = await opened({ requestTimeout: 500 });
+  it("uses rpc's timeout option by default", async () => {
+    const { socket } = await opened({}, { timeout: 500 });
     const call = track(socket.request('slow'));
     await tick(499);
     expect(call.settled).toBe(false);
@@ -122,6 +133,7 @@ describe('request()', () => {
     const error = await socket.request('x', 1, { signal: controller.signal }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AbortError);
     expect((error as AbortError).cause).toBe('gone');
+    expect(error).toMatchObject({ method: 'x', id: 1 });
     expect(kit.last().sent).toEqual([]);
     expect(socket.queue.length).toBe(0);
   });
@@ -134,6 +146,7 @@ describe('request()', () => {
     controller.abort();
     await tick();
     expect(call.error).toBeInstanceOf(AbortError);
+    expect(call.error).toMatchObject({ method: 'x', id: 1 });
     reply(kit.last(), { id: 1, result: 'late' });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(ProtocolError);
@@ -198,7 +211,7 @@ describe('request()', () => {
     kit.last().closed(1006);
     const error = await call.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClosedError);
-    expect(error).toMatchObject({ code: 'DISCONNECTED', closeCode: 1006 });
+    expect(error).toMatchObject({ code: 'DISCONNECTED', closeCode: 1006, method: 'x', id: 1 });
   });
 
   it('re-sends retry requests with the same id after reconnecting, and resolves them', async () => {
@@ -248,8 +261,8 @@ describe('request()', () => {
     kit.last().closed(1008, 'policy', true);
     await tick();
     expect(socket.state).toBe('closed');
-    expect(plain.error).toMatchObject({ code: 'DISCONNECTED', closeCode: 1008 });
-    expect(kept.error).toMatchObject({ code: 'CLOSED', closeCode: 1008 });
+    expect(plain.error).toMatchObject({ code: 'DISCONNECTED', closeCode: 1008, method: 'plain', id: 1 });
+    expect(kept.error).toMatchObject({ code: 'CLOSED', closeCode: 1008, method: 'kept', id: 2 });
   });
 
   it('close() rejects every pending request with CLOSED and leaves no timer or abort listener', async () => {
@@ -269,21 +282,27 @@ describe('request()', () => {
     expect(removed).toHaveBeenCalledWith('abort', expect.any(Function));
     kit.last().closed(1000, '', true);
     expect(vi.getTimerCount()).toBe(0);
+    expect([queued.error, inFlight.error]).toMatchObject([
+      { method: 'queued', id: 1 },
+      { method: 'inflight', id: 2 },
+    ]);
   });
 
   it('close() while the request is still queued rejects it with CLOSED and sends nothing', async () => {
     const { kit, socket } = setup();
     const call = socket.request('x');
     socket.close();
-    await expect(call).rejects.toMatchObject({ name: 'ClosedError', code: 'CLOSED' });
+    const error = await call.catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ClosedError', code: 'CLOSED' });
     expect(kit.instances).toHaveLength(0);
     expect(vi.getTimerCount()).toBe(0);
+    expect(error).toMatchObject({ method: 'x', id: 1 });
   });
 
   it('rejects requests made after close() with CLOSED', async () => {
     const { socket } = await opened();
     socket.close();
-    await expect(socket.request('x')).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(socket.request('x')).rejects.toMatchObject({ code: 'CLOSED', method: 'x' });
   });
 
   it('rejects with QueueFullError when the queue drops the request frame (drop-oldest)', async () => {
@@ -292,31 +311,41 @@ describe('request()', () => {
     socket.send('newer');
     await tick();
     expect(call.error).toBeInstanceOf(QueueFullError);
+    expect(call.error).toMatchObject({ method: 'x', id: 1 });
   });
 
   it('rejects with QueueFullError when the queue refuses the frame (drop-newest and throw)', async () => {
+    const outcomes: unknown[] = [];
     for (const overflow of ['drop-newest', 'throw'] as const) {
       const { socket } = setup({ queue: { maxMessages: 1, overflow } });
       socket.send('first');
       const call = track(socket.request('x'));
       await tick();
       expect(call.error, overflow).toBeInstanceOf(QueueFullError);
+      outcomes.push(call.error);
     }
+    expect(outcomes).toMatchObject([
+      { method: 'x', id: 1 },
+      { method: 'x', id: 1 },
+    ]);
   });
 
   it('rejects with TimeoutError when the frame outlives queue.ttl', async () => {
-    const { kit, socket } = setup({ queue: { ttl: 100 }, requestTimeout: 0 });
+    const { kit, socket } = setup({ queue: { ttl: 100 } }, { timeout: 0 });
     const call = track(socket.request('x'));
     await tick(150);
     kit.last().open();
     await tick();
     expect(call.error).toBeInstanceOf(TimeoutError);
+    expect(call.error).toMatchObject({ method: 'x', id: 1 });
     expect(kit.last().sent).toEqual([]);
   });
 
   it('rejects with MessageTooBigError above maxMessageSize', async () => {
     const { socket } = await opened({ maxMessageSize: 40 });
-    await expect(socket.request('x', 'y'.repeat(100))).rejects.toBeInstanceOf(MessageTooBigError);
+    const error = await socket.request('x', 'y'.repeat(100)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageTooBigError);
+    expect(error).toMatchObject({ method: 'x', id: 1 });
   });
 
   it("rejects with the codec's TypeError for params it cannot encode, and sends nothing", async () => {
@@ -417,9 +446,33 @@ describe('handle()', () => {
   });
 
   it('answers with JSON-RPC integer codes when the codec refuses string codes', async () => {
-    const { kit } = await opened({ codec: jsonRpcCodec() });
+    const { kit } = await opened({}, { codec: jsonRpcCodec() });
     kit.last().receive('{"jsonrpc":"2.0","id":5,"method":"missing"}');
-    expect(frames(kit.last())).toEqual([{ jsonrpc: '2.0', id: 5, error: { code: -32601, message: 'no handler for method "missing"' } }]);
+    expect(frames(kit.last())).toEqual([{ jsonrpc: '2.0', id: 5, error: { code: -32601, message: 'no handler for "missing"' } }]);
+  });
+
+  it('reports an answer larger than maxMessageSize as a SEND error naming the request, and stays open', async () => {
+    const { kit, socket, errors } = await opened({ maxMessageSize: 100 });
+    socket.handle('big', () => 'y'.repeat(200));
+    kit.last().receive('{"type":"request","id":"b1","method":"big"}');
+    await tick();
+    expect(kit.last().sent).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'SEND', id: 'b1' });
+    expect(errors[0]?.cause).toBeInstanceOf(MessageTooBigError);
+    expect(socket.state).toBe('open');
+  });
+
+  it('reports an answer the WebSocket refuses as a SEND error, and stays open', async () => {
+    const { kit, socket, errors } = await opened();
+    const refused = new Error('refused');
+    kit.last().send = () => {
+      throw refused;
+    };
+    socket.handle('x', () => 1);
+    kit.last().receive('{"type":"request","id":1,"method":"x"}');
+    expect(errors.map((e) => [e.code, e.cause])).toEqual([['SEND', refused]]);
+    expect(socket.state).toBe('open');
   });
 
   it('refuses a bad method name or handler', async () => {

@@ -3,7 +3,7 @@
  * (real timers, bounded) until it is open.
  */
 import type { HoldfastError } from '../../src/protocol/errors';
-import type { HoldfastSocket } from '../../src/core/socket';
+import type { HoldfastSocket } from '../../src/core/connect';
 import { waitFor } from './client-wait';
 
 export interface RecordedSocket {

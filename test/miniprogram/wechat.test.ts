@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../src/core/connect';
+import type { CoreOptions } from '../../src/core/options';
 import { miniProgramEnvironment, wechat } from '../../src/miniprogram';
 import { adapterContract, advance, bytesOf, useFakeClock, watch, WS_URL } from './contract';
 import { fakeWx } from './fakes';
@@ -113,7 +114,7 @@ describe('wechat: platform quirks', () => {
 describe('wechat: the full client through the adapter', () => {
   useFakeClock();
 
-  function client(fake: ReturnType<typeof fakeWx>, extra: Parameters<typeof connect>[1] = {}) {
+  function client(fake: ReturnType<typeof fakeWx>, extra: Omit<CoreOptions, 'binaryType'> = {}) {
     const socket = connect(WS_URL, {
       WebSocket: wechat(fake.api),
       backoff: { initialDelay: 100, maxDelay: 100 },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortError, ClosedError, HoldfastError, RemoteError, TimeoutError } from '../../src/protocol/errors';
-import { PendingRequests } from '../../src/protocol/pending';
+import { createPending, type PendingRequests } from '../../src/protocol/pending';
 import type { Clock } from '../../src/core/timers';
 
 /** Timers that delegate to the (faked) globals and count how many are still live. */
@@ -65,7 +65,7 @@ let table: PendingRequests;
 beforeEach(() => {
   vi.useFakeTimers();
   timers = countingTimers();
-  table = new PendingRequests(timers);
+  table = createPending(timers);
 });
 
 afterEach(() => {
@@ -240,7 +240,7 @@ describe('PendingRequests timeouts', () => {
   });
 
   it('uses the global timers when none are injected', async () => {
-    const plain = new PendingRequests();
+    const plain = createPending();
     const outcome = settled(plain.add('x', { timeout: 20 }).promise);
     await vi.advanceTimersByTimeAsync(20);
     expect(outcome.value()).toBeInstanceOf(TimeoutError);

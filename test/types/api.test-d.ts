@@ -1,4 +1,10 @@
-import { describe, expectTypeOf, it } from 'vitest';
+// Type tests of the Api helpers of `api.ts`, on sockets from the real `connect()` with
+// `use: [rpc<Api>()]`. Under `vitest run` this file also executes: the sockets are real (a fake
+// WebSocket constructor that never opens) and closed at the end.
+import { afterAll, describe, expectTypeOf, it } from 'vitest';
+import { connect, type HoldfastSocket } from '../../src/core/connect';
+import type { WebSocketConstructorLike } from '../../src/core/transport';
+import { rpc, type Rpc } from '../../src/features/rpc/rpc';
 import type {
   DefaultApi,
   EmitArgs,
@@ -34,27 +40,51 @@ interface EventsOnlyApi {
   events: { tick: number };
 }
 
-interface RequestOptions {
-  timeout?: number;
-  signal?: AbortSignal;
+class NeverOpens {
+  readyState = 0;
+  protocol = '';
+  binaryType = 'arraybuffer';
+  onopen = null;
+  onmessage = null;
+  onerror = null;
+  onclose = null;
+  send(): void {}
+  close(): void {}
 }
 
-/** The signatures the socket is meant to adopt. */
-interface TypedSocket<Api> {
-  request<M extends MethodName<Api>>(method: M, ...args: [...ParamsArgs<Api, M>, RequestOptions?]): Promise<ResultOf<Api, M>>;
-  on<E extends EventName<Api>>(event: E, listener: EventListener<Api, E>): () => void;
-  emit<E extends EmitName<Api>>(event: E, ...args: EmitArgs<Api, E>): void;
-  handle<M extends HandlerName<Api>>(method: M, handler: Handler<Api, M>): () => void;
+const live: HoldfastSocket[] = [];
+/** A real socket with `rpc<Api>()`, that never opens. */
+function socketOf<Api>(): HoldfastSocket<Rpc<Api>> {
+  const socket = connect('ws://127.0.0.1:1/', {
+    WebSocket: NeverOpens as unknown as WebSocketConstructorLike,
+    environment: false,
+    heartbeat: false,
+    use: [rpc<Api>()],
+  });
+  live.push(socket);
+  return socket;
+}
+/** Every request here is rejected by close(): absorb that, keeping the promise's type. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
-/** This file also runs as a plain test, so the sockets must exist at runtime; they do nothing. */
-function fakeSocket<Api>(): TypedSocket<Api> {
-  return { request: () => Promise.resolve(undefined as never), on: () => () => {}, emit: () => {}, handle: () => () => {} };
-}
+const s = socketOf<ChatApi>();
+const loose = socketOf<DefaultApi>();
+const ticks = socketOf<EventsOnlyApi>();
 
-const s = fakeSocket<ChatApi>();
-const loose = fakeSocket<DefaultApi>();
-const ticks = fakeSocket<EventsOnlyApi>();
+afterAll(() => {
+  for (const socket of live.splice(0)) socket.close();
+});
+
+describe('the socket rpc<Api>() makes', () => {
+  it('has the signatures the helpers describe', () => {
+    type R = Rpc<ChatApi>;
+    expectTypeOf<R['onEvent']>().toEqualTypeOf<<E extends EventName<ChatApi>>(event: E, listener: EventListener<ChatApi, E>) => () => void>();
+    expectTypeOf<R['handle']>().toEqualTypeOf<<M extends HandlerName<ChatApi>>(method: M, handler: Handler<ChatApi, M>) => () => void>();
+  });
+});
 
 describe('method helpers', () => {
   it('names the declared methods and reads their params and results', () => {
@@ -73,39 +103,39 @@ describe('method helpers', () => {
   });
 
   it('types request() calls and their results', () => {
-    expectTypeOf(s.request('room.join', { room: 'lobby' })).toEqualTypeOf<Promise<{ members: string[] }>>();
-    expectTypeOf(s.request('ping')).toEqualTypeOf<Promise<'pong'>>();
-    expectTypeOf(s.request('room.list', undefined, { timeout: 1000 })).toEqualTypeOf<Promise<string[]>>();
-    expectTypeOf(s.request('search')).toEqualTypeOf<Promise<string[]>>();
-    expectTypeOf(s.request('search', { q: 'x' }, { signal: new AbortController().signal })).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(quiet(s.request('room.join', { room: 'lobby' }))).toEqualTypeOf<Promise<{ members: string[] }>>();
+    expectTypeOf(quiet(s.request('ping'))).toEqualTypeOf<Promise<'pong'>>();
+    expectTypeOf(quiet(s.request('room.list', undefined, { timeout: 1000 }))).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(quiet(s.request('search'))).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(quiet(s.request('search', { q: 'x' }, { signal: new AbortController().signal }))).toEqualTypeOf<Promise<string[]>>();
   });
 
   it('rejects unknown methods, missing or wrong params and bad options', () => {
     // @ts-expect-error unknown method
-    void s.request('room.leave');
+    quiet(s.request('room.leave'));
     // @ts-expect-error params are required for room.join
-    void s.request('room.join');
+    quiet(s.request('room.join'));
     // @ts-expect-error wrong params shape
-    void s.request('room.join', { name: 'lobby' });
+    quiet(s.request('room.join', { name: 'lobby' }));
     // @ts-expect-error ping takes no params
-    void s.request('ping', { x: 1 });
+    quiet(s.request('ping', { x: 1 }));
     // @ts-expect-error timeout must be a number
-    void s.request('ping', undefined, { timeout: '1s' });
+    quiet(s.request('ping', undefined, { timeout: '1s' }));
     // @ts-expect-error the result is not a number
     const wrong: Promise<number> = s.request('ping');
-    void wrong;
+    quiet(wrong);
   });
 });
 
 describe('event helpers', () => {
-  it('types on() listeners by server event', () => {
+  it('types onEvent() listeners by server event', () => {
     expectTypeOf<EventName<ChatApi>>().toEqualTypeOf<'chat' | 'typing'>();
     expectTypeOf<EventData<ChatApi, 'chat'>>().toEqualTypeOf<{ from: string; text: string }>();
-    s.on('typing', (data) => expectTypeOf(data).toEqualTypeOf<{ from: string }>());
+    s.onEvent('typing', (data) => expectTypeOf(data).toEqualTypeOf<{ from: string }>());
     // @ts-expect-error unknown event
-    s.on('joined', () => {});
+    s.onEvent('joined', () => {});
     // @ts-expect-error listener expects the wrong data
-    s.on('chat', (data: { room: string }) => void data);
+    s.onEvent('chat', (data: { room: string }) => void data);
   });
 
   it('types emit() by the emits map, with data optional when it admits undefined', () => {
@@ -126,7 +156,7 @@ describe('event helpers', () => {
     ticks.emit('tick', 1);
     expectTypeOf<MethodName<EventsOnlyApi>>().toEqualTypeOf<never>();
     // @ts-expect-error an API without methods has nothing to request
-    void ticks.request('anything');
+    quiet(ticks.request('anything'));
   });
 });
 
@@ -148,9 +178,9 @@ describe('DefaultApi (no type argument)', () => {
   it('accepts any name with unknown payloads, never any', () => {
     expectTypeOf<MethodName>().toEqualTypeOf<string>();
     expectTypeOf<ParamsOf<DefaultApi, 'x'>>().toEqualTypeOf<unknown>();
-    expectTypeOf(loose.request('anything')).toEqualTypeOf<Promise<unknown>>();
-    expectTypeOf(loose.request('anything', { a: 1 }, { timeout: 5 })).toEqualTypeOf<Promise<unknown>>();
-    loose.on('whatever', (data) => expectTypeOf(data).toEqualTypeOf<unknown>());
+    expectTypeOf(quiet(loose.request('anything'))).toEqualTypeOf<Promise<unknown>>();
+    expectTypeOf(quiet(loose.request('anything', { a: 1 }, { timeout: 5 }))).toEqualTypeOf<Promise<unknown>>();
+    loose.onEvent('whatever', (data) => expectTypeOf(data).toEqualTypeOf<unknown>());
     loose.emit('x');
     loose.emit('x', 42);
     expectTypeOf<ResultOf<DefaultApi, 'x'>>().not.toBeAny();

@@ -1,7 +1,18 @@
-// Type tests on the real `connect<Api>()` return type. Under `vitest run` this file also executes,
-// so the sockets are real (a fake WebSocket constructor that never opens) and closed at the end.
+// Type tests on the real `connect()` return type, with and without `use: [rpc<Api>()]`. Under
+// `vitest run` this file also executes, so the sockets are real (a fake WebSocket constructor that
+// never opens) and closed at the end.
 import { afterAll, describe, expectTypeOf, it } from 'vitest';
-import { connect, type HandlerContext, type HoldfastSocket, type SendResult, type WebSocketConstructorLike } from '../../src/index';
+import {
+  connect,
+  rpc,
+  type CoreSocket,
+  type Feature,
+  type HandlerContext,
+  type HoldfastSocket,
+  type Rpc,
+  type SendResult,
+  type WebSocketConstructorLike,
+} from '../../src/index';
 
 interface ChatApi {
   methods: {
@@ -27,9 +38,16 @@ class NeverOpens {
   close(): void {}
 }
 const options = { WebSocket: NeverOpens as unknown as WebSocketConstructorLike, environment: false, heartbeat: false } as const;
+const url = 'ws://127.0.0.1:1/';
 
-const chat = connect<ChatApi>('ws://127.0.0.1:1/', options);
-const loose = connect('ws://127.0.0.1:1/', options);
+/** A feature of this test's own, to combine with rpc(). */
+const greeter: Feature<{ greet(name: string): string }> = () => ({ greet: (name) => `hi ${name}` });
+
+const chat = connect(url, { ...options, use: [rpc<ChatApi>()] });
+const loose = connect(url, { ...options, use: [rpc()] });
+const bare = connect(url, options);
+const blobs = connect(url, { ...options, binaryType: 'blob' });
+const both = connect(url, { ...options, use: [rpc<ChatApi>({ timeout: 100 }), greeter] });
 /** Every request here is rejected by close(): absorb that, keeping the promise's type. */
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
@@ -37,14 +55,54 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
 }
 
 afterAll(() => {
-  chat.close();
-  loose.close();
+  for (const socket of [chat, loose, bare, blobs, both]) socket.close();
 });
 
-describe('connect<Api>()', () => {
-  it('returns a HoldfastSocket of that Api', () => {
-    expectTypeOf(chat).toEqualTypeOf<HoldfastSocket<ChatApi>>();
-    expectTypeOf(loose).toEqualTypeOf<HoldfastSocket>();
+describe('connect()', () => {
+  it('returns a HoldfastSocket with the methods of the features in use', () => {
+    const typed: HoldfastSocket<Rpc<ChatApi>> = chat;
+    const untyped: HoldfastSocket<Rpc> = loose;
+    const plain: HoldfastSocket = bare;
+    void [typed, untyped, plain];
+    expectTypeOf(chat).toEqualTypeOf<HoldfastSocket<Rpc<ChatApi>>>();
+    expectTypeOf(loose).toEqualTypeOf<HoldfastSocket<Rpc>>();
+    expectTypeOf(chat).toExtend<CoreSocket>();
+    expectTypeOf(bare).toEqualTypeOf<HoldfastSocket>();
+    expectTypeOf(both.greet('ada')).toEqualTypeOf<string>();
+    expectTypeOf(quiet(both.request('ping'))).toEqualTypeOf<Promise<'pong'>>();
+  });
+
+  it('gives a socket without rpc() no request, handle, emit or onEvent', () => {
+    // @ts-expect-error request() comes with rpc()
+    void bare.request;
+    // @ts-expect-error handle() comes with rpc()
+    void bare.handle;
+    // @ts-expect-error emit() comes with rpc()
+    void bare.emit;
+    // @ts-expect-error onEvent() comes with rpc()
+    void bare.onEvent;
+    // @ts-expect-error a socket with rpc() is not a plain one's supertype
+    const wrong: HoldfastSocket<Rpc> = bare;
+    void wrong;
+  });
+
+  it('takes only features in use', () => {
+    // Never called: the compile-time check is the test (at run time it would throw a TypeError).
+    const notAFeature = () =>
+      // @ts-expect-error `use` takes feature functions, not an Api
+      connect(url, { ...options, use: [{ methods: {} }] });
+    void notAFeature;
+  });
+
+  it('types message data by binaryType', () => {
+    bare.on('message', (data) => expectTypeOf(data).toEqualTypeOf<string | ArrayBuffer>());
+    chat.on('message', (data) => expectTypeOf(data).toEqualTypeOf<string | ArrayBuffer>());
+    blobs.on('message', (data) => expectTypeOf(data).toEqualTypeOf<string | Blob>());
+    expectTypeOf(blobs).toExtend<HoldfastSocket<object, 'blob'>>();
+    // @ts-expect-error with binaryType 'blob', binary arrives as a Blob, not an ArrayBuffer
+    blobs.on('message', (data: string | ArrayBuffer) => void data);
+    // @ts-expect-error message data is never a number
+    bare.on('message', (data: number) => void data);
   });
 });
 
@@ -107,6 +165,8 @@ describe('emit() and onEvent()', () => {
     chat.on('close', (info) => expectTypeOf(info.willReconnect).toEqualTypeOf<boolean>());
     // @ts-expect-error chat is an application event: use onEvent()
     chat.on('chat', () => undefined);
+    // @ts-expect-error a close listener gets the close info, not a string
+    chat.on('close', (info: string) => void info);
   });
 
   it('gives unknown event data without an Api', () => {

@@ -1,0 +1,299 @@
+/**
+ * `rpc<Api>()`: typed request/response, server-to-client requests and application events over
+ * the CONTRACT's JSON shapes (or another codec), as a feature on the core's seam. It owns the
+ * pending-request table, the handlers and the event listeners; it reaches the socket only
+ * through its FeatureHost.
+ */
+import { jsonCodec, type Codec, type Incoming, type IncomingData, type SingleIncoming } from '../../codecs/json';
+import type { Feature, FeatureHost } from '../../core/feature';
+import { isBlob } from '../../binary/bytes';
+import { createEmitter } from '../../core/events';
+import { badOption, duration } from '../../core/options';
+import type { DropReason } from '../../core/events';
+import type { SendResult } from '../../core/socket';
+import { ClosedError, HoldfastError, isHoldfastError, ProtocolError, QueueFullError, TimeoutError } from '../../protocol/errors';
+import { createPending, errorPayload } from '../../protocol/pending';
+import type { ErrorPayload, Id, ProtocolMessage, RequestMessage, ResponseMessage } from '../../protocol/wire';
+import type {
+  DefaultApi,
+  EmitArgs,
+  EmitName,
+  EventListener,
+  EventName,
+  Handler,
+  HandlerContext,
+  HandlerName,
+  MethodName,
+  ParamsArgs,
+  ResultOf,
+} from './api';
+
+/** Per-call options of `request()`. */
+export interface RequestOptions {
+  /**
+   * Milliseconds from the call until the request rejects with TimeoutError, also while it waits
+   * offline. `0` or `Infinity`: none. Default: rpc's `timeout` option (30000).
+   */
+  timeout?: number;
+  /** Aborting rejects the request with AbortError (`cause` is `signal.reason`). */
+  signal?: AbortSignal;
+  /**
+   * Survive a dropped link: the request is sent again, with the same id, once the socket is open
+   * again (its timeout keeps running). Only for methods that are safe to run twice. Default false.
+   */
+  retry?: boolean;
+}
+
+/** Options of `rpc()`. */
+export interface RpcOptions {
+  /**
+   * Default timeout of `request()`, in milliseconds, counted from the call (also while the
+   * request waits offline). `0` or `Infinity`: no timeout. Default 30000: no request hangs
+   * forever, yet one survives a typical reconnect while it waits offline.
+   */
+  timeout?: number;
+  /**
+   * How requests, responses and events are put on the wire and read back. Default `jsonCodec`
+   * (the CONTRACT JSON shapes); `envelopeCodec` adds binary attachments; `jsonRpcCodec()` talks
+   * JSON-RPC 2.0.
+   */
+  codec?: Codec;
+}
+
+/** What `rpc<Api>()` adds to the socket, typed by `Api` (see `api.ts`). */
+export interface Rpc<Api = DefaultApi> {
+  /**
+   * Calls `method` on the server and resolves with its result. The request is queued like
+   * `send()` while the link is not open. It settles exactly once, and rejects with:
+   * TimeoutError (its timeout ran out, counted from the call; or it waited in the queue longer
+   * than `queue.ttl`), AbortError (its signal fired; an already-aborted signal sends nothing),
+   * RemoteError (the server answered with an error: `remoteCode`, `message`, `data`),
+   * ClosedError `DISCONNECTED` (the link dropped before the answer, without `retry`),
+   * ClosedError `CLOSED` (`close()` was called, or the socket stopped for good),
+   * QueueFullError / MessageTooBigError (the frame could not be queued or sent), or the codec's
+   * TypeError (params it cannot encode). Every HoldfastError it rejects with carries `method`
+   * and `id` (when one was given).
+   */
+  request<M extends MethodName<Api>>(method: M, ...args: [...ParamsArgs<Api, M>, RequestOptions?]): Promise<ResultOf<Api, M>>;
+  /**
+   * Answers requests the server sends for `method`. The handler's return value (or what its
+   * promise resolves to) becomes the response; a throw or rejection becomes an error response
+   * whose code is the thrown value's `code` when that is a string or number, else `'INTERNAL'`.
+   * Requests for methods without a handler are answered with `METHOD_NOT_FOUND`. Registering a
+   * method again replaces the handler. Returns a function that unregisters it.
+   */
+  handle<M extends HandlerName<Api>>(method: M, handler: Handler<Api, M>): () => void;
+  /** Sends the application event `event` (queued while offline, like `send()`). Throws the codec's TypeError for data it cannot encode. */
+  emit<E extends EmitName<Api>>(event: E, ...args: EmitArgs<Api, E>): SendResult;
+  /** Listens to the application event `event` from the server. Returns a function that unsubscribes. */
+  onEvent<E extends EventName<Api>>(event: E, listener: EventListener<Api, E>): () => void;
+}
+
+/** A handler as the feature stores it: the typing lives on `Rpc<Api>`. */
+type AnyHandler = (params: unknown, context: HandlerContext) => unknown;
+type Outcome = { result: unknown } | { error: ErrorPayload };
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+const asError = (thrown: unknown): Error => (thrown instanceof Error ? thrown : new TypeError(String(thrown)));
+
+/** JSON-RPC 2.0 codes (§5.1), tried when a codec refuses a string code: a server request always gets an answer. */
+const METHOD_NOT_FOUND = -32601;
+const INTERNAL = -32603;
+
+/**
+ * The request/response feature. `Api` describes what the server offers (methods, events, emits,
+ * handles: see `api.ts`) and exists only at compile time.
+ *
+ * Handlers and event listeners stay registered across reconnects. A server request is answered
+ * only on the link it came on; a handler's `signal` aborts when that link goes away. Nothing here
+ * throws at the socket: every problem with an inbound frame becomes an `error` event.
+ *
+ * @throws HoldfastError `OPTIONS` for a bad `timeout` or `codec`.
+ */
+export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api>> {
+  const timeout = duration('rpc.timeout', options.timeout, 30_000, true);
+  const codec = options.codec ?? jsonCodec;
+  if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') throw badOption('rpc.codec', codec);
+
+  return (host: FeatureHost) => {
+    const pending = createPending(host.clock);
+    const handlers = new Map<string, AnyHandler>();
+    const events = createEmitter<Record<string, unknown>>((cause, event) =>
+      host.error(new HoldfastError('LISTENER', `an onEvent("${String(event)}") listener threw`, { cause })),
+    );
+    /** Server requests being handled on the current link; aborted when it goes away. */
+    const inbound = new Set<AbortController>();
+    /** Bumped whenever the link goes away: answers only go out on the link they were asked on. */
+    let link = 0;
+
+    const abortHandlers = (reason: HoldfastError): void => {
+      link++;
+      const running = [...inbound];
+      inbound.clear();
+      for (const controller of running) controller.abort(reason);
+    };
+
+    /** Encodes and sends (or queues) a pending request; every way its frame can be lost rejects it. */
+    const sendRequest = (id: number, method: string, params: unknown): void => {
+      if (!pending.has(id)) return; // already settled (aborted): never sent
+      const lostAs = (reason: DropReason): HoldfastError => {
+        const what = `request "${method}" (id ${id}) was dropped`;
+        const context = { method, id };
+        return reason === 'overflow'
+          ? new QueueFullError(`${what}: queue full`, context)
+          : reason === 'expired'
+            ? new TimeoutError(`${what}: it waited longer than queue.ttl`, context)
+            : new ClosedError('CLOSED', `${what}: the socket closed`, undefined, context);
+      };
+      try {
+        // A request that settled while its frame waited (timeout, abort) is withdrawn, not sent.
+        host.send(codec.encode({ type: 'request', id, method, params }), (fate) =>
+          fate === 'sent' ? pending.has(id) : void pending.reject(id, lostAs(fate)),
+        );
+      } catch (e) {
+        // The codec's TypeError, MessageTooBigError, or QueueFullError under policy 'throw': the
+        // core made the latter two without knowing the request, which they now name.
+        pending.reject(id, isHoldfastError(e) && e.method === undefined ? Object.assign(e, { method, id }) : asError(e));
+      }
+    };
+
+    /**
+     * Sends a response. When the codec refuses it (a result it cannot encode, error data it
+     * cannot encode, a string error code under JSON-RPC), a plain error response goes out
+     * instead, with an integer code if need be, so the server is never left waiting for nothing.
+     */
+    const respond = (id: Id, outcome: Outcome): void => {
+      const { code, message } = 'error' in outcome ? outcome.error : { code: 'INTERNAL', message: 'the result could not be encoded' };
+      const integer = typeof code === 'number' && Number.isInteger(code) ? code : code === 'METHOD_NOT_FOUND' ? METHOD_NOT_FOUND : INTERNAL;
+      const candidates: ResponseMessage[] = [
+        { type: 'response', id, ...outcome } as ResponseMessage,
+        { type: 'response', id, error: { code, message } },
+        { type: 'response', id, error: { code: integer, message } },
+      ];
+      let refused: unknown;
+      for (const candidate of candidates) {
+        let frame: string | Uint8Array;
+        try {
+          frame = codec.encode(candidate);
+        } catch (e) {
+          refused ??= e;
+          continue;
+        }
+        try {
+          host.send(frame);
+        } catch (cause) {
+          host.error(new HoldfastError('SEND', `the answer to request ${JSON.stringify(id)} could not be sent`, { cause, id }));
+        }
+        return;
+      }
+      host.error(new HoldfastError('ENCODE', `the ${codec.name} codec refused the answer to request ${JSON.stringify(id)}`, { cause: refused, id }));
+    };
+
+    /** Runs the handler for a server request and answers on the same link, if it is still up. */
+    const answer = ({ id, method, params }: RequestMessage): void => {
+      const handler = handlers.get(method);
+      if (!handler) return respond(id, { error: { code: 'METHOD_NOT_FOUND', message: `no handler for "${method}"` } });
+      const asked = link;
+      // Mini-program engines may lack AbortController: the signal is optional there.
+      const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+      if (controller) inbound.add(controller);
+      const settle = (outcome: Outcome): void => {
+        if (controller) inbound.delete(controller);
+        if (asked === link) respond(id, outcome);
+      };
+      let result: unknown;
+      try {
+        result = handler(params, controller ? { id, method, signal: controller.signal } : { id, method });
+      } catch (e) {
+        return settle({ error: errorPayload(e) });
+      }
+      if (isThenable(result))
+        result.then(
+          (value) => settle({ result: value }),
+          (e: unknown) => settle({ error: errorPayload(e) }),
+        );
+      else settle({ result });
+    };
+
+    /** Dispatches one protocol message; false for a heartbeat (the core's business), which stays application data here. */
+    const dispatch = (message: ProtocolMessage): boolean => {
+      if (message.type === 'response') {
+        // Late (timed out, aborted) or never sent by us: reported, never thrown.
+        if (!pending.resolve(message)) host.error(new ProtocolError(`response for unknown or settled request id ${JSON.stringify(message.id)}`));
+      } else if (message.type === 'request') answer(message);
+      else if (message.type === 'event') events.emit(message.event, message.data);
+      else return false;
+      return true;
+    };
+
+    host.hook({
+      receive(data) {
+        if (isBlob(data)) return; // no codec reads a Blob
+        let decoded: Incoming;
+        try {
+          decoded = codec.decode(data as IncomingData);
+        } catch (cause) {
+          host.error(new ProtocolError(`the ${codec.name} codec failed to decode a message`, { cause }));
+          return true;
+        }
+        if (decoded.kind === 'protocol') return dispatch(decoded.message);
+        if (decoded.kind === 'invalid' && typeof data !== 'string') {
+          // A binary frame in the codec's own format (the HFB1 envelope) that is broken.
+          host.error(new ProtocolError(`invalid binary message: ${decoded.reason}`));
+          return true;
+        }
+        // Application data, and text frames whose protocol shape does not fit (CONTRACT).
+        if (decoded.kind !== 'batch') return false;
+        // Each item of a batch is handled as if it had come in its own frame, until the link changes.
+        const asked = link;
+        for (const item of decoded.items as SingleIncoming[]) {
+          if (asked !== link) break;
+          if (item.kind !== 'protocol' || !dispatch(item.message)) host.error(new ProtocolError(`invalid batch item${item.kind === 'invalid' ? `: ${item.reason}` : ''}`));
+        }
+        return true;
+      },
+      down(info) {
+        const retries = pending.onDisconnect(info.code);
+        abortHandlers(new ClosedError('DISCONNECTED', 'the link went away before the answer was sent', info.code));
+        for (const r of retries) sendRequest(r.id, r.method, r.params);
+      },
+      end(code) {
+        abortHandlers(new ClosedError('CLOSED', 'the socket was closed', code));
+        pending.rejectAll((method, id) => new ClosedError('CLOSED', `the socket closed before request "${method}" (id ${id}) was answered`, code, { method, id }));
+      },
+    });
+
+    const methods: Rpc = {
+      request(method: string, params?: unknown, options?: RequestOptions) {
+        if (typeof method !== 'string' || !method) return Promise.reject(new TypeError('holdfast: request() needs a method name'));
+        const state = host.socket.state;
+        if (state === 'closing' || state === 'closed') {
+          return Promise.reject(new ClosedError('CLOSED', `the socket is ${state}: request "${method}" was not sent`, undefined, { method }));
+        }
+        let request: { id: number; promise: Promise<unknown> };
+        try {
+          request = pending.add(method, { timeout: options?.timeout ?? timeout, signal: options?.signal, retry: options?.retry, params });
+        } catch (e) {
+          return Promise.reject(asError(e));
+        }
+        sendRequest(request.id, method, params);
+        return request.promise;
+      },
+      handle(method: string, handler: AnyHandler) {
+        if (typeof method !== 'string' || !method) throw new TypeError('holdfast: handle() needs a method name');
+        if (typeof handler !== 'function') throw new TypeError(`holdfast: handle("${method}") needs a function`);
+        handlers.set(method, handler);
+        return () => {
+          if (handlers.get(method) === handler) handlers.delete(method);
+        };
+      },
+      emit(event: string, data?: unknown) {
+        if (typeof event !== 'string' || !event) throw new TypeError('holdfast: emit() needs an event name');
+        return host.send(codec.encode({ type: 'event', event, data }));
+      },
+      onEvent: (event: string, listener: (data: unknown) => void) => events.on(event, listener),
+    };
+    // The runtime is untyped (any name, `unknown` payloads); `Api` only narrows what callers may pass.
+    return methods as Rpc as Rpc<Api>;
+  };
+}
