@@ -30,36 +30,34 @@ export function describe(value: unknown): string {
 }
 
 /**
- * Alipay may wrap a listener payload one level deeper: `{ data: { socketTaskID, data, ... } }`.
- * Unwrap when `data` is a plain object rather than the frame itself.
+ * The fields of a platform payload. Alipay may wrap a listener payload one level deeper,
+ * `{ data: { socketTaskID, data, ... } }`: when `data` is a plain object rather than the frame
+ * itself, its fields are merged over the outer ones.
  */
-function unwrap(payload: unknown): Dict {
-  if (!isDict(payload)) return {};
-  const inner = payload['data'];
-  return isDict(inner) && !isArrayBuffer(inner) && !ArrayBuffer.isView(inner) ? inner : payload;
+function fields(raw: unknown): Dict {
+  if (!isDict(raw)) return {};
+  const inner = raw['data'];
+  return isDict(inner) && !isArrayBuffer(inner) && !ArrayBuffer.isView(inner) ? { ...raw, ...inner } : raw;
 }
 
 /**
  * The human-readable text of a platform error: `errMsg` (wx, uni, tt), `errorMessage` and the
- * numeric `error` (Alipay), possibly nested under `data`, or an Error's `message` (read as a
- * field, so an Error from another JS context works too).
+ * numeric `error` (Alipay), or an Error's `message` (read as a field, so an Error from another
+ * JS context works too).
  */
 export function errorText(raw: unknown): string {
   if (typeof raw === 'string') return raw;
-  for (const source of [isDict(raw) ? raw : {}, unwrap(raw)]) {
-    const { errMsg, errorMessage, error: code, message } = source;
-    if (typeof errMsg === 'string' && errMsg) return errMsg;
-    if (typeof errorMessage === 'string' && errorMessage) return typeof code === 'number' ? `${errorMessage} (error ${code})` : errorMessage;
-    if (typeof code === 'number') return `error ${code}`;
-    if (typeof code === 'string' && code) return code;
-    if (typeof message === 'string' && message) return message;
-  }
-  return 'unknown error';
+  const { errMsg, errorMessage, error: code, message } = fields(raw);
+  if (typeof errMsg === 'string' && errMsg) return errMsg;
+  if (typeof errorMessage === 'string' && errorMessage) return typeof code === 'number' ? `${errorMessage} (error ${code})` : errorMessage;
+  if (typeof code === 'number') return `error ${code}`;
+  if (typeof code === 'string' && code) return code;
+  return typeof message === 'string' && message ? message : 'unknown error';
 }
 
 /** The incoming frame, or `undefined` when the payload holds nothing we can deliver. */
 export function messageData(raw: unknown, decodeBase64?: (text: string) => ArrayBuffer): string | ArrayBuffer | undefined {
-  const payload = unwrap(raw);
+  const payload = fields(raw);
   const data = payload['data'] !== undefined ? payload['data'] : payload['message'];
   if (typeof data === 'string') {
     if (payload['isBuffer'] !== true) return data;
@@ -82,19 +80,16 @@ export function messageData(raw: unknown, decodeBase64?: (text: string) => Array
  * an abnormal closure: 1006.
  */
 export function reportedClose(raw: unknown): { code?: number; reason?: string } {
-  const outer = isDict(raw) ? raw : {};
-  const payload = outer['code'] === undefined ? unwrap(raw) : outer;
-  const rawCode = payload['code'];
+  const { code: rawCode, reason, errMsg } = fields(raw);
   let code = rawCode == null || rawCode === '' ? undefined : Number(rawCode);
   if (code !== undefined && !(Number.isInteger(code) && code >= 0)) code = undefined;
-  const reason = payload['reason'] ?? outer['reason'] ?? payload['errMsg'];
-  return { code: code === 0 ? 1006 : code, reason: typeof reason === 'string' ? reason : undefined };
+  const text = reason ?? errMsg;
+  return { code: code === 0 ? 1006 : code, reason: typeof text === 'string' ? text : undefined };
 }
 
 /** The `Sec-WebSocket-Protocol` value in an open payload's `header`, or `''`. */
 export function openedProtocol(raw: unknown): string {
-  const outer = isDict(raw) ? raw['header'] : undefined;
-  const header = isDict(outer) ? outer : unwrap(raw)['header'];
+  const { header } = fields(raw);
   if (!isDict(header)) return '';
   for (const key in header) {
     const value = header[key];

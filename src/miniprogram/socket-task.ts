@@ -222,9 +222,7 @@ export class MiniProgramSocket {
         // A platform whose off* throws still has every listener guarded by the phase.
       }
       live.delete(this);
-      const done = release;
-      release = undefined;
-      done?.();
+      release?.();
       const event: MiniProgramCloseEvent = { type: 'close', code, reason, wasClean, platformEvent: raw };
       emit(() => this.onclose?.(event));
     };
@@ -375,7 +373,7 @@ export class MiniProgramSocket {
       },
       fail: (result) => fail(`${name}: ${errorText(result)}`, result),
     };
-    const list = [protocols ?? []].flat();
+    const list = typeof protocols === 'string' ? [protocols] : [...(protocols ?? [])];
     if (list.length) base.protocols = list;
     if (options.header) base.header = { ...options.header };
     if (options.timeout !== undefined) base.timeout = options.timeout;
