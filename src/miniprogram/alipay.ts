@@ -9,100 +9,68 @@
  */
 import type { WebSocketConstructorLike } from '../core/transport';
 import { base64Decode, base64Encode } from '../binary/base64';
-import { isSocketTask } from './normalize';
-import { socketConstructor } from './socket-task';
-import type { ConnectRequest } from './socket-task';
-import type { AlipayOptions, MyLike, SocketTaskLike } from './types';
+import { EVENTS, isSocketTask } from './normalize';
+import { perObject, socketConstructor } from './socket-task';
+import type { AlipayOptions, ConnectSocketOptions, MyLike } from './types';
 
 /** The single global socket of one `my` object, and the sockets queued for it. */
 interface SingleSocketLine {
   /** Learned from the first connect call that returned no task. */
-  single: boolean;
-  busy: boolean;
+  single?: boolean;
+  busy?: boolean;
   waiting: Array<() => void>;
 }
 
-let lines: WeakMap<object, SingleSocketLine> | undefined;
+const lineFor = /* @__PURE__ */ perObject((): SingleSocketLine => ({ waiting: [] }));
 
-function lineFor(my: MyLike): SingleSocketLine {
-  lines ??= new WeakMap();
-  let line = lines.get(my);
-  if (!line) {
-    line = { single: false, busy: false, waiting: [] };
-    lines.set(my, line);
-  }
-  return line;
-}
-
-type GlobalSocketApi = Required<Pick<MyLike, 'onSocketOpen' | 'onSocketClose' | 'onSocketError' | 'onSocketMessage' | 'sendSocketMessage' | 'closeSocket'>> &
-  MyLike;
-
-function hasGlobalSocket(my: MyLike): my is GlobalSocketApi {
-  return (
-    typeof my.onSocketOpen === 'function' &&
-    typeof my.onSocketClose === 'function' &&
-    typeof my.onSocketError === 'function' &&
-    typeof my.onSocketMessage === 'function' &&
-    typeof my.sendSocketMessage === 'function' &&
-    typeof my.closeSocket === 'function'
-  );
-}
-
-/** The global single-socket API seen as a SocketTask, so the shared adapter can drive it. */
-function globalSocketTask(my: GlobalSocketApi): SocketTaskLike {
-  return {
-    send: (options) => my.sendSocketMessage(options),
-    close: (options) => my.closeSocket(options),
-    onOpen: (listener) => my.onSocketOpen(listener),
-    onClose: (listener) => my.onSocketClose(listener),
-    onError: (listener) => my.onSocketError(listener),
-    onMessage: (listener) => my.onSocketMessage(listener),
-    offOpen: (listener) => my.offSocketOpen?.(listener),
-    offClose: (listener) => my.offSocketClose?.(listener),
-    offError: (listener) => my.offSocketError?.(listener),
-    offMessage: (listener) => my.offSocketMessage?.(listener),
+/**
+ * The global single-socket API seen as a SocketTask, so the shared adapter can drive it. It has
+ * only the methods `my` has, so `isSocketTask` tells whether the global API is complete.
+ */
+function globalSocketTask(my: MyLike): Record<string, unknown> {
+  const api = my as unknown as Record<string, ((arg: unknown) => void) | undefined>;
+  const task: Record<string, unknown> = {};
+  const bind = (key: string, name: string): void => {
+    if (typeof api[name] === 'function') task[key] = (arg: unknown) => api[name]?.(arg);
   };
+  bind('send', 'sendSocketMessage');
+  bind('close', 'closeSocket');
+  for (const kind of EVENTS) {
+    bind('on' + kind, 'onSocket' + kind);
+    bind('off' + kind, 'offSocket' + kind);
+  }
+  return task;
 }
 
-/** Hands the line to the next waiting socket, or frees it. */
-function passLine(line: SingleSocketLine): void {
-  const next = line.waiting.shift();
-  // Let the platform finish tearing the old socket down before the next connect call.
-  if (next) void Promise.resolve().then(next);
-  else line.busy = false;
-}
-
-function connectAlipay(my: MyLike, request: ConnectRequest): () => void {
+function connectAlipay(my: MyLike, base: ConnectSocketOptions, attach: (task: unknown) => void, fail: (reason: string) => void): () => void {
   const line = lineFor(my);
-  let stage: 'waiting' | 'task' | 'global' | 'done' = 'waiting';
+  let done = false;
   /** True while this socket owns the single global socket (or was handed it and has not used it). */
   let holdsLine = false;
+  /** Hands the line to the next waiting socket, or frees it. */
+  const letGo = (): void => {
+    if (!holdsLine) return;
+    holdsLine = false;
+    const next = line.waiting.shift();
+    // Let the platform finish tearing the old socket down before the next connect call.
+    if (next) void Promise.resolve().then(next);
+    else line.busy = false;
+  };
   const start = (): void => {
-    if (stage === 'done') {
-      // Closed while the hand-over was in flight: pass the line on.
-      if (holdsLine) passLine(line);
-      return;
-    }
-    const result = my.connectSocket({ ...request.base, multiple: true });
+    // Closed while the hand-over was in flight: pass the line on.
+    if (done) return letGo();
+    const result = my.connectSocket(base);
     if (isSocketTask(result)) {
-      stage = 'task';
-      if (holdsLine) passLine(line);
-      holdsLine = false;
-      request.attach(result);
-      return;
+      letGo();
+      return attach(result);
     }
-    if (!hasGlobalSocket(my)) {
-      stage = 'done';
-      if (holdsLine) passLine(line);
-      holdsLine = false;
-      request.fail('my.connectSocket returned no SocketTask and the global socket API is missing');
-      return;
+    const global = globalSocketTask(my);
+    if (!isSocketTask(global)) {
+      letGo();
+      return fail('my.connectSocket: no SocketTask, global socket API is missing');
     }
-    line.single = true;
-    line.busy = true;
-    holdsLine = true;
-    stage = 'global';
-    request.attach(globalSocketTask(my));
+    line.single = line.busy = holdsLine = true;
+    attach(global);
   };
   const waiter = (): void => {
     holdsLine = true;
@@ -111,26 +79,24 @@ function connectAlipay(my: MyLike, request: ConnectRequest): () => void {
   if (line.single && line.busy) line.waiting.push(waiter);
   else start();
   return () => {
-    const previous = stage;
-    stage = 'done';
-    holdsLine = false;
-    if (previous === 'waiting') line.waiting = line.waiting.filter((entry) => entry !== waiter);
-    else if (previous === 'global') passLine(line);
+    done = true;
+    line.waiting = line.waiting.filter((entry) => entry !== waiter);
+    letGo();
   };
 }
 
 /** A `WebSocket`-compatible constructor backed by `my.connectSocket`. */
 export function alipay(my: MyLike, options: AlipayOptions = {}): WebSocketConstructorLike {
-  const base64 = (options.binary ?? 'base64') === 'base64';
   return socketConstructor({
     api: my,
     name: 'my.connectSocket',
     options,
-    connect: (request) => connectAlipay(my, request),
+    extra: { multiple: true },
+    connect: (base, attach, fail) => connectAlipay(my, base, attach, fail),
     // base64Decode's result owns exactly its buffer, so the buffer can be handed on without a copy.
-    decodeBase64: (text: string) => base64Decode(text).buffer as ArrayBuffer,
-    ...(base64
-      ? { sendFields: (data: string | ArrayBuffer) => (typeof data === 'string' ? { data } : { data: base64Encode(data), isBuffer: true }) }
-      : {}),
+    decodeBase64: (text) => base64Decode(text).buffer as ArrayBuffer,
+    ...(options.binary !== 'arraybuffer' && {
+      sendFields: (data: string | ArrayBuffer) => (typeof data === 'string' ? { data } : { data: base64Encode(data), isBuffer: true }),
+    }),
   });
 }

@@ -10,13 +10,5 @@ import type { AdapterOptions, TtLike } from './types';
 
 /** A `WebSocket`-compatible constructor backed by `tt.connectSocket`. */
 export function bytedance(tt: TtLike, options: AdapterOptions = {}): WebSocketConstructorLike {
-  return socketConstructor({
-    api: tt,
-    name: 'tt.connectSocket',
-    options,
-    readyOnSuccess: true,
-    connect(request) {
-      request.attach(tt.connectSocket(request.base));
-    },
-  });
+  return socketConstructor({ api: tt, name: 'tt.connectSocket', options, readyOnSuccess: true });
 }

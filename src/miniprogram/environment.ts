@@ -7,21 +7,16 @@
 import type { Environment, EnvironmentSignal } from '../core/environment';
 import type { MyLike, PlatformCallback, TtLike, UniLike, WxLike } from './types';
 
-/** `networkType` values meaning "no network": `'none'` (wx, uni, tt) and Alipay's `'NOTREACHABLE'`. */
-const OFFLINE_TYPES = ['none', 'notreachable'];
-
 /**
  * Reads connectivity from a network payload: `isConnected` (status change events),
- * `networkAvailable` (Alipay `getNetworkType`), else the `networkType`. `undefined` if the
- * payload says nothing.
+ * `networkAvailable` (Alipay `getNetworkType`), else the `networkType`, where `'none'` (wx, uni,
+ * tt) and Alipay's `'NOTREACHABLE'` mean offline. `undefined` if the payload says nothing.
  */
 function onlineFrom(result: unknown): boolean | undefined {
-  if (typeof result !== 'object' || result === null) return undefined;
-  const payload = result as { isConnected?: unknown; networkAvailable?: unknown; networkType?: unknown };
-  if (typeof payload.isConnected === 'boolean') return payload.isConnected;
-  if (typeof payload.networkAvailable === 'boolean') return payload.networkAvailable;
-  if (typeof payload.networkType === 'string') return !OFFLINE_TYPES.includes(payload.networkType.toLowerCase());
-  return undefined;
+  const { isConnected, networkAvailable, networkType } = (result ?? {}) as Record<string, unknown>;
+  if (typeof isConnected === 'boolean') return isConnected;
+  if (typeof networkAvailable === 'boolean') return networkAvailable;
+  return typeof networkType === 'string' ? !/^(none|notreachable)$/i.test(networkType) : undefined;
 }
 
 /**
@@ -33,19 +28,19 @@ function onlineFrom(result: unknown): boolean | undefined {
  * the network type is read again, because status changes made while suspended can be lost.
  */
 export function miniProgramEnvironment(api: WxLike | UniLike | MyLike | TtLike): Environment {
+  const platform = api as unknown as Record<string, ((arg: unknown) => unknown) | undefined>;
   let online = true;
   /** Bumped on every status change, so a slower `getNetworkType` answer cannot overwrite it. */
   let version = 0;
 
   const query = (onChange?: (next: boolean) => void): void => {
-    if (typeof api.getNetworkType !== 'function') return;
     const asked = version;
     // Compared with the belief at asking time, not at answer time: with several subscribers,
     // another subscriber's answer may already have updated `online`, and this one must still
     // learn of the change.
     const was = online;
     try {
-      api.getNetworkType({
+      api.getNetworkType?.({
         success: (result) => {
           const next = onlineFrom(result);
           if (next === undefined || asked !== version) return;
@@ -66,30 +61,28 @@ export function miniProgramEnvironment(api: WxLike | UniLike | MyLike | TtLike):
       const signal = (next: boolean): void => {
         if (active) listener(next ? 'online' : 'offline');
       };
-      const onNetwork: PlatformCallback = (result) => {
-        const next = onlineFrom(result);
-        if (!active || next === undefined) return;
-        version++;
-        online = next;
-        signal(next);
+      const on: Record<string, PlatformCallback> = {
+        NetworkStatusChange: (result) => {
+          const next = onlineFrom(result);
+          if (!active || next === undefined) return;
+          version++;
+          online = next;
+          signal(next);
+        },
+        AppShow: () => {
+          if (!active) return;
+          listener('resume');
+          query(signal);
+        },
+        AppHide: () => {
+          if (active) listener('suspend');
+        },
       };
-      const onShow: PlatformCallback = () => {
-        if (!active) return;
-        listener('resume');
-        query(signal);
-      };
-      const onHide: PlatformCallback = () => {
-        if (active) listener('suspend');
-      };
-      api.onNetworkStatusChange?.(onNetwork);
-      api.onAppShow?.(onShow);
-      api.onAppHide?.(onHide);
+      for (const name in on) platform['on' + name]?.(on[name]);
       return () => {
         if (!active) return;
         active = false;
-        api.offNetworkStatusChange?.(onNetwork);
-        api.offAppShow?.(onShow);
-        api.offAppHide?.(onHide);
+        for (const name in on) platform['off' + name]?.(on[name]);
       };
     },
   };

@@ -4,6 +4,7 @@
  * us is typed `unknown` and narrowed by the adapter, so the official `wx`, `uni`, `my` and `tt`
  * objects (and their typings) are assignable without casts.
  */
+import type { Clock } from '../protocol/clock';
 
 /** Any platform callback: `success`, `fail`, `complete` and every `on*` listener. */
 export type PlatformCallback = (result: unknown) => void;
@@ -124,6 +125,11 @@ export interface AdapterOptions {
    * new socket fails at once with `error` + `close` 1006 instead of the platform's late error.
    */
   maxSockets?: number;
+  /**
+   * Where the adapter's timers come from (the close watchdog, and the re-throw of an error thrown
+   * by an event handler). Default: the platform's `setTimeout`/`clearTimeout`.
+   */
+  clock?: Clock;
 }
 
 /** WeChat adds its own connect flags, passed through unchanged. */

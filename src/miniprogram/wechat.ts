@@ -4,7 +4,9 @@
  */
 import type { WebSocketConstructorLike } from '../core/transport';
 import { socketConstructor } from './socket-task';
-import type { WechatOptions, WxLike } from './types';
+import type { ConnectSocketOptions, WechatOptions, WxLike } from './types';
+
+const FLAGS = ['tcpNoDelay', 'perMessageDeflate', 'forceCellularNetwork'] as const;
 
 /**
  * A `WebSocket`-compatible constructor backed by `wx.connectSocket`, for
@@ -12,19 +14,8 @@ import type { WechatOptions, WxLike } from './types';
  * SocketTask has the same shape.
  */
 export function wechat(wx: WxLike, options: WechatOptions = {}): WebSocketConstructorLike {
-  const { tcpNoDelay, perMessageDeflate, forceCellularNetwork } = options;
-  return socketConstructor({
-    api: wx,
-    name: 'wx.connectSocket',
-    options,
-    connect(request) {
-      const task = wx.connectSocket({
-        ...request.base,
-        ...(tcpNoDelay !== undefined ? { tcpNoDelay } : {}),
-        ...(perMessageDeflate !== undefined ? { perMessageDeflate } : {}),
-        ...(forceCellularNetwork !== undefined ? { forceCellularNetwork } : {}),
-      });
-      request.attach(task);
-    },
-  });
+  const extra: Partial<ConnectSocketOptions> = {};
+  // Only the flags that are set: platforms may reject a parameter of the wrong type.
+  for (const key of FLAGS) if (options[key] !== undefined) extra[key] = options[key];
+  return socketConstructor({ api: wx, name: 'wx.connectSocket', options, extra });
 }

@@ -159,6 +159,8 @@ describe('alipay: platform quirks', () => {
       await advance(0);
       expect(events.map((event) => event.type)).toEqual(['error', 'close']);
       expect(events[0]?.message).toContain('global socket API is missing');
+      // Named once: the platform name used to be prefixed twice.
+      expect(events[0]?.message).toBe('my.connectSocket: no SocketTask, global socket API is missing');
     });
   });
 });

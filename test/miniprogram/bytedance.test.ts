@@ -64,6 +64,34 @@ describe('bytedance: platform quirks', () => {
     expect(types()).toEqual(['close']);
   });
 
+  it('carries out a close made after open but before the connect success as soon as success comes, not at the watchdog', async () => {
+    const fake = fakeTt({ openMode: 'immediate', callbackDelay: 50 });
+    const socket = new (bytedance(fake.api))(WS_URL);
+    const { events, types } = watch(socket);
+    await advance(0);
+    expect(types()).toEqual(['open']);
+    socket.close(4000, 'early');
+    await advance(10);
+    expect(fake.calls('SocketTask.close')).toHaveLength(0);
+    await advance(40);
+    expect(fake.calls('SocketTask.close')).toHaveLength(1);
+    await advance(20);
+    expect(events.at(-1)).toEqual({ type: 'close', code: 4000, reason: 'early', wasClean: true });
+    expect(fake.lastTask().state).toBe('closed');
+  });
+
+  it('gives up the task at connect success when an error came between open and success', async () => {
+    const fake = fakeTt({ openMode: 'immediate', callbackDelay: 50, dropMode: 'error-only' });
+    const socket = new (bytedance(fake.api))(WS_URL);
+    const { types } = watch(socket);
+    await advance(0);
+    fake.lastTask().fire('error', { errMsg: 'glitch' });
+    await advance(10);
+    expect(types()).toEqual(['open', 'error']);
+    await advance(40);
+    expect(fake.calls('SocketTask.close')).toHaveLength(1);
+  });
+
   it('fails the connection when subprotocols are asked for and the server echoes none', async () => {
     const fake = fakeTt({ serverProtocol: undefined });
     const socket = new (bytedance(fake.api))(WS_URL, ['chat.v1']);

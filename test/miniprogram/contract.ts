@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocketConstructorLike, WebSocketLike } from '../../src/core/transport';
 import type { AdapterOptions } from '../../src/miniprogram/types';
 import type { FakeConfig, FakeRuntime } from './fakes';
+import { manualClock } from './manual-clock';
 
 export interface AdapterHarness {
   runtime: FakeRuntime;
@@ -325,6 +326,67 @@ export function adapterContract(platform: string, setup: HarnessFactory): void {
       const socket = new Socket(WS_URL);
       socket.binaryType = 'blob';
       expect(socket.binaryType).toBe('arraybuffer');
+    });
+
+    it('throws a TypeError for send() data that is not a string, an ArrayBuffer, a view or a Blob', async () => {
+      const { socket, runtime } = await opened();
+      expect(() => socket.send(42 as unknown as string)).toThrow(TypeError);
+      expect(runtime.calls('SocketTask.send')).toHaveLength(0);
+    });
+
+    it('arms the close watchdog on options.clock and clears it when the platform reports the close', async () => {
+      const clock = manualClock();
+      const { socket, events } = await opened({}, { clock, closeWatchdog: 1500 });
+      expect(clock.pending()).toEqual([]);
+      socket.close(4000, 'bye');
+      expect(clock.pending()).toEqual([1500]);
+      await advance(20);
+      expect(events.at(-1)).toEqual({ type: 'close', code: 4000, reason: 'bye', wasClean: true });
+      expect(clock.pending()).toEqual([]);
+    });
+
+    it('synthesizes the watchdog close only when the injected clock fires, never from the global timers', async () => {
+      const clock = manualClock();
+      const { socket, events, types } = await opened({ reportClose: false }, { clock });
+      socket.close(4000, 'leaving');
+      await advance(10_000);
+      expect(types()).toEqual(['open']);
+      expect(socket.readyState).toBe(2);
+      expect(clock.pending()).toEqual([3000]);
+      clock.runAll();
+      await advance(0);
+      expect(events.at(-1)).toEqual({ type: 'close', code: 4000, reason: 'leaving', wasClean: false });
+      expect(clock.pending()).toEqual([]);
+    });
+
+    it('times the error-only close on the injected clock too', async () => {
+      const clock = manualClock();
+      const { task, events, types } = await opened({ dropMode: 'error-only' }, { clock, closeWatchdog: 700 });
+      task.drop('link lost');
+      await advance(5000);
+      expect(types()).toEqual(['open', 'error']);
+      expect(clock.pending()).toEqual([700]);
+      clock.runAll();
+      await advance(0);
+      expect(events.at(-1)).toMatchObject({ type: 'close', code: 1006, wasClean: false });
+      expect(events.at(-1)?.reason).toContain('link lost');
+      expect(clock.pending()).toEqual([]);
+    });
+
+    it('reports a throwing handler through a clock timer and still dispatches the events after it', async () => {
+      const clock = manualClock();
+      const { socket, task, types } = await opened({ echo: false }, { clock });
+      const boom = new Error('handler bug');
+      socket.onmessage = () => {
+        throw boom;
+      };
+      task.serverSend('a');
+      task.serverClose(1000, 'done');
+      await advance(0);
+      expect(types()).toEqual(['open', 'close']);
+      expect(clock.pending()).toEqual([0]);
+      expect(() => clock.runAll()).toThrow(boom);
+      expect(clock.pending()).toEqual([]);
     });
 
     it('still ends with a close event when background suspension killed the socket silently', async () => {

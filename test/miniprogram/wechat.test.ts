@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../src/core/connect';
 import type { CoreOptions } from '../../src/core/options';
@@ -98,6 +99,17 @@ describe('wechat: platform quirks', () => {
     const { types } = watch(socket);
     await advance(0);
     expect(types()).toEqual(['error', 'close']);
+  });
+
+  it('reads the message of an Error thrown from another JS context', async () => {
+    const Socket = wechat({
+      connectSocket: () => {
+        throw runInNewContext("new Error('createSocketTask:fail boom')");
+      },
+    });
+    const { events } = watch(new Socket(WS_URL));
+    await advance(0);
+    expect(events[0]).toEqual({ type: 'error', message: 'wx.connectSocket: createSocketTask:fail boom' });
   });
 
   it('never calls an off* method, which wx tasks do not have', async () => {
