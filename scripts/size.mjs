@@ -1,8 +1,8 @@
-// Size budget: bundles each public import the way an app's bundler would (tree-shaken, minified
-// with terser), gzips it at level 9, prints a table, and fails if any budget in package.json
-// `sizeBudget` (bytes, gzipped) is exceeded. Run after `npm run build`.
-import { rollup } from 'rollup';
-import terser from '@rollup/plugin-terser';
+// Size budget: bundles small apps that use the public imports the way an app's bundler would
+// (esbuild, ES2020 browser bundle, tree-shaken and minified), gzips each at level 9, prints a
+// table, and fails if a budget in package.json `sizeBudget` (bytes, gzipped) is exceeded or an app
+// imports a name the build does not export. Run after `npm run build`.
+import { build } from 'esbuild';
 import { readFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -12,56 +12,106 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const budgets = pkg.sizeBudget ?? {};
 
-/** Bundles `code` (an ES module importing from dist/) and returns minified bytes. */
-export async function bundleSize(code) {
-  const virtualId = '\0size-entry';
-  const bundle = await rollup({
-    input: virtualId,
-    external: (id) => id.startsWith('node:'),
-    plugins: [
-      {
-        name: 'virtual-entry',
-        resolveId: (id) => (id === virtualId ? id : id.startsWith('holdfast') ? join(root, 'dist', id === 'holdfast' ? 'index.js' : `${id.slice(9)}.js`) : null),
-        load: (id) => (id === virtualId ? code : null),
-      },
-    ],
-    onwarn: () => {},
-  });
-  const { output } = await bundle.generate({ format: 'es', plugins: [terser({ compress: { passes: 2 }, format: { comments: false } })] });
-  await bundle.close();
-  const text = output.map((chunk) => (chunk.type === 'chunk' ? chunk.code : '')).join('');
-  return { text, min: Buffer.byteLength(text), gzip: gzipSync(text, { level: 9 }).length };
+/** Thrown by bundleSize when the app imports a name that dist/ does not export. */
+export class MissingExportError extends Error {
+  constructor(details) {
+    super(details.join('; '));
+    this.name = 'MissingExportError';
+    this.details = details;
+  }
 }
 
-export const imports = {
-  'holdfast (connect only)': "export { connect } from 'holdfast';",
+// `holdfast` and `holdfast/<entry>` resolve through package.json `exports` (the `import`
+// condition) to the built files, with the package's own `sideEffects` flag, as in an app.
+const resolveHoldfast = {
+  name: 'resolve-holdfast',
+  setup(build) {
+    build.onResolve({ filter: /^holdfast(?:\/|$)/ }, ({ path }) => {
+      const key = path === 'holdfast' ? '.' : `./${path.slice('holdfast/'.length)}`;
+      const target = pkg.exports[key];
+      const file = typeof target === 'string' ? target : target?.import?.default;
+      if (!file) return { errors: [{ text: `package.json exports has no "${key}"` }] };
+      return { path: join(root, file), sideEffects: pkg.sideEffects !== false };
+    });
+  },
+};
+
+const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
+
+/**
+ * Bundles `code` (an ES module importing from `holdfast`) and returns the minified text, its
+ * length and its gzip -9 length, all in bytes.
+ */
+export async function bundleSize(code) {
+  let result;
+  try {
+    result = await build({
+      stdin: { contents: code, resolveDir: root, sourcefile: 'app.js', loader: 'js' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      target: 'es2020',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+      plugins: [resolveHoldfast],
+    });
+  } catch (error) {
+    const missing = (error.errors ?? []).filter((message) => message.text.startsWith('No matching export'));
+    if (missing.length > 0) throw new MissingExportError(missing.map((message) => message.text));
+    throw error;
+  }
+  const bytes = Buffer.concat(result.outputFiles.map((file) => file.contents));
+  return { text: bytes.toString('utf8'), min: bytes.length, gzip: gzip(bytes) };
+}
+
+// Each row is an app that uses what it imports (an app that only imports would shake it all away).
+export const apps = {
+  'core: connect':
+    "import { connect } from 'holdfast'; const s = connect('wss://example.com/live', { heartbeat: { interval: 25000, timeout: 10000 } }); s.on('message', (d) => console.log(d)); s.on('state', (e) => console.log(e.to)); s.send('hello'); s.close();",
+  'core + rpc()':
+    "import { connect, rpc } from 'holdfast'; const s = connect('wss://example.com/live', { use: [rpc()] }); s.request('sum', [1, 2]).then(console.log); s.handle('ping', (p) => p); s.emit('typing', true); s.onEvent('chat', console.log); s.close();",
   'holdfast (everything)': "export * from 'holdfast';",
   'holdfast/miniprogram': "export * from 'holdfast/miniprogram';",
 };
 
 async function main() {
-  if (!existsSync(join(root, 'dist', 'index.js'))) {
-    console.error('dist/ is missing: run `npm run build` first');
-    process.exit(1);
+  for (const file of ['index.js', 'miniprogram.js', 'holdfast.umd.min.js']) {
+    if (!existsSync(join(root, 'dist', file))) {
+      console.error(`dist/${file} is missing: run \`npm run build\` first`);
+      process.exit(1);
+    }
   }
   const rows = [];
-  for (const [name, code] of Object.entries(imports)) {
-    const { min, gzip } = await bundleSize(code);
-    rows.push({ name, min, gzip });
+  for (const [name, code] of Object.entries(apps)) {
+    try {
+      rows.push({ name, ...(await bundleSize(code)) });
+    } catch (error) {
+      if (!(error instanceof MissingExportError)) throw error;
+      rows.push({ name, missing: error.details });
+    }
   }
   const umd = readFileSync(join(root, 'dist', 'holdfast.umd.min.js'));
-  rows.push({ name: 'dist/holdfast.umd.min.js', min: umd.length, gzip: gzipSync(umd, { level: 9 }).length });
+  rows.push({ name: 'dist/holdfast.umd.min.js', min: umd.length, gzip: gzip(umd) });
 
-  let failed = false;
-  console.log('entry'.padEnd(30), 'min'.padStart(8), 'gzip'.padStart(8), 'budget'.padStart(8));
+  const failures = [];
+  const line = (name, min, gz, budget, note = '') =>
+    console.log(`${name.padEnd(26)} ${min.padStart(14)} ${gz.padStart(8)} ${budget.padStart(8)}  ${note}`.trimEnd());
+  line('bundle', 'min', 'gzip', 'budget');
   for (const row of rows) {
     const budget = budgets[row.name];
+    const shown = budget === undefined ? '-' : String(budget);
+    if (row.missing) {
+      line(row.name, 'missing export', '-', shown);
+      failures.push(`${row.name}: cannot bundle: ${row.missing.join('; ')}`);
+      continue;
+    }
     const over = budget !== undefined && row.gzip > budget;
-    if (over) failed = true;
-    console.log(row.name.padEnd(30), String(row.min).padStart(8), String(row.gzip).padStart(8), String(budget ?? '-').padStart(8), over ? 'OVER BUDGET' : '');
+    if (over) failures.push(`${row.name}: ${row.gzip} B gzip is over the budget of ${budget} B by ${row.gzip - budget} B`);
+    line(row.name, String(row.min), String(row.gzip), shown, over ? 'OVER BUDGET' : '');
   }
-  if (failed) {
-    console.error('size budget exceeded');
+  if (failures.length > 0) {
+    console.error(`\nsize check failed:\n${failures.map((failure) => `  - ${failure}`).join('\n')}`);
     process.exit(1);
   }
 }
