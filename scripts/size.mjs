@@ -11,6 +11,9 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const budgets = pkg.sizeBudget ?? {};
+// What the open issues require of each bundle (bytes, gzip): printed beside the budget, which guards
+// against regressions from where we are; a bundle above its target is marked but does not fail.
+const targets = pkg.sizeTarget ?? {};
 
 /** Thrown by bundleSize when the app imports a name that dist/ does not export. */
 export class MissingExportError extends Error {
@@ -95,20 +98,23 @@ async function main() {
   rows.push({ name: 'dist/holdfast.umd.min.js', min: umd.length, gzip: gzip(umd) });
 
   const failures = [];
-  const line = (name, min, gz, budget, note = '') =>
-    console.log(`${name.padEnd(26)} ${min.padStart(14)} ${gz.padStart(8)} ${budget.padStart(8)}  ${note}`.trimEnd());
-  line('bundle', 'min', 'gzip', 'budget');
+  const line = (name, min, gz, budget, target, note = '') =>
+    console.log(`${name.padEnd(26)} ${min.padStart(14)} ${gz.padStart(8)} ${budget.padStart(8)} ${target.padStart(8)}  ${note}`.trimEnd());
+  line('bundle', 'min', 'gzip', 'budget', 'target');
   for (const row of rows) {
     const budget = budgets[row.name];
     const shown = budget === undefined ? '-' : String(budget);
+    const target = targets[row.name];
+    const aim = target === undefined ? '-' : String(target);
     if (row.missing) {
-      line(row.name, 'missing export', '-', shown);
+      line(row.name, 'missing export', '-', shown, aim);
       failures.push(`${row.name}: cannot bundle: ${row.missing.join('; ')}`);
       continue;
     }
     const over = budget !== undefined && row.gzip > budget;
     if (over) failures.push(`${row.name}: ${row.gzip} B gzip is over the budget of ${budget} B by ${row.gzip - budget} B`);
-    line(row.name, String(row.min), String(row.gzip), shown, over ? 'OVER BUDGET' : '');
+    const misses = target !== undefined && row.gzip > target;
+    line(row.name, String(row.min), String(row.gzip), shown, aim, over ? 'OVER BUDGET' : misses ? `${row.gzip - target} B above target` : '');
   }
   if (failures.length > 0) {
     console.error(`\nsize check failed:\n${failures.map((failure) => `  - ${failure}`).join('\n')}`);

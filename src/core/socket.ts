@@ -246,7 +246,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     }
     counters.bytesIn += size;
     const payload = data as string | ArrayBuffer | Blob;
-    for (const h of hooks) if (h.receive?.(payload)) return;
+    for (const h of hooks) if (h.receive?.(payload) || state !== 'open') return;
     emit('message', payload);
   }
 
@@ -347,10 +347,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   function opened(a: Link, ws: WebSocketLike): void {
     timers.clear('connecting');
-    for (const h of hooks) {
-      h.up?.();
-      if (link !== a) return;
-    }
+    if (!each((h) => h.up?.()) || link !== a) return;
     // Flushed while still `connecting`, so nothing sent from an `open`/`state` listener can
     // overtake a queued message; a listener that queues during the flush is flushed too, and a
     // listener that replaces the link mid-flush leaves the rest queued for the next one.
@@ -414,15 +411,24 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     }
   }
 
-  /** Tells the features the open link went down; false when one of them moved the socket on. */
-  function down(info: CloseInfo): boolean {
+  /**
+   * Calls `fn` with each feature's hooks, in `use` order; a hook that throws is reported as a
+   * LISTENER error and the others still run. False when one of them moved the socket on.
+   */
+  function each(fn: (hooks: FeatureHooks) => void): boolean {
     const e = epoch;
     for (const h of hooks) {
-      h.down?.(info);
+      try {
+        fn(h);
+      } catch (cause) {
+        error(new HoldfastError('LISTENER', 'a feature hook threw', { cause }));
+      }
       if (e !== epoch) return false;
     }
     return true;
   }
+
+  const down = (info: CloseInfo): boolean => each((h) => h.down?.(info));
 
   /**
    * The wait before the next attempt; `undefined` while offline (no retry is spent), `null` when
@@ -453,7 +459,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     unsubscribe?.();
     unsubscribe = undefined;
     move('closed', why);
-    if (!wasClosing) for (const h of hooks) h.end?.(info.code);
+    if (!wasClosing) each((h) => h.end?.(info.code));
     queue.discard('closed');
     emit('close', { ...info, willReconnect: false });
   }
@@ -488,8 +494,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       const info = { code, reason, wasClean: false };
       if (state !== 'open' || !ws) return end(info, 'close() called');
       if (!move('closing', 'close() called')) return;
-      for (const h of hooks) h.end?.(code);
-      if ((state as State) !== 'closing') return;
+      if (!each((h) => h.end?.(code))) return;
       // Set before closing: a platform that reports the close synchronously ends us at once.
       timers.set('closing', o.closeTimeout, () => end(info, 'close timeout'));
       closeQuietly(ws, info);

@@ -24,6 +24,12 @@ export interface MessageEventLike {
  * the `on*` properties and detaches them by setting them back to `null`, so after `close()` no
  * listener remains on a replaced socket.
  */
+/**
+ * A handler property, declared as a method so that its parameter is compared bivariantly: the
+ * browser's `(ev: Event) => any` and the `ws` package's handlers fit it as they are.
+ */
+type Handler<E> = { bivariant(event: E): void }['bivariant'];
+
 export interface WebSocketLike {
   /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED (the browser's constants). */
   readonly readyState: number;
@@ -32,10 +38,10 @@ export interface WebSocketLike {
   /** Bytes queued by the platform but not yet sent, where the platform reports it. */
   readonly bufferedAmount?: number;
   binaryType: string;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: MessageEventLike) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  onclose: ((event: CloseEventLike) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<MessageEventLike> | null;
+  onerror: Handler<unknown> | null;
+  onclose: Handler<CloseEventLike> | null;
   send(data: SendData): void;
   close(code?: number, reason?: string): void;
 }

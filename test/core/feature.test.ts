@@ -240,4 +240,34 @@ describe('features', () => {
     expect(closes).toEqual([false]);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('reports a hook that throws as a LISTENER error and carries on: the link still opens', async () => {
+    const p = probe({
+      up() {
+        throw new Error('feature bug');
+      },
+    });
+    const { kit, socket } = setup([p.feature]);
+    const errors: string[] = [];
+    socket.on('error', (e) => errors.push(`${e.code} ${(e as { cause?: Error }).cause?.message}`));
+    socket.send('queued');
+    await tick();
+    kit.last().open();
+    expect(socket.state).toBe('open');
+    expect(kit.last().sent).toEqual(['queued']);
+    expect(errors).toEqual(['LISTENER feature bug']);
+    socket.close();
+  });
+
+  it('delivers no message after a receive hook closed the socket', async () => {
+    const p = probe({ receive: () => void p.host().socket.close() });
+    const { kit, socket } = setup([p.feature]);
+    const messages: unknown[] = [];
+    socket.on('message', (data) => messages.push(data));
+    await tick();
+    kit.last().open();
+    kit.last().receive('bye');
+    expect(socket.state).toBe('closing');
+    expect(messages).toEqual([]);
+  });
 });
