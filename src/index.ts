@@ -44,6 +44,7 @@ export type {
   HandlerContext,
 } from './features/rpc/api';
 export { jsonCodec, createJsonCodec } from './codecs/json';
+export { envelopeCodec } from './codecs/envelope';
 export type { Codec, JsonCodecOptions, Incoming, SingleIncoming, IncomingData, OutgoingMessage } from './codecs/json';
 export { jsonRpcCodec } from './codecs/json-rpc';
 export {

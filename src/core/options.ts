@@ -4,7 +4,7 @@
  * `globalThis.WebSocket` and `window` when the caller did not inject them.
  */
 import { browserEnvironment } from './browser-environment';
-import { jsonCodec, type Codec } from '../codecs/json';
+import { envelopeCodec as jsonCodec, type Codec } from '../codecs/envelope';
 import type { Environment } from './environment';
 import { HoldfastError } from '../protocol/errors';
 import type { OverflowPolicy, QueueLimits } from './queue';

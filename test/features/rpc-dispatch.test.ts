@@ -59,7 +59,7 @@ describe('Dispatcher.receive', () => {
     ]);
     expect(record.data[0]).toBe('plain text');
     expect([...new Uint8Array(record.data[1] as ArrayBuffer)]).toEqual([1, 2]);
-    expect(record.errors.map((e) => e.message)).toEqual(['invalid {"type":"request","method":"x"}: request without a valid id']);
+    expect(record.errors.map((e) => e.message)).toEqual(['invalid {"type":"request","method":"x"}: request: bad id']);
   });
 
   it('reports a codec that throws while decoding instead of throwing', () => {
