@@ -48,8 +48,9 @@ export type {
   Handler,
   HandlerContext,
 } from './features/rpc/api';
-export { jsonCodec, createJsonCodec } from './codecs/json';
-export type { Codec, JsonCodecOptions, Incoming, SingleIncoming, IncomingData, OutgoingMessage } from './codecs/json';
+export { jsonCodec } from './codecs/json';
+export { envelopeCodec } from './codecs/envelope';
+export type { Codec, Incoming, SingleIncoming, IncomingData, OutgoingMessage } from './codecs/json';
 export { jsonRpcCodec } from './codecs/json-rpc';
 export {
   toUint8Array,

@@ -5,7 +5,8 @@
  */
 import { toUint8Array, type BytesLike } from './bytes.js';
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+// Both alphabets: base64url swaps the last two characters for "-" and "_".
+const CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_';
 
 /** Options for {@link base64Encode}. */
 export interface Base64EncodeOptions {
@@ -19,31 +20,18 @@ export interface Base64EncodeOptions {
  */
 export function base64Encode(bytes: BytesLike, options?: Base64EncodeOptions): string {
   const view = toUint8Array(bytes);
-  const url = options?.url === true;
-  // base64url differs only in the last two characters; built here so importing costs nothing.
-  const chars = url ? ALPHABET.slice(0, 62) + '-_' : ALPHABET;
-  const pad = url ? '' : '=';
+  const url = options?.url;
   let out = '';
   for (let i = 0; i < view.length; i += 3) {
-    const left = view.length - i;
-    const n = ((view[i] as number) << 16) | ((view[i + 1] ?? 0) << 8) | (view[i + 2] ?? 0);
-    out += chars.charAt(n >> 18) + chars.charAt((n >> 12) & 63);
-    out += (left > 1 ? chars.charAt((n >> 6) & 63) : pad) + (left > 2 ? chars.charAt(n & 63) : pad);
+    const n = ((view[i] as number) << 16) | ((view[i + 1] as number) << 8) | (view[i + 2] as number); // undefined is 0
+    // 3 bytes make 4 characters; k bytes left make k + 1 characters, then padding.
+    for (let j = 0; j < 4; j++) {
+      const c = (n >> (18 - 6 * j)) & 63;
+      out += j <= view.length - i ? CHARS.charAt(url && c > 61 ? c + 2 : c) : url ? '' : '=';
+    }
   }
   return out;
 }
-
-/** The 6-bit value of a character of either alphabet, or -1. */
-function sextet(c: number): number {
-  if (c >= 65 && c <= 90) return c - 65; // A-Z
-  if (c >= 97 && c <= 122) return c - 71; // a-z
-  if (c >= 48 && c <= 57) return c + 4; // 0-9
-  if (c === 43 || c === 45) return 62; // + and base64url -
-  if (c === 47 || c === 95) return 63; // / and base64url _
-  return -1;
-}
-
-const isWhitespace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
 
 /**
  * Decodes base64 or base64url (both alphabets are accepted, even mixed). Padding is optional,
@@ -53,27 +41,24 @@ const isWhitespace = (c: number): boolean => c === 32 || c === 9 || c === 10 || 
  * @throws TypeError naming the first invalid character and its position, or the bad length.
  */
 export function base64Decode(text: string): Uint8Array {
-  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+  const out = new Uint8Array((text.length * 3) >>> 2);
   let at = 0;
   let acc = 0;
   let count = 0;
   let padding = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 61 /* = */) padding++;
-    else if (!isWhitespace(c)) {
-      const v = sextet(c);
-      if (v < 0 || padding > 0) {
-        const what = v < 0 ? `invalid base64 character ${JSON.stringify(text.charAt(i))}` : "base64 data after '=' padding";
-        throw new TypeError(`${what} at position ${i}`);
-      }
+    const ch = text.charAt(i);
+    if (ch === '=') padding++;
+    else if (!' \t\n\f\r'.includes(ch)) {
+      const v = CHARS.indexOf(ch);
+      if (v < 0 || padding) throw new TypeError(`base64: "${ch}" at ${i}`);
       // Every character adds 6 bits; each one after the first of a group of 4 completes a byte.
-      acc = ((acc << 6) | v) & 0xfff;
+      acc = ((acc << 6) | (v > 63 ? v - 2 : v)) & 0xfff;
       const slot = count++ & 3;
-      if (slot > 0) out[at++] = acc >> (6 - 2 * slot);
+      if (slot) out[at++] = acc >> (6 - 2 * slot);
     }
   }
-  if ((count & 3) === 1) throw new TypeError(`invalid base64 length: ${count} characters cannot encode whole bytes`);
-  if (padding > 0 && padding !== ((4 - (count & 3)) & 3)) throw new TypeError('invalid base64 padding');
+  if ((count & 3) === 1) throw new TypeError('base64 length');
+  if (padding && padding !== ((4 - (count & 3)) & 3)) throw new TypeError('base64 padding');
   return at === out.length ? out : out.slice(0, at);
 }

@@ -4,44 +4,38 @@
  * live in `protocol/` (the envelope needs them and must not depend on the client); they are
  * re-exported here so the public API has one home.
  */
-import { isArrayBuffer, toTag, toUint8Array, type BytesLike } from '../protocol/bytes.js';
+import { isArrayBuffer, isBinary, toTag, toUint8Array, type BytesLike } from '../protocol/bytes.js';
 import { utf8Length } from '../protocol/utf8.js';
 
-export { isArrayBuffer, toUint8Array, type BytesLike } from '../protocol/bytes.js';
+export { concatBytes, isArrayBuffer, isBinary, toUint8Array, type BytesLike } from '../protocol/bytes.js';
 export { utf8Decode, utf8Encode } from '../protocol/utf8.js';
 
 /** True for a `Blob` or `File`, from any realm. Always false where the platform has no Blob. */
-export function isBlob(value: unknown): value is Blob {
-  const tag = toTag(value);
-  return tag === '[object Blob]' || tag === '[object File]';
-}
+export const isBlob = (value: unknown): value is Blob => /^\[object (Blob|File)]$/.test(toTag(value));
 
 /**
  * An `ArrayBuffer` holding exactly the bytes of `input`. An ArrayBuffer is returned as is; a
- * view is always copied (`slice`), so a view with an offset never leaks the rest of its buffer
- * and later writes to the view do not show through.
+ * view is always copied, so a view with an offset never leaks the rest of its buffer and later
+ * writes to the view do not show through.
  * @throws TypeError when `input` is neither an ArrayBuffer nor an ArrayBuffer view.
  */
-export function toArrayBuffer(input: BytesLike): ArrayBuffer {
-  if (isArrayBuffer(input)) return input;
-  const view = toUint8Array(input);
-  const copy = new Uint8Array(view.byteLength);
-  copy.set(view);
-  return copy.buffer;
-}
+export const toArrayBuffer = (input: BytesLike): ArrayBuffer =>
+  // new Uint8Array(view) copies; `slice` would not on a Node Buffer.
+  isArrayBuffer(input) ? input : (new Uint8Array(toUint8Array(input)).buffer as ArrayBuffer);
 
 /**
  * Reads a Blob into an ArrayBuffer with `blob.arrayBuffer()`, or with a `FileReader` on
  * platforms whose Blob lacks that method. Rejects with the reader's error if reading fails.
  */
 export function blobToArrayBuffer(blob: Blob): Promise<ArrayBuffer> {
-  if (typeof blob.arrayBuffer === 'function') return blob.arrayBuffer();
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result as ArrayBuffer);
-    reader.onerror = () => reject(reader.error ?? new TypeError('FileReader failed to read the blob'));
-    reader.readAsArrayBuffer(blob);
-  });
+  return blob.arrayBuffer
+    ? blob.arrayBuffer()
+    : new Promise((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result as ArrayBuffer);
+        reader.onerror = () => reject(reader.error);
+        reader.readAsArrayBuffer(blob);
+      });
 }
 
 /**
@@ -52,21 +46,7 @@ export function blobToArrayBuffer(blob: Blob): Promise<ArrayBuffer> {
  */
 export function byteLength(data: string | BytesLike | Blob): number {
   if (typeof data === 'string') return utf8Length(data);
-  if (ArrayBuffer.isView(data) || isArrayBuffer(data)) return data.byteLength;
+  if (isBinary(data)) return data.byteLength;
   if (isBlob(data)) return data.size;
-  throw new TypeError(`cannot measure ${toTag(data)}`);
-}
-
-/** One fresh `Uint8Array` holding every part's bytes, in order. The parts are not modified. */
-export function concatBytes(...parts: BytesLike[]): Uint8Array {
-  const views = parts.map(toUint8Array);
-  let total = 0;
-  for (const view of views) total += view.byteLength;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const view of views) {
-    out.set(view, at);
-    at += view.byteLength;
-  }
-  return out;
+  throw new TypeError('cannot measure ' + toTag(data));
 }

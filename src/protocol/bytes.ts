@@ -1,7 +1,7 @@
 /**
- * The byte primitives the protocol layer needs: what counts as bytes, and a zero-copy view of
- * them. Pure and platform-free (no Node `Buffer`), so the client, the mini-program adapters and
- * the reference server can all share them; `client/binary.ts` re-exports them publicly.
+ * The byte primitives the protocol layer needs: what counts as bytes, a zero-copy view of them
+ * and joining them. Pure and platform-free (no Node `Buffer`), so the client, the mini-program
+ * adapters and the reference server can all share them; `binary/bytes.ts` re-exports them.
  */
 
 /** Anything that holds bytes in memory. */
@@ -14,9 +14,10 @@ export const toTag = (value: unknown): string => Object.prototype.toString.call(
  * True for an `ArrayBuffer`, including one from another realm (an iframe, a worker, jsdom,
  * uni-app's older JS contexts), where `instanceof ArrayBuffer` would say false.
  */
-export function isArrayBuffer(value: unknown): value is ArrayBuffer {
-  return toTag(value) === '[object ArrayBuffer]';
-}
+export const isArrayBuffer = (value: unknown): value is ArrayBuffer => toTag(value) === '[object ArrayBuffer]';
+
+/** True for an ArrayBuffer or any ArrayBuffer view (typed array, DataView, Node Buffer), from any realm. */
+export const isBinary = (value: unknown): value is BytesLike => ArrayBuffer.isView(value) || isArrayBuffer(value);
 
 /**
  * A `Uint8Array` over the same memory as `input` (no copy): exactly the bytes a view covers,
@@ -27,5 +28,17 @@ export function toUint8Array(input: BytesLike): Uint8Array {
   if (input instanceof Uint8Array) return input;
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (isArrayBuffer(input)) return new Uint8Array(input);
-  throw new TypeError(`expected an ArrayBuffer or an ArrayBuffer view, got ${toTag(input)}`);
+  throw new TypeError('not an ArrayBuffer or view: ' + toTag(input));
+}
+
+/** One fresh `Uint8Array` holding every part's bytes, in order. The parts are not modified. */
+export function concatBytes(...parts: BytesLike[]): Uint8Array {
+  const views = parts.map(toUint8Array);
+  const out = new Uint8Array(views.reduce((n, view) => n + view.length, 0));
+  let at = 0;
+  for (const view of views) {
+    out.set(view, at);
+    at += view.length;
+  }
+  return out;
 }

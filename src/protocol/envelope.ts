@@ -11,8 +11,8 @@
  * points at attachment `i` ({@link extractBinary} / {@link restoreBinary}). Pure and
  * platform-free: shared by the client and the reference server.
  */
-import { classify, safeJsonParse, type EventMessage, type RequestMessage, type ResponseMessage } from './wire.js';
-import { isArrayBuffer, toUint8Array, type BytesLike } from './bytes.js';
+import { classify, isRecord, safeJsonParse, type EventMessage, type RequestMessage, type ResponseMessage } from './wire.js';
+import { concatBytes, isBinary, toUint8Array, type BytesLike } from './bytes.js';
 import { utf8Decode, utf8Encode } from './utf8.js';
 
 /** The message kinds an envelope may carry (heartbeats never need one). */
@@ -33,8 +33,6 @@ export const BINARY_KEY = '$binary';
 /** How deep {@link extractBinary} and {@link restoreBinary} walk before giving up. */
 export const MAX_DEPTH = 256;
 
-const HEADER_OFFSET = 8;
-
 /** Why an envelope was rejected. */
 export type EnvelopeErrorReason =
   /** Fewer bytes than the fixed prefix or the header length promise. */
@@ -50,42 +48,37 @@ export type EnvelopeErrorReason =
   /** The message nests deeper than {@link MAX_DEPTH}. */
   | 'TOO_DEEP';
 
-/** A frame started with the envelope magic but is not a valid envelope. */
+/**
+ * A frame started with the envelope magic but is not a valid envelope. `reason` says why; the
+ * message is `envelope <reason>: <detail>`.
+ */
 export class EnvelopeError extends Error {
-  readonly reason: EnvelopeErrorReason;
-  constructor(reason: EnvelopeErrorReason, message: string) {
-    super(message);
+  constructor(
+    readonly reason: EnvelopeErrorReason,
+    detail: unknown,
+  ) {
+    super(`envelope ${reason}: ${detail}`);
     this.name = 'EnvelopeError';
-    this.reason = reason;
   }
 }
 
+const fail = (reason: EnvelopeErrorReason, detail: unknown): never => {
+  throw new EnvelopeError(reason, detail);
+};
+
 /** True when `bytes` starts with the envelope magic (nothing else is checked). */
-export function isEnvelope(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && ENVELOPE_MAGIC.every((b, i) => bytes[i] === b);
-}
+export const isEnvelope = (bytes: Uint8Array): boolean => bytes.length > 3 && ENVELOPE_MAGIC.every((b, i) => bytes[i] === b);
 
 /**
  * Writes `message` and `attachments` into one envelope. The message is written as given:
  * placeholders, if any, must already be in it (see {@link extractBinary}).
- * @throws TypeError when the header does not fit the 32-bit length field.
  */
 export function encodeEnvelope(message: EnvelopeMessage, attachments: readonly BytesLike[]): Uint8Array {
   const parts = attachments.map(toUint8Array);
-  const header = utf8Encode(JSON.stringify({ ...message, attachments: parts.map((p) => p.byteLength) }));
-  if (header.byteLength > 0xffffffff) throw new TypeError('envelope header exceeds 4 GiB');
-  let total = HEADER_OFFSET + header.byteLength;
-  for (const part of parts) total += part.byteLength;
-  const out = new Uint8Array(total);
-  out.set(ENVELOPE_MAGIC, 0);
-  new DataView(out.buffer).setUint32(4, header.byteLength, false);
-  out.set(header, HEADER_OFFSET);
-  let at = HEADER_OFFSET + header.byteLength;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  const header = utf8Encode(JSON.stringify({ ...message, attachments: parts.map((p) => p.length) }));
+  const n = header.length;
+  // Uint8Array.of keeps the low 8 bits of each value: the length comes out big-endian.
+  return concatBytes(Uint8Array.of(...ENVELOPE_MAGIC, n >>> 24, n >> 16, n >> 8, n), header, ...parts);
 }
 
 /**
@@ -96,65 +89,74 @@ export function encodeEnvelope(message: EnvelopeMessage, attachments: readonly B
  */
 export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
   if (!isEnvelope(bytes)) return undefined;
-  if (bytes.length < HEADER_OFFSET) throw new EnvelopeError('TRUNCATED', `envelope of ${bytes.length} bytes has no header length`);
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, false);
-  const bodyStart = HEADER_OFFSET + headerLength;
-  if (bodyStart > bytes.length) {
-    throw new EnvelopeError('TRUNCATED', `envelope header claims ${headerLength} bytes, ${bytes.length - HEADER_OFFSET} present`);
-  }
-  const header = safeJsonParse(utf8Decode(bytes.subarray(HEADER_OFFSET, bodyStart)));
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    throw new EnvelopeError('BAD_HEADER', 'envelope header is not a JSON object');
-  }
-  const lengths = (header as { attachments?: unknown }).attachments;
-  if (!Array.isArray(lengths) || !lengths.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) {
-    throw new EnvelopeError('BAD_HEADER', 'envelope header has no valid "attachments" array of byte lengths');
-  }
-  const sum = (lengths as number[]).reduce((a, b) => a + b, 0);
-  if (bodyStart + sum !== bytes.length) {
-    throw new EnvelopeError('LENGTH_MISMATCH', `attachments declare ${sum} bytes, ${bytes.length - bodyStart} follow the header`);
-  }
+  const size = bytes.length;
+  if (size < 8) fail('TRUNCATED', size);
+  // The header length: 32 bits, big-endian (>>> 0 keeps it unsigned).
+  let at = 8 + ((((bytes[4] as number) << 24) | ((bytes[5] as number) << 16) | ((bytes[6] as number) << 8) | (bytes[7] as number)) >>> 0);
+  if (at > size) fail('TRUNCATED', at);
+  const header = safeJsonParse(utf8Decode(bytes.subarray(8, at)));
+  const lengths = isRecord(header) && header.attachments;
+  if (!Array.isArray(lengths) || !lengths.every((n) => Number.isSafeInteger(n) && n >= 0)) return fail('BAD_HEADER', 'attachments');
+  const sum = (lengths as number[]).reduce((a, b) => a + b, at);
+  if (sum !== size) fail('LENGTH_MISMATCH', `${sum - at} declared, ${size - at} present`);
   const decoded = classify(header);
-  if (decoded.kind !== 'protocol' || decoded.message.type === 'ping' || decoded.message.type === 'pong') {
-    const why = decoded.kind === 'invalid' ? decoded.reason : 'not a request, response or event';
-    throw new EnvelopeError('NOT_A_MESSAGE', `envelope header: ${why}`);
-  }
-  let at = bodyStart;
-  const attachments = (lengths as number[]).map((n) => bytes.subarray(at, (at += n)));
-  return { message: decoded.message, attachments };
+  if (decoded.kind !== 'protocol') return fail('NOT_A_MESSAGE', decoded.kind === 'invalid' ? decoded.reason : 'type');
+  const { message } = decoded;
+  // Heartbeats (the only messages with a `ts`) never travel in an envelope.
+  if ('ts' in message) return fail('NOT_A_MESSAGE', message.type);
+  return { message, attachments: (lengths as number[]).map((n) => bytes.subarray(at, (at += n))) };
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
+/** An object of this realm made by a literal, `Object.create(null)` or JSON.parse. */
+const isPlain = (value: unknown): value is Record<string, unknown> => {
+  // A primitive's prototype is Number.prototype, String.prototype, …: not plain.
+  const proto: unknown = value != null && Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 };
 
-const isBinary = (value: unknown): value is BytesLike => ArrayBuffer.isView(value) || isArrayBuffer(value);
+/** `{"$binary": …}`: an object whose only key is `$binary` is always a placeholder. */
+const isPlaceholder = (value: unknown): value is Record<string, unknown> => {
+  const keys = isPlain(value) && Object.keys(value);
+  return !!keys && keys.length === 1 && keys[0] === BINARY_KEY;
+};
 
-function placeholderIndex(value: Record<string, unknown>): unknown {
-  const keys = Object.keys(value);
-  return keys.length === 1 && keys[0] === BINARY_KEY ? value[BINARY_KEY] : undefined;
+/**
+ * True when `value` holds binary where {@link extractBinary} looks: anywhere in its arrays and
+ * plain objects. A walk without copies, so that messages without binary (almost all) skip the
+ * copying walk of `extractBinary`.
+ * @throws TypeError for nesting deeper than {@link MAX_DEPTH} (also a cycle).
+ */
+export function hasBinary(value: unknown, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth >= MAX_DEPTH) tooDeep();
+  // for-of, not for-in, over arrays: many times faster.
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasBinary(item, depth + 1)) return true;
+    return false;
+  }
+  // The realm-safe (slower) tag check only runs for what is neither an array nor plain.
+  if (!isPlain(value)) return isBinary(value);
+  for (const key in value) if (hasBinary(value[key], depth + 1)) return true;
+  return false;
 }
+
+const tooDeep = (): never => {
+  throw new TypeError('depth > ' + MAX_DEPTH);
+};
 
 /**
  * Copy-on-write walk over arrays and plain objects: `swap` may replace any value; containers
- * whose children did not change are returned as the same object.
+ * whose children did not change are returned as the same object. `deep` throws at MAX_DEPTH.
  */
-function mapDeep(value: unknown, swap: (v: unknown) => unknown, depth: number): unknown {
+function mapDeep(value: unknown, swap: (v: unknown) => unknown, deep: () => never, depth = 0): unknown {
   const swapped = swap(value);
-  if (swapped !== value) return swapped;
-  const isArray = Array.isArray(value);
-  if (!isArray && !isPlainObject(value)) return value;
-  if (depth >= MAX_DEPTH) throw new RangeError(`value nests deeper than ${MAX_DEPTH} levels`);
-  let copy: Record<string, unknown> | unknown[] | undefined;
+  if (swapped !== value || !(Array.isArray(value) || isPlain(value))) return swapped;
+  if (depth >= MAX_DEPTH) deep();
+  let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const child = (value as Record<string, unknown>)[key];
-    const mapped = mapDeep(child, swap, depth + 1);
-    if (mapped !== child) {
-      copy ??= isArray ? [...(value as unknown[])] : { ...(value as Record<string, unknown>) };
-      (copy as Record<string, unknown>)[key] = mapped;
-    }
+    const mapped = mapDeep(child, swap, deep, depth + 1);
+    if (mapped !== child) (copy ??= (Array.isArray(value) ? [...value] : { ...value }) as Record<string, unknown>)[key] = mapped;
   }
   return copy ?? value;
 }
@@ -170,23 +172,16 @@ function mapDeep(value: unknown, swap: (v: unknown) => unknown, depth: number): 
 export function extractBinary<T>(value: T): { value: T; attachments: Uint8Array[] } {
   const attachments: Uint8Array[] = [];
   let lookalike = false;
-  let mapped: unknown;
-  try {
-    mapped = mapDeep(
-      value,
-      (v) => {
-        if (isBinary(v)) return { [BINARY_KEY]: attachments.push(toUint8Array(v)) - 1 };
-        if (isPlainObject(v) && placeholderIndex(v) !== undefined) lookalike = true;
-        return v;
-      },
-      0,
-    );
-  } catch (error) {
-    throw new TypeError(`cannot scan the message for binary: ${(error as Error).message}`, { cause: error });
-  }
-  if (lookalike && attachments.length > 0) {
-    throw new TypeError(`an object whose only key is "${BINARY_KEY}" cannot be sent next to binary attachments`);
-  }
+  const mapped = mapDeep(
+    value,
+    (v) => {
+      if (isBinary(v)) return { [BINARY_KEY]: attachments.push(toUint8Array(v)) - 1 };
+      lookalike ||= isPlaceholder(v);
+      return v;
+    },
+    tooDeep,
+  );
+  if (lookalike && attachments.length) throw new TypeError(BINARY_KEY + ' key next to binary');
   return { value: mapped as T, attachments };
 }
 
@@ -196,19 +191,13 @@ export function extractBinary<T>(value: T): { value: T; attachments: Uint8Array[
  * @throws EnvelopeError (`BAD_PLACEHOLDER`) when its index names no attachment, or
  * (`TOO_DEEP`) for nesting deeper than {@link MAX_DEPTH}.
  */
-export function restoreBinary<T>(value: T, attachments: readonly Uint8Array[]): T {
-  const swap = (v: unknown): unknown => {
-    if (!isPlainObject(v)) return v;
-    const index = placeholderIndex(v);
-    if (index === undefined) return v;
-    const attachment = typeof index === 'number' && Number.isInteger(index) ? attachments[index] : undefined;
-    if (!attachment) throw new EnvelopeError('BAD_PLACEHOLDER', `placeholder ${JSON.stringify(v)} names no attachment`);
-    return attachment;
-  };
-  try {
-    return mapDeep(value, swap, 0) as T;
-  } catch (error) {
-    if (error instanceof EnvelopeError) throw error;
-    throw new EnvelopeError('TOO_DEEP', (error as Error).message);
-  }
-}
+export const restoreBinary = <T>(value: T, attachments: readonly Uint8Array[]): T =>
+  mapDeep(
+    value,
+    (v) => {
+      if (!isPlaceholder(v)) return v;
+      const index = v[BINARY_KEY];
+      return (Number.isInteger(index) && attachments[index as number]) || fail('BAD_PLACEHOLDER', index);
+    },
+    () => fail('TOO_DEEP', MAX_DEPTH),
+  ) as T;

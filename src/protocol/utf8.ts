@@ -1,13 +1,21 @@
 /**
- * UTF-8 for the protocol layer (envelope headers) and, through `client/binary.ts`, the public
+ * UTF-8 for the protocol layer (envelope headers) and, through `binary/bytes.ts`, the public
  * API. `TextEncoder`/`TextDecoder` are used when the platform has them (looked up at call time)
  * and a small pure codec otherwise, because some mini-program engines ship without them.
  */
 import { toUint8Array, type BytesLike } from './bytes.js';
 
-const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
-
-const NON_ASCII = /[^\0-\x7f]/;
+/**
+ * Calls `fn` with each code point of `text`; a lone surrogate comes out as itself (0xd800 to
+ * 0xdfff), which takes 3 bytes like the U+FFFD it is encoded as.
+ */
+function eachCodePoint(text: string, fn: (c: number) => void): void {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.codePointAt(i) as number;
+    if (c > 0xffff) i++;
+    fn(c);
+  }
+}
 
 /**
  * How many bytes `text` takes as UTF-8, counted without encoding it. A lone surrogate counts as
@@ -16,17 +24,9 @@ const NON_ASCII = /[^\0-\x7f]/;
 export function utf8Length(text: string): number {
   // ASCII (the usual JSON frame) is as long in UTF-8 as in UTF-16: one native regex test instead
   // of a per-character loop on the hot path.
-  if (!NON_ASCII.test(text)) return text.length;
+  if (!/[^\0-\x7f]/.test(text)) return text.length;
   let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
+  eachCodePoint(text, (c) => (bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4));
   return bytes;
 }
 
@@ -36,33 +36,15 @@ export function utf8Length(text: string): number {
  */
 export function utf8Encode(text: string): Uint8Array {
   if (typeof TextEncoder === 'function') return toUint8Array(new TextEncoder().encode(text));
-  const out = new Uint8Array(utf8Length(text));
-  let at = 0;
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const next = text.charCodeAt(i + 1);
-      if (c <= 0xdbff && isLowSurrogate(next)) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-        i++;
-      } else c = 0xfffd;
-    }
-    if (c < 0x80) out[at++] = c;
-    else if (c < 0x800) {
-      out[at++] = 0xc0 | (c >> 6);
-      out[at++] = 0x80 | (c & 63);
-    } else if (c < 0x10000) {
-      out[at++] = 0xe0 | (c >> 12);
-      out[at++] = 0x80 | ((c >> 6) & 63);
-      out[at++] = 0x80 | (c & 63);
-    } else {
-      out[at++] = 0xf0 | (c >> 18);
-      out[at++] = 0x80 | ((c >> 12) & 63);
-      out[at++] = 0x80 | ((c >> 6) & 63);
-      out[at++] = 0x80 | (c & 63);
-    }
-  }
-  return out;
+  const out: number[] = [];
+  eachCodePoint(text, (c) => {
+    if (c >> 11 === 27) c = 0xfffd; // 0xd800 to 0xdfff: a lone surrogate
+    // n continuation bytes, each carrying 6 bits; the lead byte has n + 1 high bits set.
+    let n = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
+    out.push(n ? ((0xff00 >> (n + 1)) & 0xff) | (c >> (6 * n)) : c);
+    while (n--) out.push(0x80 | ((c >> (6 * n)) & 63));
+  });
+  return new Uint8Array(out);
 }
 
 /**
@@ -72,36 +54,26 @@ export function utf8Encode(text: string): Uint8Array {
  */
 export function utf8Decode(bytes: BytesLike): string {
   const view = toUint8Array(bytes);
-  if (typeof TextDecoder === 'function') return new TextDecoder('utf-8', { ignoreBOM: true }).decode(view);
-  const units: number[] = [];
+  if (typeof TextDecoder === 'function') return new TextDecoder(undefined, { ignoreBOM: true }).decode(view);
   let text = '';
-  let i = 0;
-  while (i < view.length) {
+  for (let i = 0; i < view.length; ) {
     const b = view[i++] as number;
-    let code = 0xfffd;
-    // Sequence length and the allowed range of the second byte (excludes overlongs and surrogates).
-    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-    if (need === 0) code = b;
-    else if (need > 0) {
-      const lower = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
-      const upper = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
-      let value = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
-      let seen = 0;
-      while (seen < need) {
-        const next = view[i];
-        if (next === undefined || next < (seen === 0 ? lower : 0x80) || next > (seen === 0 ? upper : 0xbf)) break;
-        value = (value << 6) | (next & 63);
-        i++;
-        seen++;
+    // Continuation bytes to come; -1 for a byte that cannot start a sequence.
+    const need = b < 0x80 ? 0 : b < 0xc2 ? -1 : b < 0xe0 ? 1 : b < 0xf0 ? 2 : b < 0xf5 ? 3 : -1;
+    let c = need < 0 ? 0xfffd : need ? b & (0x3f >> need) : b;
+    // The second byte's range excludes overlongs (E0, F0), surrogates (ED) and > U+10FFFF (F4).
+    const low = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+    const high = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 0; k < need; k++) {
+      const next = view[i] as number; // undefined past the end: fails both comparisons
+      if (!(next >= (k ? 0x80 : low) && next <= (k ? 0xbf : high))) {
+        c = 0xfffd;
+        break;
       }
-      if (seen === need) code = value;
+      c = (c << 6) | (next & 63);
+      i++;
     }
-    if (code > 0xffff) {
-      code -= 0x10000;
-      units.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
-    } else units.push(code);
-    // Flush in slices: spreading too many arguments into fromCharCode overflows the stack.
-    if (units.length > 8190) text += String.fromCharCode(...units.splice(0));
+    text += String.fromCodePoint(c);
   }
-  return text + String.fromCharCode(...units);
+  return text;
 }

@@ -53,17 +53,21 @@ export type Decoded =
   /** Claims a protocol `type` but breaks its shape (e.g. a response without an id). */
   | { kind: 'invalid'; reason: string };
 
-const DATA: Decoded = { kind: 'data' };
-const TYPES = new Set(['ping', 'pong', 'request', 'response', 'event']);
+/** The `{ kind: 'data' }` result, shared. */
+export const DATA: Decoded = { kind: 'data' };
 
-function isId(value: unknown): value is Id {
-  return (typeof value === 'string' && value.length > 0) || (typeof value === 'number' && Number.isFinite(value));
-}
+/** A non-null object that is not an array (what JSON.parse makes of `{…}`). */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A non-empty string: a method or event name. */
+export const isName = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+/** A valid request/response id: a non-empty string or a finite number. */
+export const isId = (value: unknown): value is Id => isName(value) || Number.isFinite(value);
 
 /** Drops keys that could reach a prototype if a consumer merges the parsed value into an object. */
-function stripDangerous(key: string, value: unknown): unknown {
-  return key === '__proto__' || key === 'constructor' || key === 'prototype' ? undefined : value;
-}
+const stripDangerous = (key: string, value: unknown): unknown => (/^(__proto__|constructor|prototype)$/.test(key) ? undefined : value);
 
 /**
  * Text that may spell a dangerous key: one of the names, or a `\u00XX` escape of an ASCII letter
@@ -80,69 +84,59 @@ const RISKY = /__proto__|constructor|prototype|\\u00[4-7]/;
  */
 export function safeJsonParse(text: string): unknown {
   try {
-    return RISKY.test(text) ? JSON.parse(text, stripDangerous) : JSON.parse(text);
+    return JSON.parse(text, RISKY.test(text) ? stripDangerous : undefined);
   } catch {
     return undefined;
   }
 }
 
-/** Classifies an already-parsed value. */
+/**
+ * Classifies an already-parsed value: a protocol message rebuilt with only its CONTRACT keys,
+ * `invalid` (the reason names the type and the first bad member) or application data.
+ */
 export function classify(value: unknown): Decoded {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return DATA;
-  const record = value as Record<string, unknown>;
-  const type = record.type;
-  if (typeof type !== 'string' || !TYPES.has(type)) return DATA;
+  if (!isRecord(value)) return DATA;
+  const { type, id, ts, method, event, error } = value;
+  let message: ProtocolMessage;
+  let bad: string | false;
   switch (type) {
     case 'ping':
     case 'pong':
-      return typeof record.ts === 'number' && Number.isFinite(record.ts)
-        ? { kind: 'protocol', message: { type, ts: record.ts } }
-        : { kind: 'invalid', reason: `${type} without a numeric ts` };
+      bad = !Number.isFinite(ts) && 'ts';
+      message = { type, ts: ts as number };
+      break;
     case 'request':
-      if (!isId(record.id)) return { kind: 'invalid', reason: 'request without a valid id' };
-      if (typeof record.method !== 'string' || record.method === '') return { kind: 'invalid', reason: 'request without a method' };
-      return { kind: 'protocol', message: { type, id: record.id, method: record.method, params: record.params } };
+      bad = !isId(id) ? 'id' : !isName(method) && 'method';
+      message = { type, id: id as Id, method: method as string, params: value.params };
+      break;
+    case 'event':
+      bad = !isName(event) && 'event';
+      message = { type, event: event as string, data: value.data };
+      break;
     case 'response': {
-      if (!isId(record.id)) return { kind: 'invalid', reason: 'response without a valid id' };
-      if ('error' in record && record.error !== undefined && record.error !== null) {
-        const error = record.error as Record<string, unknown>;
-        if (typeof error !== 'object' || (typeof error.code !== 'string' && typeof error.code !== 'number') || typeof error.message !== 'string') {
-          return { kind: 'invalid', reason: 'response error without code and message' };
-        }
-        const payload: ErrorPayload = { code: error.code, message: error.message };
-        if ('data' in error) payload.data = error.data;
-        return { kind: 'protocol', message: { type, id: record.id, error: payload } };
-      }
-      if (!('result' in record)) return { kind: 'invalid', reason: 'response without result or error' };
-      return { kind: 'protocol', message: { type, id: record.id, result: record.result } };
+      const { code, message: text, data } = isRecord(error) ? error : ({} as Record<string, unknown>);
+      bad = !isId(id) ? 'id' : error == null ? !('result' in value) && 'result' : !((typeof code === 'string' || typeof code === 'number') && typeof text === 'string') && 'error';
+      message = error == null ? { type, id: id as Id, result: value.result } : { type, id: id as Id, error: { code: code as Id, message: text as string, data } };
+      break;
     }
-    default: // 'event'
-      if (typeof record.event !== 'string' || record.event === '') return { kind: 'invalid', reason: 'event without a name' };
-      return { kind: 'protocol', message: { type: 'event', event: record.event, data: record.data } };
+    default:
+      return DATA;
   }
+  return bad ? { kind: 'invalid', reason: `${type}: bad ${bad}` } : { kind: 'protocol', message };
 }
 
 /**
- * Decodes one text frame. Cheap for application data: text that cannot be a JSON object with a
- * `"type"` member is recognised without parsing.
+ * Text that can hold a protocol message: a JSON object (after JSON whitespace) with a `"type"`
+ * member whose value is one of the CONTRACT types, or holds an escape (which may spell one).
+ * Application JSON with its own `type` values fails this native scan and is never parsed.
  */
-export function decodeText(text: string): Decoded {
-  if (!looksLikeEnvelope(text)) return DATA;
-  const value = safeJsonParse(text);
-  return value === undefined ? DATA : classify(value);
-}
+const CANDIDATE = /^[\t\n\r ]*\{[^]*?"type"[\t\n\r ]*:[\t\n\r ]*"(?:p[io]ng"|re(?:quest|sponse)"|event"|[^"]*\\)/;
 
-/** True when `text` could be a JSON object with a `type` member (no parsing). */
-export function looksLikeEnvelope(text: string): boolean {
-  let i = 0;
-  // Skip JSON whitespace: space, tab, LF, CR.
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) break;
-    i++;
-  }
-  return text.charCodeAt(i) === 123 /* { */ && text.includes('"type"');
-}
+/**
+ * Decodes one text frame. Cheap for application data: text that cannot be a JSON object with a
+ * protocol `"type"` is recognised without parsing.
+ */
+export const decodeText = (text: string): Decoded => (CANDIDATE.test(text) ? classify(safeJsonParse(text)) : DATA);
 
 export const encodePing = (ts: number): string => `{"type":"ping","ts":${ts}}`;
 export const encodePong = (ts: number): string => `{"type":"pong","ts":${ts}}`;

@@ -82,12 +82,13 @@ describe('base64Decode', () => {
   });
 
   it('throws a TypeError naming an invalid character and its position', () => {
-    expect(() => base64Decode('Zm9v!mFy')).toThrow(new TypeError('invalid base64 character "!" at position 4'));
+    expect(() => base64Decode('Zm9v!mFy')).toThrow(new TypeError('base64: "!" at 4'));
     expect(() => base64Decode('Zm9vé')).toThrow(TypeError);
   });
 
   it('throws a TypeError for data after padding, a wrong amount of padding, or an impossible length', () => {
-    expect(() => base64Decode('Zg==Zg==')).toThrow(/after '=' padding/);
+    // The first character after the padding is named like an invalid one.
+    expect(() => base64Decode('Zg==Zg==')).toThrow(new TypeError('base64: "Z" at 4'));
     expect(() => base64Decode('Zg=')).toThrow(/padding/);
     expect(() => base64Decode('Zm9v=')).toThrow(/padding/);
     expect(() => base64Decode('Zm9v====')).toThrow(/padding/);

@@ -7,33 +7,37 @@ import { apps as sizeApps, bundleSize, MissingExportError as MissingExport } fro
 
 type Bundle = { text: string; min: number; gzip: number };
 const bundle = bundleSize as (code: string) => Promise<Bundle>;
-const apps = sizeApps as Record<'core: connect' | 'holdfast (everything)', string>;
+const apps = sizeApps as Record<'core: connect' | 'core + rpc()' | 'holdfast (everything)', string>;
 const MissingExportError = MissingExport as new (...args: never[]) => Error;
 
 // Code that only an optional module contains, as it appears in a minified bundle.
 const leftOut: [what: string, marker: RegExp][] = [
   ['the base64 alphabet', /ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/],
   ['the JSON-RPC codec', /jsonrpc/],
-];
-// Optional code that a connect-only app still carries today. Each marker is checked against the
-// full bundle (so it stays accurate); move the line into `leftOut` once that module is opt-in.
-const notYetLeftOut: [what: string, marker: RegExp][] = [
   // The envelope's magic "HFB1" as a string or as the bytes 0x48 0x46 0x42 0x31.
   ['the binary envelope', /HFB1|72,70,66,49/],
 ];
+// Code only the rpc() feature contains.
+const rpcOnly: [what: string, marker: RegExp][] = [['the request table', /METHOD_NOT_FOUND/]];
 
 describe('tree-shaking', () => {
   it('an app that uses only connect leaves out every optional module', async () => {
     const onlyConnect = await bundle(apps['core: connect']);
     const everything = await bundle(apps['holdfast (everything)']);
-    for (const [what, marker] of [...leftOut, ...notYetLeftOut]) {
+    for (const [what, marker] of [...leftOut, ...rpcOnly]) {
       expect(everything.text, `${what} (${marker}) should be in the full entry (the marker is stale otherwise)`).toMatch(marker);
     }
-    for (const [what, marker] of leftOut) {
+    for (const [what, marker] of [...leftOut, ...rpcOnly]) {
       expect(onlyConnect.text, `${what} (${marker}) leaked into a connect-only bundle`).not.toMatch(marker);
     }
     expect(onlyConnect.gzip).toBeLessThan(everything.gzip);
     expect(onlyConnect.gzip).toBeLessThan(onlyConnect.min);
+  });
+
+  it('an app that uses rpc() with its default codec leaves out the envelope, JSON-RPC and base64', async () => {
+    const withRpc = await bundle(apps['core + rpc()']);
+    for (const [what, marker] of rpcOnly) expect(withRpc.text, `${what} should be in a core + rpc() bundle`).toMatch(marker);
+    for (const [what, marker] of leftOut) expect(withRpc.text, `${what} (${marker}) leaked into a core + rpc() bundle`).not.toMatch(marker);
   });
 
   it('a bundle of the mini-program entry carries no client core', async () => {

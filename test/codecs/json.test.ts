@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createJsonCodec, jsonCodec, type Incoming, type OutgoingMessage } from '../../src/codecs/json';
+import { runInNewContext } from 'node:vm';
+import { jsonCodec, type Incoming, type OutgoingMessage } from '../../src/codecs/json';
+import { envelopeCodec } from '../../src/codecs/envelope';
 import { encodeEnvelope } from '../../src/protocol/envelope';
 
 function protocolMessage(incoming: Incoming): unknown {
@@ -40,16 +42,49 @@ describe('jsonCodec.encode', () => {
   });
 });
 
-describe('jsonCodec binary envelope', () => {
+describe('jsonCodec and binary', () => {
+  it('refuses a message holding binary with a TypeError naming envelopeCodec, wherever the binary sits', () => {
+    const foreign = runInNewContext('new Uint8Array([1]).buffer') as ArrayBuffer;
+    for (const data of [new Uint8Array([1]), { deep: [new DataView(new ArrayBuffer(1))] }, foreign]) {
+      expect(() => jsonCodec.encode({ type: 'event', event: 'e', data })).toThrow(new TypeError('binary needs envelopeCodec'));
+    }
+    expect(() => jsonCodec.encode({ type: 'response', id: 1, result: new Uint8Array(1) })).toThrow(TypeError);
+  });
+
+  it('treats every binary frame as application data, also an envelope', () => {
+    const frame = envelopeCodec.encode({ type: 'event', event: 'e', data: new Uint8Array([1]) }) as Uint8Array;
+    expect(jsonCodec.decode(frame)).toEqual({ kind: 'data' });
+    expect(jsonCodec.decode(frame.slice().buffer)).toEqual({ kind: 'data' });
+    expect(jsonCodec.encode({ type: 'event', event: 'e', data: 1 })).toBe('{"type":"event","event":"e","data":1}');
+  });
+
+
+});
+
+describe('envelopeCodec', () => {
+  it('encodes messages without binary exactly like jsonCodec', () => {
+    const messages: OutgoingMessage[] = [
+      { type: 'request', id: 1, method: 'echo', params: { a: [1, { b: 'x' }] } },
+      { type: 'response', id: 3, result: undefined },
+      { type: 'response', id: 2, error: { code: 'E', message: 'no' } },
+      { type: 'event', event: 'e', data: 1, secret: 'x' } as OutgoingMessage,
+    ];
+    for (const message of messages) expect(envelopeCodec.encode(message)).toBe(jsonCodec.encode(message));
+    expect(() => envelopeCodec.encode({ type: 'ping', ts: 1 } as unknown as OutgoingMessage)).toThrow(TypeError);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => envelopeCodec.encode({ type: 'event', event: 'e', data: cyclic })).toThrow(TypeError);
+  });
+
   it('sends a message holding binary as one envelope frame and restores the binary in place', () => {
     const image = new Uint8Array([0xca, 0xfe, 0xba, 0xbe]);
-    const frame = jsonCodec.encode({ type: 'request', id: 7, method: 'upload', params: { name: 'a.png', image, thumbs: [image.subarray(0, 1)] } });
+    const frame = envelopeCodec.encode({ type: 'request', id: 7, method: 'upload', params: { name: 'a.png', image, thumbs: [image.subarray(0, 1)] } });
     expect(frame).toBeInstanceOf(Uint8Array);
     const bytes = frame as Uint8Array;
     expect(Array.from(bytes.subarray(0, 4))).toEqual([0x48, 0x46, 0x42, 0x31]);
 
     // The platform hands binary over as an ArrayBuffer.
-    const incoming = jsonCodec.decode(bytes.slice().buffer);
+    const incoming = envelopeCodec.decode(bytes.slice().buffer);
     const message = protocolMessage(incoming) as { params: { name: string; image: Uint8Array; thumbs: Uint8Array[] } };
     expect(message.params.name).toBe('a.png');
     expect(Array.from(message.params.image)).toEqual([0xca, 0xfe, 0xba, 0xbe]);
@@ -58,36 +93,34 @@ describe('jsonCodec binary envelope', () => {
   });
 
   it('decodes an envelope delivered as a view, such as a Node Buffer', () => {
-    const frame = jsonCodec.encode({ type: 'response', id: 1, result: new Uint8Array([5]) }) as Uint8Array;
-    const message = protocolMessage(jsonCodec.decode(Buffer.from(frame))) as { result: Uint8Array };
+    const frame = envelopeCodec.encode({ type: 'response', id: 1, result: new Uint8Array([5]) }) as Uint8Array;
+    const message = protocolMessage(envelopeCodec.decode(Buffer.from(frame))) as { result: Uint8Array };
     expect(Array.from(message.result)).toEqual([5]);
   });
 
   it('passes binary without the magic through as application data', () => {
-    expect(jsonCodec.decode(new Uint8Array([1, 2, 3]).buffer)).toEqual({ kind: 'data' });
-    expect(jsonCodec.decode(new ArrayBuffer(0))).toEqual({ kind: 'data' });
+    expect(envelopeCodec.decode(new Uint8Array([1, 2, 3]).buffer)).toEqual({ kind: 'data' });
+    expect(envelopeCodec.decode(new ArrayBuffer(0))).toEqual({ kind: 'data' });
   });
 
   it('reports a broken envelope as invalid, with a reason, instead of throwing', () => {
-    const frame = jsonCodec.encode({ type: 'event', event: 'e', data: new Uint8Array([1, 2]) }) as Uint8Array;
-    const truncated = jsonCodec.decode(frame.slice(0, frame.length - 1).buffer);
+    const frame = envelopeCodec.encode({ type: 'event', event: 'e', data: new Uint8Array([1, 2]) }) as Uint8Array;
+    const truncated = envelopeCodec.decode(frame.slice(0, frame.length - 1).buffer);
     expect(truncated.kind).toBe('invalid');
-    expect(truncated.kind === 'invalid' && truncated.reason).toMatch(/attachments declare 2 bytes, 1 follow/);
+    expect(truncated.kind === 'invalid' && truncated.reason).toBe('envelope LENGTH_MISMATCH: 2 declared, 1 present');
 
     const badPlaceholder = encodeEnvelope({ type: 'event', event: 'e', data: { $binary: 3 } }, []);
-    expect(jsonCodec.decode(badPlaceholder).kind).toBe('invalid');
-  });
-
-  it('with the envelope turned off, treats every binary frame as data and refuses to send binary', () => {
-    const plain = createJsonCodec({ envelope: false });
-    const frame = jsonCodec.encode({ type: 'event', event: 'e', data: new Uint8Array([1]) }) as Uint8Array;
-    expect(plain.decode(frame)).toEqual({ kind: 'data' });
-    expect(() => plain.encode({ type: 'event', event: 'e', data: new Uint8Array([1]) })).toThrow(/envelope is turned off/);
-    expect(plain.encode({ type: 'event', event: 'e', data: 1 })).toBe('{"type":"event","event":"e","data":1}');
+    expect(envelopeCodec.decode(badPlaceholder)).toEqual({ kind: 'invalid', reason: 'envelope BAD_PLACEHOLDER: 3' });
   });
 
   it('treats other binary containers, such as a Blob, as application data', () => {
-    expect(jsonCodec.decode(new Blob(['x']) as unknown as ArrayBuffer)).toEqual({ kind: 'data' });
+    expect(envelopeCodec.decode(new Blob(['x']) as unknown as ArrayBuffer)).toEqual({ kind: 'data' });
+  });
+
+  it('decodes text like jsonCodec', () => {
+    for (const text of ['{"type":"pong","ts":5}', '{"type":"response","result":1}', '{"type":"custom"}', 'hello']) {
+      expect(envelopeCodec.decode(text)).toEqual(jsonCodec.decode(text));
+    }
   });
 });
 
@@ -108,7 +141,7 @@ describe('jsonCodec.decode (text)', () => {
   });
 
   it('reports a malformed protocol message as invalid', () => {
-    expect(jsonCodec.decode('{"type":"response","result":1}')).toEqual({ kind: 'invalid', reason: 'response without a valid id' });
+    expect(jsonCodec.decode('{"type":"response","result":1}')).toEqual({ kind: 'invalid', reason: 'response: bad id' });
   });
 
   it('never lets hostile keys reach a prototype', () => {

@@ -3,7 +3,7 @@
 // binary envelopes on 127.0.0.1, port 0, at 0 B, 1 B, 64 KiB and several MiB.
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJsonCodec } from '../../src/codecs/json';
+import { envelopeCodec } from '../../src/codecs/envelope';
 import { connect, type HoldfastSocket } from '../../src/core/connect';
 import { rpc, type Rpc } from '../../src/features/rpc/rpc';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
@@ -39,7 +39,7 @@ async function setup() {
     WebSocket: WebSocket as unknown as WebSocketConstructorLike,
     environment: false,
     heartbeat: false,
-    use: [rpc<FileApi>({ codec: createJsonCodec() })], // envelope codec
+    use: [rpc<FileApi>({ codec: envelopeCodec })],
   });
   sockets.push(socket);
   return { server, socket, ...(await recordUntilOpen(socket)) };

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createJsonCodec, jsonCodec, type Codec } from '../../src/codecs/json';
+import { jsonCodec, type Codec } from '../../src/codecs/json';
+import { envelopeCodec } from '../../src/codecs/envelope';
 import { connect } from '../../src/core/connect';
 import { HoldfastError, ProtocolError } from '../../src/protocol/errors';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
@@ -164,7 +165,7 @@ describe('frames rpc does not take', () => {
 
 describe('codecs and binary', () => {
   it('sends a request holding binary as one envelope frame', async () => {
-    const { ws, socket } = await opened({}, { codec: createJsonCodec() }); // envelope codec
+    const { ws, socket } = await opened({}, { codec: envelopeCodec });
     void socket.request('upload', { name: 'a.bin', body: new Uint8Array([1, 2, 3]) }).catch(() => undefined);
     const frame = ws.sent[0];
     expect(frame).toBeInstanceOf(Uint8Array);
@@ -174,7 +175,7 @@ describe('codecs and binary', () => {
   });
 
   it('resolves a request with binary restored in place from an envelope response', async () => {
-    const { ws, socket } = await opened({}, { codec: createJsonCodec() }); // envelope codec
+    const { ws, socket } = await opened({}, { codec: envelopeCodec });
     const call = socket.request('download');
     ws.receive(encodeEnvelope({ type: 'response', id: 1, result: { body: { $binary: 0 } } }, [new Uint8Array([9, 8])]).buffer);
     const result = (await call) as { body: Uint8Array };
@@ -183,7 +184,7 @@ describe('codecs and binary', () => {
   });
 
   it('delivers an envelope event to onEvent with Uint8Arrays, not to message listeners', async () => {
-    const { ws, socket, messages } = await opened({}, { codec: createJsonCodec() }); // envelope codec
+    const { ws, socket, messages } = await opened({}, { codec: envelopeCodec });
     const seen: unknown[] = [];
     socket.onEvent('img', (data) => seen.push(data));
     ws.receive(encodeEnvelope({ type: 'event', event: 'img', data: [{ $binary: 0 }] }, [new Uint8Array([7])]));
@@ -199,7 +200,7 @@ describe('codecs and binary', () => {
   });
 
   it('reports a malformed envelope as a ProtocolError and keeps the link up', async () => {
-    const { ws, socket, messages, errors } = await opened({}, { codec: createJsonCodec() }); // envelope codec
+    const { ws, socket, messages, errors } = await opened({}, { codec: envelopeCodec });
     ws.receive(new Uint8Array([0x48, 0x46, 0x42, 0x31, 0, 0, 0, 99]).buffer);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(ProtocolError);
@@ -209,7 +210,7 @@ describe('codecs and binary', () => {
 
   it('treats every binary frame as data when the envelope is off', async () => {
     // The envelope turned off: what the lean jsonCodec does.
-    const { ws, messages, errors } = await opened({}, { codec: createJsonCodec({ envelope: false }) });
+    const { ws, messages, errors } = await opened({}, { codec: jsonCodec });
     ws.receive(encodeEnvelope({ type: 'event', event: 'x' }, []));
     expect(messages).toHaveLength(1);
     expect(errors).toEqual([]);
