@@ -24,7 +24,7 @@ for (const file of ['index.js', 'server.js']) {
     process.exit(1);
   }
 }
-const { connect } = await import('../dist/index.js');
+const { connect, rpc } = await import('../dist/index.js');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RUN_TIMEOUT_MS = 60_000;
@@ -49,7 +49,7 @@ async function startServer() {
 
 /** The holdfast client: `call()` is `socket.request('echo', params)`. */
 async function holdfastClient(url) {
-  const socket = connect(url, { WebSocket, heartbeat: false, environment: false, requestTimeout: RUN_TIMEOUT_MS });
+  const socket = connect(url, { WebSocket, heartbeat: false, environment: false, use: [rpc({ timeout: RUN_TIMEOUT_MS })] });
   await new Promise((resolve, reject) => {
     const offOpen = socket.on('open', () => (offOpen(), resolve()));
     setTimeout(() => reject(new Error('holdfast client did not open')), 5000).unref();
