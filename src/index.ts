@@ -90,7 +90,8 @@ export type {
 } from './core/options';
 export type { SocketEvents, DropReason } from './core/events';
 export type { State } from './core/state';
-export type { Stats } from './core/stats';
+export { stats } from './features/stats/stats';
+export type { Stats, StatsMethods } from './features/stats/stats';
 export type { OverflowPolicy } from './core/queue';
 export type { CloseInfo, ReconnectContext } from './core/reconnect';
 export type { Clock } from './core/timers';

@@ -5,6 +5,7 @@
  * can do goes through the host below. docs/features.md explains how to write one.
  */
 import type { HoldfastError } from '../protocol/errors';
+import type { AttemptContext } from './options';
 import type { CloseInfo } from './reconnect';
 import type { Fate } from './queue';
 import type { CoreSocket, SendResult } from './socket';
@@ -29,6 +30,13 @@ export interface FeatureHooks {
    * let it through.
    */
   send?(data: SendData, fate: Fate | undefined): SendResult | void;
+  /**
+   * Every frame the socket writes (`outbound` true, after the platform took it) or receives
+   * (before anything else looks at it), heartbeats included: for metrics and logging. Must be cheap.
+   */
+  frame?(data: unknown, outbound: boolean): void;
+  /** An attempt starts (the url provider is about to be called); `ctx.attempt` counts failed attempts so far. */
+  attempt?(ctx: AttemptContext): void;
   /** A link opened. Runs before the send queue is flushed, so what `host.write` sends now goes first. */
   up?(): void;
   /**
@@ -51,6 +59,8 @@ export interface FeatureHost {
   readonly socket: CoreSocket;
   /** The socket's clock: every timer of a feature goes through it. */
   readonly clock: Clock;
+  /** Consecutive failed attempts: the backoff counter, reset once a link stayed up for `minUptime`. */
+  readonly retries: number;
   /**
    * Sends like `socket.send()` (through the `send` hooks of the features, then written when
    * open, queued otherwise), with a `fate` that learns what became of this one message: `'sent'`

@@ -8,7 +8,7 @@
  * transition bumps `epoch`, and a sequence that called out stops when the epoch moved under it.
  */
 import { HoldfastError, MessageTooBigError, ProtocolError, TimeoutError } from '../protocol/errors';
-import { byteLength, isArrayBuffer, isBlob, toArrayBuffer } from '../binary/bytes';
+import { byteLength, isBinary, isBlob, toArrayBuffer } from '../binary/bytes';
 import { nextDelay, retryAfterMs } from './backoff';
 import type { EnvironmentSignal } from './environment';
 import { createEmitter, type DropReason, type SocketEvents } from './events';
@@ -18,7 +18,6 @@ import type { AttemptContext, ResolvedOptions, UrlProvider } from './options';
 import { createQueue, type Fate } from './queue';
 import { decideReconnect, type CloseInfo } from './reconnect';
 import type { State } from './state';
-import type { Stats } from './stats';
 import { createTimers } from './timers';
 import { CLOSING, CONNECTING, OPEN, type SendData, type WebSocketLike } from './transport';
 
@@ -53,8 +52,6 @@ export interface CoreSocket<Data = string | ArrayBuffer> {
   close(code?: number, reason?: string): void;
   /** Starts a fresh attempt now (closing the current link, if any) with the retry counter reset. No-op once closing/closed. */
   reconnect(): void;
-  /** A snapshot of the counters. */
-  stats(): Stats;
 }
 
 /** Close code we send when the heartbeat declares a link dead (application range, RFC 6455 §7.4.2). */
@@ -112,18 +109,6 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   const clock = o.clock;
   const now = (): number => clock.now();
   const timers = createTimers<Slot>(clock);
-  const counters = {
-    attempts: 0,
-    connects: 0,
-    lastReconnectReason: undefined as string | undefined,
-    lastCloseCode: undefined as number | undefined,
-    lastCloseReason: undefined as string | undefined,
-    messagesIn: 0,
-    messagesOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    drops: { overflow: 0, expired: 0, closed: 0 } as Record<DropReason, number>,
-  };
   let hooks: readonly FeatureHooks[] = [];
   let state: State = 'connecting';
   let since = now();
@@ -141,10 +126,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   });
   const emit = emitter.emit;
   const error = (e: HoldfastError): void => emit('error', e);
-  const dropped = (data: SendData, reason: DropReason): void => {
-    counters.drops[reason]++;
-    emit('drop', { data, reason });
-  };
+  const dropped = (data: SendData, reason: DropReason): void => emit('drop', { data, reason });
   const queue = createQueue(o.queue, now, dropped);
   const online = (): boolean => o.environment?.isOnline() ?? true;
 
@@ -177,33 +159,30 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     return mine === epoch;
   }
 
-  /** Writes to `ws`, counting it; the platform refusing a message is reported, not thrown. */
-  function put(ws: WebSocketLike, data: SendData, size: number): void {
+  /** Writes to `ws` and tells the `frame` hooks; the platform refusing a message is reported, not thrown. */
+  function put(ws: WebSocketLike, data: SendData): void {
     try {
       ws.send(data);
     } catch (e) {
       error(new HoldfastError('SEND', 'WebSocket send failed', { cause: e }));
       return;
     }
-    counters.messagesOut++;
-    counters.bytesOut += size;
+    for (const h of hooks) h.frame?.(data, true);
   }
 
   function write(data: SendData): boolean {
     const ws = link?.ws;
     if (ws?.readyState !== OPEN) return false;
-    put(ws, data, byteLength(data));
+    put(ws, data);
     return true;
   }
 
   function send(data: SendData, fate?: Fate): SendResult {
-    let size: number;
-    try {
-      size = byteLength(data);
-    } catch {
-      throw new TypeError('send() takes a string, ArrayBuffer, view or Blob');
-    }
-    if (size > o.maxMessageSize) throw new MessageTooBigError(size, o.maxMessageSize);
+    if (typeof data !== 'string' && !isBinary(data) && !isBlob(data)) throw new TypeError('send() takes a string, ArrayBuffer, view or Blob');
+    // Bytes are counted only where they matter (a size limit, the queue): not on the hot path.
+    const limit = o.maxMessageSize;
+    const size = limit < Infinity ? byteLength(data) : -1;
+    if (size > limit) throw new MessageTooBigError(size, limit);
     for (const h of hooks) {
       const taken = h.send?.(data, fate);
       if (taken) return taken;
@@ -211,7 +190,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     const ws = link?.ws;
     // The platform socket can already be closing before its close event reached us: queue then.
     if (state === 'open' && ws?.readyState === OPEN) {
-      if (fate?.('sent') !== false) put(ws, data, size);
+      if (fate?.('sent') !== false) put(ws, data);
       return 'sent';
     }
     if (state === 'closing' || state === 'closed') {
@@ -219,32 +198,25 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       dropped(data, 'closed');
       return 'dropped';
     }
-    return queue.push(data, size, fate);
+    return queue.push(data, size < 0 ? byteLength(data) : size, fate);
   }
 
   function receive(data: unknown): void {
     if (state !== 'open') return;
-    counters.messagesIn++;
     hb?.seen();
-    let size: number;
+    for (const h of hooks) h.frame?.(data, false);
     if (typeof data === 'string') {
-      size = byteLength(data);
       const beat = data.length < 128 && HEARTBEAT.test(data) ? heartbeatOf(data) : undefined;
       if (beat) {
-        counters.bytesIn += size;
         if (beat.type === 'pong') hb?.pong(beat.ts);
         else write(`{"type":"pong","ts":${beat.ts}}`);
         return;
       }
-    } else if (isBlob(data)) size = data.size;
-    else if (isArrayBuffer(data) || ArrayBuffer.isView(data)) {
-      size = data.byteLength;
-      data = toArrayBuffer(data);
-    } else {
+    } else if (isBinary(data)) data = toArrayBuffer(data);
+    else if (!isBlob(data)) {
       error(new ProtocolError(`unsupported message data (${Object.prototype.toString.call(data)})`));
       return;
     }
-    counters.bytesIn += size;
     const payload = data as string | ArrayBuffer | Blob;
     for (const h of hooks) if (h.receive?.(payload) || state !== 'open') return;
     emit('message', payload);
@@ -268,10 +240,10 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       move('reconnecting', 'offline');
       return;
     }
-    counters.attempts++;
     const a: Link = {};
     link = a;
     const ctx: AttemptContext = { attempt: retries };
+    if (!each((h) => h.attempt?.(ctx)) || link !== a) return;
     provide(a, 'url', url, ctx, (u) => {
       if (u === null) end({ code: 1000, reason: 'url provider returned null', wasClean: true }, 'url provider returned null');
       else if (typeof u !== 'string') failed(a, 'url', new TypeError(`expected a string or null, got ${typeof u}`));
@@ -353,12 +325,11 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     // listener that replaces the link mid-flush leaves the rest queued for the next one.
     queue.flush(
       () => link === a && ws.readyState === OPEN,
-      (data, size, fate) => {
-        if (fate?.('sent') !== false) put(ws, data, size);
+      (data, _size, fate) => {
+        if (fate?.('sent') !== false) put(ws, data);
       },
     );
     if (link !== a || !move('open', 'connected')) return;
-    counters.connects++;
     timers.set('open', o.backoff.minUptime, () => {
       retries = 0;
     });
@@ -376,10 +347,6 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     detach(closeIt ? info : undefined);
     let delay: number | null | undefined = 0;
     if (!manual) {
-      if (info) {
-        counters.lastCloseCode = info.code;
-        counters.lastCloseReason = info.reason;
-      }
       const e = epoch;
       const retry =
         !info ||
@@ -396,7 +363,6 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
         const gaveUp = `gave up after ${retries} retries`;
         return retry ? end({ ...ended, reason: gaveUp }, gaveUp) : end(ended, `will not reconnect after ${why}`);
       }
-      counters.lastReconnectReason = why;
     }
     if (!move('reconnecting', why) || (wasOpen && info && !down(info))) return;
     const e = epoch;
@@ -506,22 +472,14 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       if (state === 'reconnecting') retryNow(why);
       else lost(link?.ws ? { code: 1000, reason: why, wasClean: false } : undefined, why, true, true);
     },
-    stats: () => ({
-      ...counters,
-      drops: { ...counters.drops },
-      state,
-      stateSince: since,
-      timeInState: now() - since,
-      reconnects: Math.max(0, counters.connects - 1),
-      retries,
-      rtt,
-      queue: { length: queue.length, bytes: queue.bytes },
-    }),
   };
 
   const host: FeatureHost = {
     socket: socket as CoreSocket,
     clock,
+    get retries() {
+      return retries;
+    },
     send,
     write,
     error,

@@ -97,8 +97,7 @@ export const DEMO_PAGE = `<!doctype html>
   setInterval(function () {
     var rtt = socket.rtt;
     rttEl.textContent = typeof rtt === 'number' ? Math.round(rtt) + ' ms' : '–';
-    var stats = socket.stats();
-    queueEl.textContent = String(stats && stats.queue ? stats.queue.length : 0);
+    queueEl.textContent = String(socket.queue.length);
   }, 1000);
 })();
 </script>

@@ -1,6 +1,7 @@
 import { Server, WebSocket as MockWebSocket, type Client } from 'mock-socket';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connect } from '../../src/core/connect';
+import { stats } from '../../src/features/stats/stats';
 import type { HoldfastSocket } from '../../src/core/connect';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
 
@@ -78,7 +79,8 @@ describe('against a mock-socket server', () => {
 
   it('reconnects to a server restarted on the same url and delivers what was sent while down, once and in order', async () => {
     const first = startServer();
-    const socket = track(connect(URL, { WebSocket, environment: false, random: () => 1, backoff: { initialDelay: 100, maxDelay: 400 } }));
+    const socket = connect(URL, { WebSocket, environment: false, random: () => 1, backoff: { initialDelay: 100, maxDelay: 400 }, use: [stats()] });
+    track(socket);
     await vi.advanceTimersByTimeAsync(10);
     expect(socket.state).toBe('open');
     first.server.close({ code: 1012, reason: 'restart', wasClean: true });

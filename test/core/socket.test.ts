@@ -5,6 +5,7 @@ import type { SocketEvents } from '../../src/core/events';
 import type { State } from '../../src/core/state';
 import type { ConnectOptions, HoldfastSocket } from '../../src/core/connect';
 import { canTransition } from '../../src/core/state';
+import { stats, type StatsMethods } from '../../src/features/stats/stats';
 import { createFakeEnvironment } from '../helpers/client-fake-environment';
 import { createFakeWebSocket, type FakeWebSocket } from '../helpers/client-fake-ws';
 
@@ -468,7 +469,8 @@ describe('heartbeat', () => {
   const heartbeat = { interval: 200, timeout: 200 };
 
   it('pings every interval and turns the matching pong into rtt without a message event', async () => {
-    const { kit, socket, of } = await opened({ heartbeat });
+    const { kit, socket: plain, of } = await opened({ heartbeat, use: [stats()] });
+    const socket = plain as typeof plain & StatsMethods;
     const ws = kit.last();
     await tick(200);
     const ts = Date.now();
@@ -635,7 +637,8 @@ describe('incoming messages', () => {
 
 describe('stats', () => {
   it('counts connects, reconnects, traffic, drops and the last close', async () => {
-    const { kit, socket } = await opened({ queue: { maxMessages: 1 } });
+    const { kit, socket: plain } = await opened({ queue: { maxMessages: 1 }, use: [stats()] });
+    const socket = plain as typeof plain & StatsMethods;
     socket.send('héllo');
     kit.last().receive('abc');
     kit.last().receive(new ArrayBuffer(10));
@@ -644,8 +647,7 @@ describe('stats', () => {
     socket.send('b');
     await tick(1000);
     kit.last().open();
-    const stats = socket.stats();
-    expect(stats).toMatchObject({
+    expect(socket.stats()).toMatchObject({
       state: 'open',
       attempts: 2,
       connects: 2,

@@ -2,6 +2,7 @@
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/core/connect';
+import { stats } from '../../src/features/stats/stats';
 import type { SocketEvents } from '../../src/core/events';
 import type { HoldfastSocket } from '../../src/core/connect';
 import type { CoreOptions, UrlProvider } from '../../src/core/options';
@@ -24,7 +25,7 @@ async function startServer(port = 0) {
 }
 
 function open(url: UrlProvider, options: CoreOptions = {}) {
-  const socket = connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructorLike, environment: false, ...options });
+  const socket = connect(url, { WebSocket: WebSocket as unknown as WebSocketConstructorLike, environment: false, use: [stats()], ...options });
   sockets.push(socket);
   const seen: { [E in keyof SocketEvents]: SocketEvents[E][] } = {
     open: [], message: [], close: [], reconnecting: [], state: [], error: [], drop: [], heartbeat: [],

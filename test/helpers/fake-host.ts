@@ -100,11 +100,11 @@ export function createFakeHost(options: FakeHostOptions = {}): FakeHost {
     on: refuse('on'),
     close: refuse('close'),
     reconnect: refuse('reconnect'),
-    stats: refuse('stats'),
   };
   (fake as { host: FeatureHost }).host = {
     socket,
     clock: options.clock ?? systemClock(),
+    retries: 0,
     send(data, fate) {
       sent.push({ data, fate });
       return fake.onSend(data, fate);
