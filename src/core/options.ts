@@ -119,39 +119,6 @@ export interface ResolvedOptions {
   readonly random: () => number;
 }
 
-/**
- * The numeric options: path, default, and whether Infinity is allowed. The defaults, chosen
- * after what well-used clients and common infrastructure do:
- * - backoff 1 s doubling up to 30 s with full jitter: the range reconnecting-websocket,
- *   partysocket and centrifuge-js use; fast first retry, and at most one attempt per ~30 s per
- *   client while a server is down. Infinite retries: a long-lived UI should recover by itself.
- * - minUptime 5 s: a link that drops right after opening (auth rejected after upgrade, a crash
- *   loop) keeps growing the delay instead of resetting it, which prevents flapping storms.
- * - connectTimeout 10 s: enough for a TLS handshake on a slow mobile link, short enough that a
- *   black-holed attempt does not stall recovery.
- * - heartbeat every 25 s: below the 30–60 s idle timeouts of common proxies and load balancers
- *   (nginx `proxy_read_timeout` 60 s, AWS ALB 60 s), so the pings also keep the path open;
- *   10 s to answer leaves room for a slow mobile round trip.
- * - queue 1000 messages / 1 MiB, dropping the oldest: bounded memory while offline, and the
- *   freshest data survives. Every drop is reported with a `drop` event.
- */
-const NUMBERS: ReadonlyArray<readonly [path: string, fallback: number | undefined, infinite?: 1]> = [
-  ['connectTimeout', 10_000],
-  ['closeTimeout', 1000],
-  ['maxMessageSize', Infinity, 1],
-  ['backoff.initialDelay', 1000],
-  ['backoff.maxDelay', 30_000],
-  ['backoff.factor', 2],
-  ['backoff.maxRetries', Infinity, 1],
-  ['backoff.minUptime', 5000],
-  ['backoff.idleInterval', undefined],
-  ['heartbeat.interval', 25_000],
-  ['heartbeat.timeout', 10_000],
-  ['queue.maxMessages', 1000, 1],
-  ['queue.maxBytes', 1024 * 1024, 1],
-  ['queue.ttl', undefined],
-];
-
 /** HoldfastError `OPTIONS` naming the option and the value it got. */
 export function badOption(name: string, value: unknown): HoldfastError {
   return new HoldfastError('OPTIONS', `bad option ${name}: ${String(value)}`);
@@ -161,9 +128,7 @@ export function badOption(name: string, value: unknown): HoldfastError {
  * A number >= 0 (Infinity only where `infinite`), or `fallback` when undefined.
  * @throws HoldfastError `OPTIONS` otherwise.
  */
-export function duration(name: string, value: unknown, fallback: number, infinite?: boolean | 1): number;
-export function duration(name: string, value: unknown, fallback: number | undefined, infinite?: boolean | 1): number | undefined;
-export function duration(name: string, value: unknown, fallback: number | undefined, infinite?: boolean | 1): number | undefined {
+export function duration(name: string, value: unknown, fallback: number, infinite?: boolean): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value >= 0) || (!infinite && value === Infinity)) throw badOption(name, value);
   return value;
@@ -182,38 +147,63 @@ export function optionalFunction<F>(name: string, value: F | undefined): F | und
   return value;
 }
 
-type Group = Record<string, unknown>;
-
 /**
  * Validates `options` and fills in the defaults. Throws HoldfastError `NO_WEBSOCKET` when no
  * constructor was given and `globalThis.WebSocket` does not exist, and `OPTIONS` for a value of
- * the wrong type or range (negative delays, a factor below 1, an unknown overflow policy, …).
+ * the wrong type or range: every number must be >= 0 (NaN is refused; Infinity means no limit,
+ * or a timeout that never fires), a factor below 1, an unknown overflow policy or binary type,
+ * a `shouldReconnect` or `random` that is not a function.
+ *
+ * The defaults, chosen after what well-used clients and common infrastructure do:
+ * - backoff 1 s doubling up to 30 s with full jitter: the range reconnecting-websocket,
+ *   partysocket and centrifuge-js use; fast first retry, and at most one attempt per ~30 s per
+ *   client while a server is down. Infinite retries: a long-lived UI should recover by itself.
+ * - minUptime 5 s: a link that drops right after opening (auth rejected after upgrade, a crash
+ *   loop) keeps growing the delay instead of resetting it, which prevents flapping storms.
+ * - connectTimeout 10 s: enough for a TLS handshake on a slow mobile link, short enough that a
+ *   black-holed attempt does not stall recovery; closeTimeout 1 s.
+ * - heartbeat every 25 s: below the 30–60 s idle timeouts of common proxies and load balancers
+ *   (nginx `proxy_read_timeout` 60 s, AWS ALB 60 s), so the pings also keep the path open;
+ *   10 s to answer leaves room for a slow mobile round trip.
+ * - queue 1000 messages / 1 MiB, dropping the oldest: bounded memory while offline, and the
+ *   freshest data survives. Every drop is reported with a `drop` event.
  */
 export function resolveOptions(options: CoreOptions = {}): ResolvedOptions {
   const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
   if (typeof WebSocket !== 'function') throw new HoldfastError('NO_WEBSOCKET', 'no WebSocket: pass options.WebSocket');
-  const given = options as Record<string, Group | undefined>;
-  const out: Record<string, Group | unknown> = { backoff: {}, heartbeat: {}, queue: {} };
-  for (const [path, fallback, infinite] of NUMBERS) {
-    const [group, key] = path.split('.') as [string, string?];
-    const value = duration(path, key ? given[group]?.[key] : given[group], fallback, infinite);
-    if (key) (out[group] as Group)[key] = value;
-    else out[group] = value;
+  const { backoff: b = {}, queue: q = {}, heartbeat: h, environment: env } = options;
+  for (const [prefix, group] of [['', options], ['backoff.', b], ['heartbeat.', h || {}], ['queue.', q]] as const) {
+    for (const key in group) {
+      const value = (group as Record<string, unknown>)[key];
+      if (typeof value === 'number' && !(value >= 0)) throw badOption(prefix + key, value);
+    }
   }
-  const resolved = out as unknown as Mutable<ResolvedOptions>;
-  if (resolved.backoff.factor < 1) throw badOption('backoff.factor', resolved.backoff.factor);
-  (resolved.queue as Mutable<QueueLimits>).overflow = oneOf('queue.overflow', options.queue?.overflow, ['drop-oldest', 'drop-newest', 'throw']);
-  if (options.heartbeat === false) resolved.heartbeat = false;
-  const env = options.environment;
-  return Object.assign(resolved, {
+  if (b.factor !== undefined && !(b.factor >= 1)) throw badOption('backoff.factor', b.factor);
+  return {
     WebSocket,
     protocols: options.protocols,
     binaryType: oneOf('binaryType', options.binaryType, ['arraybuffer', 'blob']),
+    backoff: {
+      initialDelay: b.initialDelay ?? 1000,
+      maxDelay: b.maxDelay ?? 30_000,
+      factor: b.factor ?? 2,
+      maxRetries: b.maxRetries ?? Infinity,
+      minUptime: b.minUptime ?? 5000,
+      idleInterval: b.idleInterval,
+    },
+    connectTimeout: options.connectTimeout ?? 10_000,
+    closeTimeout: options.closeTimeout ?? 1000,
+    heartbeat: h === false ? false : { interval: h?.interval ?? 25_000, timeout: h?.timeout ?? 10_000 },
+    queue: {
+      maxMessages: q.maxMessages ?? 1000,
+      maxBytes: q.maxBytes ?? 1024 * 1024,
+      overflow: oneOf('queue.overflow', q.overflow, ['drop-oldest', 'drop-newest', 'throw']),
+      ttl: q.ttl,
+    },
+    maxMessageSize: options.maxMessageSize ?? Infinity,
     shouldReconnect: optionalFunction('shouldReconnect', options.shouldReconnect),
     environment: env === false ? undefined : (env ?? (typeof window !== 'undefined' && typeof window.addEventListener === 'function' ? browserEnvironment() : undefined)),
     clock: options.clock ?? systemClock(),
     random: optionalFunction('random', options.random) ?? Math.random,
-  });
+  };
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };

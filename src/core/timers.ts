@@ -11,7 +11,7 @@ export { systemClock, type Clock } from '../protocol/clock';
  * timers; a fired timer leaves its slot empty before its callback runs.
  */
 export interface Timers<K extends string> {
-  /** Runs `callback` once after `ms` (negative counts as 0), replacing any timer in `slot`. */
+  /** Runs `callback` once after `ms` (negative counts as 0, above 2^31-1 as 2^31-1), replacing any timer in `slot`. */
   set(slot: K, ms: number, callback: () => void): void;
   /** Cancels the timer in `slot`, if any. */
   clear(slot: K): void;
@@ -31,12 +31,13 @@ export function createTimers<K extends string>(clock: Clock): Timers<K> {
   return {
     set(slot, ms, callback) {
       clear(slot);
+      // Longer delays overflow to about 1 ms in browsers and Node: Infinity waits 24.8 days.
       handles.set(
         slot,
         clock.setTimeout(() => {
           handles.delete(slot);
           callback();
-        }, Math.max(0, ms)),
+        }, Math.max(0, Math.min(ms, 2_147_483_647))),
       );
     },
     clear,

@@ -48,7 +48,10 @@ describe('resolveOptions', () => {
     [{ backoff: { initialDelay: -1 } }, 'backoff.initialDelay'],
     [{ backoff: { factor: 0.5 } }, 'backoff.factor'],
     [{ heartbeat: { timeout: Number.NaN } }, 'heartbeat.timeout'],
-    [{ connectTimeout: Infinity }, 'connectTimeout'],
+    [{ connectTimeout: -5 }, 'connectTimeout'],
+    [{ queue: { maxBytes: Number.NaN } }, 'queue.maxBytes'],
+    [{ backoff: { factor: Number.NaN } }, 'backoff.factor'],
+    [{ shouldReconnect: 'yes' }, 'shouldReconnect'],
     [{ queue: { overflow: 'explode' } }, 'queue.overflow'],
     [{ binaryType: 'nodebuffer' }, 'binaryType'],
     [{ random: 4 }, 'random'],
@@ -62,6 +65,10 @@ describe('resolveOptions', () => {
     expect(caught).toBeInstanceOf(HoldfastError);
     expect((caught as HoldfastError).code).toBe('OPTIONS');
     expect((caught as HoldfastError).message).toContain(name);
+  });
+
+  it('accepts Infinity as no limit for a timeout too (the timer waits the longest delay a platform allows)', () => {
+    expect(resolveOptions({ WebSocket, connectTimeout: Infinity }).connectTimeout).toBe(Infinity);
   });
 
   it('accepts Infinity where an unbounded limit makes sense', () => {

@@ -52,7 +52,8 @@ describe('createTimers', () => {
     const timers = createTimers<'a'>(clock);
     timers.set('a', 42, () => {});
     timers.set('a', -5, () => {});
-    expect(scheduled).toEqual([42, 0]);
+    timers.set('a', Infinity, () => {});
+    expect(scheduled).toEqual([42, 0, 2_147_483_647]);
     expect(clock.clearTimeout).toHaveBeenCalledWith(1);
   });
 });
