@@ -10,20 +10,11 @@
 // take turns, so each run's CPU is its own client's, and it varies less than throughput when
 // other work shares the machine.
 // Every loop is bounded in count, and every run in time.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { median, requireDist, startServer } from './common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-for (const file of ['index.js', 'server.js']) {
-  if (!existsSync(join(here, '..', 'dist', file))) {
-    console.error(`dist/${file} is missing: run \`npm run build\` first`);
-    process.exit(1);
-  }
-}
+requireDist('index.js', 'server.js');
 const { connect, rpc } = await import('../dist/index.js');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -34,18 +25,6 @@ const MODES = [
   { label: `pipelined (${WINDOW} in flight)`, count: 50_000, inFlight: WINDOW },
 ];
 const PARAMS = { text: 'hello', n: 42, list: [1, 2, 3] };
-
-async function startServer() {
-  const child = spawn(process.execPath, [join(here, 'server-child.mjs'), 'holdfast'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [chunk] = await once(child.stdout, 'data');
-  return {
-    url: `ws://127.0.0.1:${Number(String(chunk).trim())}`,
-    stop: async () => {
-      child.stdin.end();
-      await once(child, 'exit');
-    },
-  };
-}
 
 /** The holdfast client: `call()` is `socket.request('echo', params)`. */
 async function holdfastClient(url) {
@@ -113,11 +92,6 @@ function drive(client, count, inFlight) {
   });
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 const server = await startServer();
 const clients = { holdfast: await holdfastClient(server.url), raw: await rawClient(server.url) };
