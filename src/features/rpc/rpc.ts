@@ -96,6 +96,17 @@ type Outcome = { result: unknown } | { error: ErrorPayload };
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 const asError = (thrown: unknown): Error => (thrown instanceof Error ? thrown : new TypeError(String(thrown)));
 
+/** The error a request rejects with when the core dropped its frame for `reason`. */
+function lostAs(reason: DropReason, method: string, id: number): HoldfastError {
+  const what = `request "${method}" (id ${id}) was dropped`;
+  const context = { method, id };
+  return reason === 'overflow'
+    ? new QueueFullError(`${what}: queue full`, context)
+    : reason === 'expired'
+      ? new TimeoutError(`${what}: it waited longer than queue.ttl`, context)
+      : new ClosedError('CLOSED', `${what}: the socket closed`, undefined, context);
+}
+
 /** JSON-RPC 2.0 codes (§5.1), tried when a codec refuses a string code: a server request always gets an answer. */
 const METHOD_NOT_FOUND = -32601;
 const INTERNAL = -32603;
@@ -136,19 +147,10 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
     /** Encodes and sends (or queues) a pending request; every way its frame can be lost rejects it. */
     const sendRequest = (id: number, method: string, params: unknown): void => {
       if (!pending.has(id)) return; // already settled (aborted): never sent
-      const lostAs = (reason: DropReason): HoldfastError => {
-        const what = `request "${method}" (id ${id}) was dropped`;
-        const context = { method, id };
-        return reason === 'overflow'
-          ? new QueueFullError(`${what}: queue full`, context)
-          : reason === 'expired'
-            ? new TimeoutError(`${what}: it waited longer than queue.ttl`, context)
-            : new ClosedError('CLOSED', `${what}: the socket closed`, undefined, context);
-      };
       try {
         // A request that settled while its frame waited (timeout, abort) is withdrawn, not sent.
         host.send(codec.encode({ type: 'request', id, method, params }), (fate) =>
-          fate === 'sent' ? pending.has(id) : void pending.reject(id, lostAs(fate)),
+          fate === 'sent' ? pending.has(id) : void pending.reject(id, lostAs(fate, method, id)),
         );
       } catch (e) {
         // The codec's TypeError, MessageTooBigError, or QueueFullError under policy 'throw': the
@@ -228,7 +230,7 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
 
     host.hook({
       receive(data) {
-        if (isBlob(data)) return; // no codec reads a Blob
+        if (typeof data !== 'string' && isBlob(data)) return; // no codec reads a Blob
         let decoded: Incoming;
         try {
           decoded = codec.decode(data as IncomingData);
