@@ -9,6 +9,7 @@
  */
 import { HoldfastError, MessageTooBigError, ProtocolError, TimeoutError } from '../protocol/errors';
 import { byteLength, isBinary, isBlob, toArrayBuffer } from '../binary/bytes';
+import type { PlatformBlob } from '../protocol/bytes';
 import { nextDelay, retryAfterMs } from './backoff';
 import type { EnvironmentSignal } from './environment';
 import { createEmitter, type DropReason, type SocketEvents } from './events';
@@ -229,7 +230,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       error(new ProtocolError(`unsupported message data (${Object.prototype.toString.call(data)})`));
       return;
     }
-    const payload = data as string | ArrayBuffer | Blob;
+    const payload = data as string | ArrayBuffer | PlatformBlob;
     for (const h of hooks) if (h.receive?.(payload) || state !== 'open') return;
     emit('message', payload);
   }
