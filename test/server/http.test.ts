@@ -141,7 +141,7 @@ describe('HTTP routes', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
     const html = await response.text();
-    for (const id of ['state', 'rtt', 'queue', 'name', 'text', 'send', 'log', 'drop']) expect(html).toContain(`id="${id}"`);
+    for (const id of ['state', 'rtt', 'spark', 'queue', 'counters', 'name', 'text', 'send', 'log', 'drop', 'outage', 'outage-seconds', 'freeze', 'control-status', 'timeline']) expect(html).toContain(`id="${id}"`);
     expect(html).toContain('src="/holdfast.umd.min.js"');
     expect(html).not.toMatch(/(src|href)="https?:/);
   });
