@@ -102,6 +102,32 @@ it('looks right at 360 px and 1280 px: Send fully visible, an inline favicon, RT
       }
       assert.equal(await tab.page.getAttribute('#outage-seconds', 'id'), 'outage-seconds');
       assert.equal(await tab.page.locator('label[for="outage-seconds"]').count(), 1, 'the seconds field is labelled');
+      // WCAG AA: every visible text of the page against its (first opaque) background, at least 4.5:1.
+      const lowContrast = await tab.page.evaluate(() => {
+        const rgb = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+        const lum = ([r, g, b]) => {
+          const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        const background = (node) => {
+          for (let n = node; n; n = n.parentElement) {
+            const c = rgb(getComputedStyle(n).backgroundColor);
+            if (c.length === 3 || c[3] === 1) return c;
+          }
+          return [255, 255, 255];
+        };
+        const bad = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+          const node = t.parentElement;
+          if (!t.textContent.trim() || !node.getClientRects().length || node.closest('script, style, .sr')) continue;
+          const [a, b] = [lum(rgb(getComputedStyle(node).color)), lum(background(node))];
+          const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+          if (ratio < 4.5) bad.push(`${t.textContent.trim().slice(0, 30)}: ${ratio.toFixed(2)}`);
+        }
+        return bad;
+      });
+      assert.deepEqual(lowContrast, [], `text contrast at ${width} px`);
       await tab.page.evaluate(() => window.scrollTo(0, 0));
       await tab.page.screenshot({ path: join(shots, `demo-${width}.png`), fullPage: true });
       done(tab);
