@@ -30,6 +30,9 @@ async function openDemo(name, width = 1280) {
     if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
   });
   page.on('requestfailed', (request) => failed.push(`failed ${request.url()}`));
+  page.on('request', (request) => {
+    if (!request.url().startsWith(`${served.httpUrl}/`)) failed.push(`external ${request.url()}`);
+  });
   await page.goto(`${served.httpUrl}/`);
   await page.waitForSelector('#state[data-state="open"]', { timeout: 10_000 });
   await page.fill('#name', name);
