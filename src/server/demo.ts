@@ -80,6 +80,7 @@ export const DEMO_PAGE = `<!doctype html>
   #timeline li[data-to="open"] { border-color: var(--ok); }
   #timeline li[data-to="reconnecting"], #timeline li[data-to="connecting"] { border-color: #d4a72c; }
   #timeline li[data-to="closed"], #timeline li[data-kind="error"] { border-color: var(--bad); }
+  #timeline li[data-kind="control"] { border-color: var(--accent); background: #f3f8ff; }
   #timeline time { color: var(--muted); font-variant-numeric: tabular-nums; }
   #timeline .what { font-weight: 600; }
   #timeline .why, #timeline .detail { grid-column: 2; color: var(--muted); overflow-wrap: anywhere; }
@@ -324,21 +325,25 @@ export const DEMO_PAGE = `<!doctype html>
   });
 
   // Fault controls: POST /demo/*; the answer is shown under the buttons.
-  function control(path, done) {
+  function control(path, label, done) {
     fetch(path, { method: 'POST' })
       .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
-      .then(function (r) { $('control-status').textContent = r.ok ? done(r.body) : 'Refused: ' + r.body.error; })
+      .then(function (r) {
+        var said = r.ok ? done(r.body) : 'Refused: ' + r.body.error;
+        $('control-status').textContent = said;
+        row('control', 'you: ' + label, said);
+      })
       .catch(function () { $('control-status').textContent = 'The control request failed.'; });
   }
   $('drop').addEventListener('click', function () {
-    control('/demo/drop?tab=' + tab, function () { return 'The server dropped this tab\\u2019s link.'; });
+    control('/demo/drop?tab=' + tab, 'Drop link', function () { return 'The server dropped this tab\\u2019s link.'; });
   });
   $('outage').addEventListener('click', function () {
     var n = Math.min(60, Math.max(1, Math.round(Number($('outage-seconds').value) || 5)));
-    control('/demo/outage?seconds=' + n, function (body) { return 'Server\\u2019s WebSocket side stopped for ' + body.seconds + ' s (every tab; ' + body.dropped + (body.dropped === 1 ? ' link' : ' links') + ' dropped).'; });
+    control('/demo/outage?seconds=' + n, 'Stop server', function (body) { return 'Server\\u2019s WebSocket side stopped for ' + body.seconds + ' s (every tab; ' + body.dropped + (body.dropped === 1 ? ' link' : ' links') + ' dropped).'; });
   });
   $('freeze').addEventListener('click', function () {
-    control('/demo/freeze?tab=' + tab, function (body) { return 'This tab\\u2019s link is frozen for ' + body.seconds + ' s: the server no longer reads it.'; });
+    control('/demo/freeze?tab=' + tab, 'Freeze link', function (body) { return 'This tab\\u2019s link is frozen for ' + body.seconds + ' s: the server no longer reads it.'; });
   });
   refresh();
 })();

@@ -201,6 +201,9 @@ it('"Freeze link": the heartbeat notices the half-open link (close 4000) and the
     await tab.page.click('#freeze');
     await tab.page.waitForSelector('#timeline li[data-to="reconnecting"]:has-text("heartbeat timeout")', { timeout: 10_000 });
     const rows = await timelineRows(tab.page);
+    // The click is in the timeline too, before (below) the timeout it caused.
+    const clicked = rows.findIndex((r) => r.includes('you: Freeze link'));
+    assert.ok(clicked > rows.findIndex((r) => r.includes('heartbeat timeout')), 'the freeze shows before the timeout');
     assert.match(rows.find((r) => r.includes('heartbeat timeout') && r.includes('→ reconnecting')), /close 4000/);
     await tab.page.waitForSelector('#timeline li[data-to="open"]:nth-child(1)', { timeout: 10_000 });
     assert.equal(await tab.page.textContent('#c-connects'), String(Number(opened) + 1));
