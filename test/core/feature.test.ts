@@ -273,3 +273,75 @@ describe('features', () => {
     expect(messages).toEqual([]);
   });
 });
+
+describe('features: hooks in edge cases', () => {
+  it('queues what up sends with host.send behind the messages already waiting, and flushes it in the same flush', async () => {
+    const p = probe({ up: () => void p.host().send('from-up') });
+    const { kit, socket } = setup([p.feature]);
+    socket.send('waiting');
+    await tick();
+    kit.last().open();
+    expect(kit.last().sent).toEqual(['waiting', 'from-up']);
+    socket.close();
+  });
+
+  it('needs no hook to be given: a feature with none sees a drop, a final close and close() without an error', async () => {
+    const bare: Feature = (host) => {
+      host.hook({});
+      return {};
+    };
+    const { kit, socket } = setup([bare]);
+    const errors: unknown[] = [];
+    socket.on('error', (e) => errors.push(e));
+    await tick();
+    kit.last().open();
+    kit.last().closed(1006); // down
+    await tick(1000);
+    kit.last().open();
+    socket.close(); // end, from close()
+    const other = setup([bare]);
+    other.socket.on('error', (e) => errors.push(e));
+    await tick();
+    other.kit.last().open();
+    other.kit.last().closed(1008); // down, then end, from a final close code
+    expect(errors).toEqual([]);
+  });
+
+  it('removes only the hooks whose remover was called', async () => {
+    const seen: string[] = [];
+    let off = (): void => {};
+    const feature: Feature = (host) => {
+      off = host.hook({ receive: (data) => void seen.push(`first ${String(data)}`) });
+      host.hook({ receive: (data) => void seen.push(`second ${String(data)}`) });
+      return {};
+    };
+    const { kit, socket } = setup([feature]);
+    await tick();
+    kit.last().open();
+    off();
+    kit.last().receive('x');
+    expect(seen).toEqual(['second x']);
+    socket.close();
+  });
+
+  it('does not call down for an attempt that never opened, also when the socket then ends for good', async () => {
+    const p = probe();
+    const { kit, socket } = setup([p.feature], { backoff: { maxRetries: 0 } });
+    await tick();
+    kit.last().closed(1006); // never opened; no retry left
+    expect(socket.state).toBe('closed');
+    expect(p.seen.log).toEqual(['end 1006 closed']);
+  });
+
+  it('does not run up hooks for a late open of a replaced platform socket', async () => {
+    const p = probe();
+    const { kit, socket } = setup([p.feature]);
+    await tick();
+    const { onopen } = kit.last();
+    socket.reconnect();
+    onopen?.({});
+    expect(p.seen.log).toEqual([]);
+    expect(socket.state).toBe('connecting');
+    socket.close();
+  });
+});

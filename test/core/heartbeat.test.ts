@@ -125,4 +125,55 @@ describe('Heartbeat', () => {
     vi.advanceTimersByTime(10_000);
     expect(onDead).not.toHaveBeenCalled();
   });
+
+  it('counts a message that arrives in the same millisecond as the ping as proof of life', () => {
+    const { heartbeat, onDead, pings } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1000);
+    heartbeat.seen(); // same clock time as the ping just sent
+    vi.advanceTimersByTime(500);
+    expect(onDead).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(500);
+    expect(pings).toHaveLength(2);
+  });
+
+  it('declares death, without a fresh ping, when the timeout timer fires exactly twice the timeout after the ping', () => {
+    const { heartbeat, onDead, pings } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1000);
+    vi.setSystemTime(Date.now() + 500); // the timer is due at +500 and fires at +1000: not more than twice
+    vi.advanceTimersByTime(500);
+    expect(pings).toHaveLength(1);
+    expect(onDead).toHaveBeenCalledTimes(1);
+  });
+
+  it('grants the sleep grace again once a ping was answered', () => {
+    const { heartbeat, onDead, pings } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1000);
+    vi.setSystemTime(Date.now() + 3_600_000);
+    vi.advanceTimersByTime(500); // late: one fresh ping
+    heartbeat.pong(pings[1] as number);
+    vi.advanceTimersByTime(1000); // next ping, answered on time
+    heartbeat.pong(pings[2] as number);
+    vi.advanceTimersByTime(1000); // next ping, then the machine sleeps again
+    expect(pings).toHaveLength(4);
+    vi.setSystemTime(Date.now() + 3_600_000);
+    vi.advanceTimersByTime(500);
+    expect(onDead).not.toHaveBeenCalled();
+    expect(pings).toHaveLength(5);
+  });
+
+  it('grants one fresh ping per outstanding ping: a second late timer declares death', () => {
+    const { heartbeat, onDead, pings } = setup();
+    heartbeat.start();
+    vi.advanceTimersByTime(1000);
+    vi.setSystemTime(Date.now() + 3_600_000);
+    vi.advanceTimersByTime(500); // late: the fresh ping
+    expect(pings).toHaveLength(2);
+    vi.setSystemTime(Date.now() + 3_600_000); // asleep again before its answer
+    vi.advanceTimersByTime(500);
+    expect(pings).toHaveLength(2);
+    expect(onDead).toHaveBeenCalledTimes(1);
+  });
 });

@@ -171,4 +171,41 @@ describe('SendQueue', () => {
     ]);
     expect([queue.length, queue.bytes]).toEqual([0, 0]);
   });
+
+  it('takes a message that fills maxBytes exactly, whether the queue is empty or holds others', () => {
+    const { queue, drops, flushed } = setup({ maxMessages: 10 });
+    expect(queue.push('a', 60)).toBe('queued');
+    expect(queue.push('b', 40)).toBe('queued');
+    expect(queue.bytes).toBe(100);
+    expect(drops).toEqual([]);
+    // Exactly maxBytes on its own: drop-oldest makes room instead of refusing it.
+    expect(queue.push('whole', 100)).toBe('queued');
+    expect(drops).toEqual([
+      ['a', 'overflow'],
+      ['b', 'overflow'],
+    ]);
+    expect(flushed()).toEqual(['whole']);
+  });
+
+  it('refuses an oversized message into an empty queue with a ttl, as overflow', () => {
+    const { queue, drops } = setup({ ttl: 1000 });
+    expect(queue.push('huge', 101)).toBe('dropped');
+    expect(drops).toEqual([['huge', 'overflow']]);
+    expect([queue.length, queue.bytes]).toEqual([0, 0]);
+  });
+
+  it('queues nothing with maxMessages 0: every message is dropped as overflow, whatever the policy', () => {
+    for (const overflow of ['drop-oldest', 'drop-newest'] as const) {
+      const { queue, drops } = setup({ maxMessages: 0, overflow });
+      expect(queue.push('a', 1)).toBe('dropped');
+      expect(drops).toEqual([['a', 'overflow']]);
+      expect(queue.length).toBe(0);
+    }
+  });
+
+  it('names the count and the bytes in the QueueFullError', () => {
+    const { queue } = setup({ overflow: 'throw' });
+    for (const m of ['a', 'b', 'c']) queue.push(m, 2);
+    expect(() => queue.push('d', 1)).toThrow('send queue full (3 messages, 6 bytes)');
+  });
 });

@@ -749,3 +749,436 @@ describe('platform socket handlers', () => {
     expect(ws.detached).toBe(true);
   });
 });
+
+/** `${from}>${to} ${reason}` for every state change. */
+const moved = (of: ReturnType<typeof setup>['of']): string[] => of('state').map((s) => `${s.from}>${s.to} ${s.reason}`);
+const causeOf = (error: unknown): unknown => (error as { cause?: unknown }).cause;
+
+describe('state reasons', () => {
+  it('names why each move happened: offline, network online, connected, link closed, backoff elapsed, connect timeout, resumed, connect error, close() called, close timeout', async () => {
+    const { kit, env, socket, of } = setup({ connectTimeout: 500, closeTimeout: 300 });
+    env.online = false;
+    await tick();
+    env.emit('online');
+    kit.last().open();
+    kit.last().closed(1006);
+    await tick(1000);
+    await tick(500); // connect timeout
+    env.emit('resume');
+    kit.last().error();
+    await tick(4000);
+    kit.last().open();
+    socket.close();
+    await tick(300);
+    expect(moved(of)).toEqual([
+      'connecting>reconnecting offline',
+      'reconnecting>connecting network online',
+      'connecting>open connected',
+      'open>reconnecting link closed (1006)',
+      'reconnecting>connecting backoff elapsed',
+      'connecting>reconnecting connect timeout',
+      'reconnecting>connecting resumed',
+      'connecting>reconnecting connect error',
+      'reconnecting>connecting backoff elapsed',
+      'connecting>open connected',
+      'open>closing close() called',
+      'closing>closed close timeout',
+    ]);
+    expect(of('reconnecting').map((r) => r.reason)).toEqual(['link closed (1006)', 'connect timeout', 'connect error']);
+  });
+
+  it('names the end: closed by the platform after close(), close() while not open, and a final close code', async () => {
+    const a = await opened();
+    a.socket.close();
+    a.kit.last().closed(1000, '', true);
+    expect(moved(a.of).slice(-1)).toEqual(['closing>closed closed']);
+    const b = setup();
+    await tick();
+    b.socket.close();
+    expect(moved(b.of)).toEqual(['connecting>closed close() called']);
+    const c = await opened();
+    c.kit.last().closed(1008, 'policy', true);
+    expect(moved(c.of).slice(-1)).toEqual(['open>closed will not reconnect after link closed (1008 policy)']);
+  });
+
+  it('names failed providers and a throwing constructor in the state reason', async () => {
+    const url = setup({}, () => {
+      throw new Error('no token');
+    });
+    const protocols = setup({
+      protocols: () => {
+        throw new Error('no protocols');
+      },
+    });
+    const ctor = setup({
+      WebSocket: class {
+        constructor() {
+          throw new SyntaxError('bad url');
+        }
+      } as unknown as ConnectOptions['WebSocket'],
+    });
+    const nothing = setup({}, () => null);
+    await tick();
+    expect(moved(url.of)).toEqual(['connecting>reconnecting url provider failed']);
+    expect(moved(protocols.of)).toEqual(['connecting>reconnecting protocols provider failed']);
+    expect(moved(ctor.of)).toEqual(['connecting>reconnecting WebSocket constructor threw']);
+    expect(moved(nothing.of)).toEqual(['connecting>closed url provider returned null']);
+  });
+});
+
+describe('errors name their cause', () => {
+  it('reports a throwing provider with the thrown value as cause, and a protocols failure opens nothing', async () => {
+    const thrown = new Error('no token');
+    const url = setup({}, () => {
+      throw thrown;
+    });
+    const protocols = setup({ protocols: () => Promise.reject(new Error('no protocols')) });
+    const wrong = setup({}, () => 42 as unknown as string);
+    await tick();
+    expect(url.of('error').map((e) => [e.code, e.message])).toEqual([['URL', 'url provider failed']]);
+    expect(causeOf(url.of('error')[0])).toBe(thrown);
+    expect(protocols.of('error').map((e) => e.message)).toEqual(['protocols provider failed']);
+    expect(protocols.kit.instances).toHaveLength(0);
+    expect(wrong.of('error')[0]?.message).toBe('url provider failed');
+    expect(causeOf(wrong.of('error')[0])).toEqual(new TypeError('expected a string or null, got number'));
+  });
+
+  it('adds the platform text to CONNECT errors when the platform gives one', async () => {
+    const events: unknown[] = [{ message: 'ECONNREFUSED' }, { error: { message: 'getaddrinfo ENOTFOUND' } }, { message: '' }, { type: 'error' }];
+    const messages: string[] = [];
+    for (const event of events) {
+      const { kit, of } = setup();
+      await tick();
+      kit.last().onerror?.(event);
+      messages.push(...of('error').map((e) => e.message));
+      expect(causeOf(of('error')[0])).toBe(event);
+    }
+    const ctor = setup({
+      WebSocket: class {
+        constructor() {
+          throw new SyntaxError('bad url');
+        }
+      } as unknown as ConnectOptions['WebSocket'],
+    });
+    await tick();
+    expect(messages).toEqual(['WebSocket error: ECONNREFUSED', 'WebSocket error: getaddrinfo ENOTFOUND', 'WebSocket error', 'WebSocket error']);
+    expect(ctor.of('error')[0]?.message).toBe('WebSocket constructor threw: bad url');
+    expect(causeOf(ctor.of('error')[0])).toBeInstanceOf(SyntaxError);
+  });
+
+  it('reports a throwing listener with the event name and what it threw', async () => {
+    const { kit, socket, of } = await opened();
+    const bug = new Error('app bug');
+    socket.on('message', () => {
+      throw bug;
+    });
+    kit.last().receive('a');
+    expect(of('error').map((e) => [e.code, e.message])).toEqual([['LISTENER', 'message listener threw']]);
+    expect(causeOf(of('error')[0])).toBe(bug);
+  });
+
+  it('names the timeouts in their errors and in the reconnect reason', async () => {
+    const a = setup({ connectTimeout: 2000 });
+    await tick(2000);
+    expect(a.of('error')[0]?.message).toBe('connect timeout (2000 ms)');
+    const b = await opened({ heartbeat: { interval: 200, timeout: 150 } });
+    await tick(350);
+    expect(b.of('error')[0]?.message).toBe('heartbeat timeout (150 ms)');
+    expect(b.of('reconnecting')[0]?.reason).toBe('heartbeat timeout');
+  });
+
+  it('reports data of an unknown kind by its type', async () => {
+    const { kit, of } = await opened();
+    kit.last().receive(12);
+    expect(of('error')[0]?.message).toBe('unsupported message data ([object Number])');
+  });
+});
+
+describe('platform socket quirks', () => {
+  it('closes a still-connecting platform socket without a code, and an open one with the code given', async () => {
+    const a = setup();
+    await tick();
+    a.socket.close(4001, 'bye');
+    expect(a.kit.last().closeCalls).toEqual([{ code: undefined, reason: undefined }]);
+    const b = await opened();
+    b.socket.close(4001, 'bye');
+    expect(b.kit.last().closeCalls).toEqual([{ code: 4001, reason: 'bye' }]);
+  });
+
+  it('falls back to a plain close when the platform refuses the close code, and survives a close that always throws', async () => {
+    const a = await opened();
+    a.socket.close(1005); // reserved: the platform throws InvalidAccessError
+    expect(a.kit.last().closeCalls).toEqual([{ code: undefined, reason: undefined }]);
+    expect(a.socket.state).toBe('closing');
+    const b = await opened({ closeTimeout: 100 });
+    b.kit.last().close = () => {
+      throw new Error('platform bug');
+    };
+    expect(() => b.socket.close()).not.toThrow();
+    await tick(100);
+    expect(b.socket.state).toBe('closed');
+  });
+
+  it('closes a platform socket once: not again when it reports its close, nor when closeTimeout ends a socket already closing', async () => {
+    const a = await opened();
+    a.socket.close(4001, 'bye');
+    a.kit.last().closed(4001, 'bye', true);
+    expect(a.kit.last().closeCalls).toHaveLength(1);
+    const b = await opened({ closeTimeout: 100 });
+    b.socket.close();
+    await tick(100);
+    expect(b.socket.state).toBe('closed');
+    expect(b.kit.last().closeCalls).toHaveLength(1);
+    const c = await opened();
+    c.kit.last().closed(1006);
+    expect(c.kit.last().closeCalls).toEqual([]);
+  });
+
+  it('reports an open event with protocol "" when the platform socket has no protocol property value', async () => {
+    const { kit, of } = setup();
+    await tick();
+    const ws = kit.last();
+    Object.defineProperty(ws, 'protocol', { get: () => undefined, set: () => {} });
+    ws.open();
+    expect(of('open')).toEqual([{ attempt: 0, protocol: '' }]);
+  });
+
+  it('ends a connecting attempt on error by closing it (1006, no reason), but keeps an open link up on error', async () => {
+    const a = setup();
+    await tick();
+    a.kit.last().error();
+    expect(a.kit.last().closeCalls).toEqual([{ code: undefined, reason: undefined }]);
+    expect(a.of('close')).toEqual([{ code: 1006, reason: '', wasClean: false, willReconnect: true }]);
+    const b = await opened();
+    b.kit.last().error();
+    expect(b.socket.state).toBe('open');
+    expect(b.of('error').map((e) => e.code)).toEqual(['CONNECT']);
+    expect(b.of('close')).toEqual([]);
+  });
+
+  it('stops the open-time flush when the platform socket starts closing, keeping the rest for the next link', async () => {
+    const { kit, socket } = setup();
+    for (const m of ['a', 'b', 'c']) socket.send(m);
+    await tick();
+    const first = kit.last();
+    const send = first.send.bind(first);
+    first.send = (data) => {
+      send(data);
+      first.close(); // the link begins closing (readyState CLOSING); its close event comes later
+    };
+    first.open();
+    expect(first.sent).toEqual(['a']);
+    expect(socket.queue.length).toBe(2);
+    first.closed(1006);
+    await tick(1000);
+    kit.last().open();
+    expect(kit.last().sent).toEqual(['b', 'c']);
+  });
+
+  it('ignores late errors of a replaced platform socket', async () => {
+    const { kit, socket, of } = await opened();
+    const old = kit.last();
+    const { onerror } = old;
+    socket.reconnect();
+    onerror?.({ message: 'late' });
+    expect(of('error')).toEqual([]);
+    expect(kit.instances).toHaveLength(2);
+    expect(socket.state).toBe('connecting');
+  });
+});
+
+describe('re-entrancy in failed attempts', () => {
+  it('close() from the error listener of a failed provider or constructor ends closed, with no reconnect', async () => {
+    const throwing = class {
+      constructor() {
+        throw new SyntaxError('bad url');
+      }
+    } as unknown as ConnectOptions['WebSocket'];
+    for (const make of [() => setup({}, () => Promise.reject(new Error('no token'))), () => setup({ WebSocket: throwing })]) {
+      const ctx = make();
+      ctx.socket.on('error', () => ctx.socket.close());
+      await tick();
+      expect(ctx.socket.state).toBe('closed');
+      expect(ctx.of('reconnecting')).toEqual([]);
+      expect(ctx.of('close')).toHaveLength(1);
+    }
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('reconnect() from the error listener of a connecting socket leaves the fresh attempt alone', async () => {
+    const { kit, socket } = setup();
+    let once = true;
+    socket.on('error', () => {
+      if (once) {
+        once = false;
+        socket.reconnect();
+      }
+    });
+    await tick();
+    kit.last().error();
+    expect(kit.instances).toHaveLength(2);
+    expect(socket.state).toBe('connecting');
+    expect(kit.last().closeCalls).toEqual([]);
+  });
+
+  it('ignores a url provider that rejects after close()', async () => {
+    let reject: (e: Error) => void = () => {};
+    const { socket, of } = setup({}, () => new Promise<string>((_resolve, r) => (reject = r)));
+    await tick();
+    socket.close();
+    reject(new Error('too late'));
+    await tick();
+    expect(of('error')).toEqual([]);
+  });
+
+  it('reports a throwing shouldReconnect as a LISTENER error and falls back to the table', async () => {
+    const bug = new Error('policy bug');
+    const { kit, socket, of } = await opened({
+      shouldReconnect: () => {
+        throw bug;
+      },
+    });
+    kit.last().closed(1006);
+    expect(of('error').map((e) => [e.code, e.message])).toEqual([['LISTENER', 'shouldReconnect threw']]);
+    expect(causeOf(of('error')[0])).toBe(bug);
+    expect(socket.state).toBe('reconnecting');
+  });
+
+  it('close() from the error listener of a throwing shouldReconnect ends closed, with no reconnect', async () => {
+    const { kit, socket, of } = await opened({
+      shouldReconnect: () => {
+        throw new Error('policy bug');
+      },
+    });
+    socket.on('error', () => socket.close());
+    kit.last().closed(1006);
+    expect(socket.state).toBe('closed');
+    expect(of('reconnecting')).toEqual([]);
+    expect(of('close')).toEqual([{ code: 1000, reason: '', wasClean: false, willReconnect: false }]);
+  });
+
+  it('ends with a 1006 close naming the give-up when an attempt without a link fails for the last time', async () => {
+    const { socket, of } = setup({ backoff: { maxRetries: 0 } }, () => {
+      throw new Error('no token');
+    });
+    await tick();
+    expect(socket.state).toBe('closed');
+    expect(of('close')).toEqual([{ code: 1006, reason: 'gave up after 0 retries', wasClean: false, willReconnect: false }]);
+  });
+});
+
+describe('timers of one attempt', () => {
+  it('cancels the connect timeout once the link opened', async () => {
+    const { kit, socket, of } = setup({ connectTimeout: 2000 });
+    await tick(100);
+    kit.last().open();
+    await tick(5000);
+    expect(socket.state).toBe('open');
+    expect(of('error')).toEqual([]);
+  });
+
+  it('cancels the minUptime reset when the link drops early, so later failures keep growing the delay', async () => {
+    const { kit, of } = setup({ backoff: { initialDelay: 100, minUptime: 1000 } });
+    await tick();
+    kit.last().closed(1006); // retry 1: 100 ms
+    await tick(100);
+    kit.last().open();
+    await tick(500);
+    kit.last().closed(1006); // dropped before minUptime: retry 2, 200 ms
+    await tick(200);
+    await tick(400); // past the moment minUptime would have ended
+    kit.last().closed(1006); // retry 3: 400 ms
+    expect(of('reconnecting').map((r) => r.delay)).toEqual([100, 200, 400]);
+  });
+
+  it('stops the heartbeat when the link drops: no ping, no heartbeat error while reconnecting', async () => {
+    const { kit, of } = await opened({ heartbeat: { interval: 200, timeout: 200 }, backoff: { initialDelay: 10_000 } });
+    await tick(100);
+    kit.last().closed(1006);
+    await tick(1000);
+    expect(of('error')).toEqual([]);
+    expect(kit.last().sent).toEqual([]);
+  });
+
+  it('cancels the pending backoff when the network comes back and the early attempt fails', async () => {
+    const { kit, env } = await opened();
+    kit.last().closed(1006); // retry 1: 1000 ms
+    await tick(500);
+    env.emit('online'); // attempt now
+    expect(kit.instances).toHaveLength(2);
+    kit.last().closed(1006); // retry 2: 2000 ms from now
+    await tick(1999);
+    expect(kit.instances).toHaveLength(2);
+    await tick(1);
+    expect(kit.instances).toHaveLength(3);
+  });
+});
+
+describe('signals and calls in every state', () => {
+  it('does not retry on suspend while reconnecting, and does on resume', async () => {
+    const { kit, env } = await opened();
+    kit.last().closed(1006);
+    env.emit('suspend');
+    expect(kit.instances).toHaveLength(1);
+    env.emit('resume');
+    expect(kit.instances).toHaveLength(2);
+  });
+
+  it('checks the heartbeat on resume only while open, and copes without a heartbeat', async () => {
+    const a = setup({ heartbeat: { interval: 1000, timeout: 200 }, connectTimeout: 60_000 });
+    await tick();
+    a.env.emit('resume'); // still connecting
+    await tick(500);
+    expect(a.of('error')).toEqual([]);
+    const b = await opened({ heartbeat: false });
+    expect(() => b.env.emit('resume')).not.toThrow();
+    expect(b.socket.state).toBe('open');
+  });
+
+  it('discards frames that arrive while closing', async () => {
+    const { kit, socket, of } = await opened();
+    socket.close();
+    kit.last().receive('late');
+    expect(of('message')).toEqual([]);
+  });
+
+  it('close() again while closing waits for the platform, closing it only once', async () => {
+    const { kit, socket } = await opened();
+    socket.close();
+    socket.close();
+    expect(socket.state).toBe('closing');
+    expect(kit.last().closeCalls).toHaveLength(1);
+  });
+
+  it('reconnect() on an open link attempts at once, without a backoff wait or a reconnecting event', async () => {
+    const { kit, socket, of } = await opened();
+    socket.reconnect();
+    expect(kit.instances).toHaveLength(2);
+    expect(socket.state).toBe('connecting');
+    expect(of('reconnecting')).toEqual([]);
+  });
+
+  it('reconnect() before the first attempt started makes exactly one attempt', async () => {
+    const { kit, socket } = setup();
+    expect(() => socket.reconnect()).not.toThrow();
+    await tick();
+    expect(kit.instances).toHaveLength(1);
+    expect(socket.state).toBe('connecting');
+  });
+
+  it('passes a short frame that mentions ping but is not a heartbeat through as data', async () => {
+    const { kit, of } = await opened();
+    const text = '{"type":"typing","ts":5,"note":"ping"}';
+    kit.last().receive(text);
+    expect(of('message')).toEqual([text]);
+    expect(kit.last().sent).toEqual([]);
+  });
+
+  it('checks the type of data while open too, and writes a Blob as is', async () => {
+    const { kit, socket } = await opened();
+    expect(() => socket.send(42 as unknown as string)).toThrow(TypeError);
+    const blob = new Blob(['x']);
+    expect(socket.send(blob)).toBe('sent');
+    expect(kit.last().sent).toEqual([blob]);
+  });
+});

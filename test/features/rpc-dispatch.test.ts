@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jsonCodec, type Codec } from '../../src/codecs/json';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
+import { envelopeCodec } from '../../src/codecs/envelope';
 import { rpc, type RpcOptions } from '../../src/features/rpc/rpc';
 import { ClosedError, HoldfastError, ProtocolError, QueueFullError, TimeoutError } from '../../src/protocol/errors';
 import { createFakeHost, type FakeHost } from '../helpers/fake-host';
@@ -261,5 +262,184 @@ describe('rpc feature: what the core does with a request frame', () => {
     await expect(socket.request('y')).rejects.toMatchObject({ name: 'ClosedError', code: 'CLOSED', method: 'y' });
     expect(fake.sent).toHaveLength(1);
     expect(call.error).toMatchObject({ method: 'x', id: 1 });
+  });
+});
+
+describe('rpc feature: options and arguments', () => {
+  it('takes timeout 0 and Infinity as no timeout, and names the option it refuses', async () => {
+    for (const timeout of [0, Infinity]) {
+      const { fake, socket } = setup({ timeout });
+      const call = track(socket.request('x'));
+      await vi.advanceTimersByTimeAsync(3_600_000);
+      expect(call.settled).toBe(false);
+      fake.end();
+    }
+    expect(() => rpc({ timeout: -1 })).toThrow('bad option rpc.timeout: -1');
+    const decodeOnly = { name: 'half', decode: jsonCodec.decode } as unknown as Codec;
+    expect(() => rpc({ codec: decodeOnly })).toThrow(expect.objectContaining({ code: 'OPTIONS', message: expect.stringContaining('rpc.codec') }));
+  });
+
+  it('refuses a method or event name that is not a string', async () => {
+    const { fake, socket } = setup();
+    const request = socket.request as unknown as (method: unknown) => Promise<unknown>;
+    await expect(request(42)).rejects.toThrow(TypeError);
+    expect(() => (socket.handle as unknown as (m: unknown, h: () => void) => void)(42, () => {})).toThrow(TypeError);
+    expect(() => (socket.emit as unknown as (e: unknown) => void)(42)).toThrow(TypeError);
+    expect(fake.sent).toEqual([]);
+  });
+
+  it('refuses a request while the socket is closing without handing anything to the core', async () => {
+    const { fake, socket } = setup();
+    fake.state = 'closing';
+    await expect(socket.request('late')).rejects.toMatchObject({ name: 'ClosedError', code: 'CLOSED', method: 'late', message: 'the socket is closing: request "late" was not sent' });
+    expect(fake.sent).toEqual([]);
+  });
+
+  it('hands nothing to the core for a request whose signal is already aborted', async () => {
+    const { fake, socket } = setup();
+    await expect(socket.request('x', undefined, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(fake.sent).toEqual([]);
+  });
+
+  it('keeps a newer handler when the remover of the one it replaced is called', async () => {
+    const { fake, socket } = setup();
+    const offOld = socket.handle('m', () => 'old');
+    socket.handle('m', () => 'new');
+    offOld();
+    fake.receive('{"type":"request","id":1,"method":"m"}');
+    expect(fake.sentJson()).toEqual([{ type: 'response', id: 1, result: 'new' }]);
+  });
+});
+
+describe('rpc feature: what errors carry', () => {
+  it('names the request in the error of a dropped frame', async () => {
+    const { fake, socket } = setup();
+    const calls = [track(socket.request('a')), track(socket.request('b')), track(socket.request('c'))];
+    fake.sent[0]?.fate?.('overflow');
+    fake.sent[1]?.fate?.('expired');
+    fake.sent[2]?.fate?.('closed');
+    await Promise.resolve();
+    expect(calls.map((call) => (call.error as Error).message)).toEqual([
+      'request "a" (id 1) was dropped: queue full',
+      'request "b" (id 2) was dropped: it waited longer than queue.ttl',
+      'request "c" (id 3) was dropped: the socket closed',
+    ]);
+  });
+
+  it('rejects with a TypeError when the codec throws something that is not an Error', async () => {
+    const odd: Codec = {
+      name: 'odd',
+      encode: () => {
+        throw 'cannot encode'; // eslint-disable-line no-throw-literal
+      },
+      decode: jsonCodec.decode,
+    };
+    const { socket } = setup({ codec: odd });
+    const call = track(socket.request('x'));
+    await Promise.resolve();
+    expect(call.error).toBeInstanceOf(TypeError);
+    expect((call.error as Error).message).toBe('cannot encode');
+  });
+
+  it('keeps the method and id an error from the core already names', async () => {
+    const { fake, socket } = setup();
+    const named = new QueueFullError('full', { method: 'other', id: 99 });
+    fake.onSend = () => {
+      throw named;
+    };
+    await expect(socket.request('x')).rejects.toMatchObject({ method: 'other', id: 99 });
+  });
+
+  it('reports a throwing onEvent listener with the event name and what it threw', () => {
+    const { fake, socket } = setup();
+    const bug = new Error('listener bug');
+    socket.onEvent('news', () => {
+      throw bug;
+    });
+    fake.receive('{"type":"event","event":"news","data":1}');
+    expect(fake.errors.map((e) => [e.code, e.message])).toEqual([['LISTENER', 'an onEvent("news") listener threw']]);
+    expect(fake.errors[0]?.cause).toBe(bug);
+  });
+
+  it('names why a batch item was refused', () => {
+    const batching: Codec = {
+      name: 'batching',
+      encode: jsonCodec.encode,
+      decode: () => ({ kind: 'batch', items: [{ kind: 'invalid', reason: 'no id' }, { kind: 'data' }] }),
+    };
+    const { fake } = setup({ codec: batching });
+    expect(fake.receive('[…]')).toBe(true);
+    expect(fake.errors.map((e) => e.message)).toEqual(['invalid batch item: no id', 'invalid batch item']);
+  });
+});
+
+describe('rpc feature: answers in edge cases', () => {
+  it('answers INTERNAL with a fixed message when the result cannot be encoded', () => {
+    const { fake, socket } = setup();
+    socket.handle('big', () => 1n);
+    fake.receive('{"type":"request","id":1,"method":"big"}');
+    expect(fake.sentJson()).toEqual([{ type: 'response', id: 1, error: { code: 'INTERNAL', message: 'the result could not be encoded' } }]);
+  });
+
+  it('answers JSON-RPC -32603 for a string code other than METHOD_NOT_FOUND and for a code that is not an integer', () => {
+    const { fake, socket } = setup({ codec: jsonRpcCodec() });
+    socket.handle('fails', () => {
+      throw new Error('boom');
+    });
+    socket.handle('odd', () => {
+      throw Object.assign(new Error('odd code'), { code: 1.5 });
+    });
+    fake.receive('{"jsonrpc":"2.0","id":1,"method":"fails","params":[]}');
+    fake.receive('{"jsonrpc":"2.0","id":2,"method":"odd","params":[]}');
+    expect(fake.sentJson()).toEqual([
+      { jsonrpc: '2.0', id: 1, error: { code: -32603, message: 'boom' } },
+      { jsonrpc: '2.0', id: 2, error: { code: -32603, message: 'odd code' } },
+    ]);
+    expect(fake.errors).toEqual([]);
+  });
+
+  it('does not abort the signal of a handler that already answered when the link goes away', () => {
+    const { fake, socket } = setup();
+    let signal: AbortSignal | undefined;
+    socket.handle('quick', (_params, context) => {
+      signal = context.signal;
+      return 'done';
+    });
+    fake.receive('{"type":"request","id":1,"method":"quick"}');
+    fake.down();
+    expect(signal?.aborted).toBe(false);
+  });
+
+  it('answers without a signal where the engine has no AbortController', () => {
+    vi.stubGlobal('AbortController', undefined);
+    try {
+      const { fake, socket } = setup();
+      const contexts: unknown[] = [];
+      socket.handle('m', (_params, context) => {
+        contexts.push(context);
+        return new Promise(() => {});
+      });
+      socket.handle('now', () => 'ok');
+      fake.receive('{"type":"request","id":1,"method":"m"}');
+      fake.receive('{"type":"request","id":2,"method":"now"}');
+      expect(contexts).toEqual([{ id: 1, method: 'm' }]);
+      expect(() => fake.down()).not.toThrow();
+      expect(fake.sentJson()).toEqual([{ type: 'response', id: 2, result: 'ok' }]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('leaves a Blob to message listeners: no codec reads one', () => {
+    const { fake } = setup();
+    expect(fake.receive(new Blob(['{"type":"event","event":"x"}']))).toBe(false);
+    expect(fake.errors).toEqual([]);
+  });
+
+  it('names what is wrong with a broken binary frame', () => {
+    const { fake } = setup({ codec: envelopeCodec });
+    fake.receive(new TextEncoder().encode('HFB1 broken').buffer);
+    expect(fake.errors).toHaveLength(1);
+    expect(fake.errors[0]?.message).toMatch(/^invalid binary message: .+/);
   });
 });
