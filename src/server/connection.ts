@@ -5,6 +5,7 @@ import { encodeEnvelope, extractBinary, type EnvelopeMessage } from '../protocol
 import type { ResponseMessage } from '../protocol/wire.js';
 import { CloseCode, DEFAULT_MAX_PAYLOAD, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
 import { Emitter } from './emitter.js';
+import { FragmentBuffer } from './fragment-buffer.js';
 import { FrameParser, type Frame } from './frame-parser.js';
 import { encodeClosePayload, encodeFrame, encodeMessage } from './frame-writer.js';
 import { Timers } from './timers.js';
@@ -24,6 +25,8 @@ export type ConnectionState = 'open' | 'closing' | 'ending' | 'closed';
 export interface ConnectionOptions {
   /** Largest accepted message, in bytes, summed over fragments. Default 16 MiB; larger → close 1009. */
   maxPayload?: number;
+  /** Most frames one incoming message may span; more → close 1008. Default 16384. */
+  maxFragments?: number;
   /** Protocol-level Ping every this many ms; a peer that has not ponged by the next one is terminated. 0 disables. Default 30000. */
   pingInterval?: number;
   /** How long to wait for the peer's close frame (or its FIN) before destroying the socket, in ms. Default 5000. */
@@ -118,7 +121,8 @@ export class Connection {
   #pingOutstanding = false;
   #delay = 0;
 
-  #fragments: Buffer[] = [];
+  /** The open fragmented message, created on the first one; most connections never need it. */
+  #fragments: FragmentBuffer | undefined;
   #fragmentOpcode = 0;
   /** Created on the first fragmented text message; most connections never need one. */
   #utf8: Utf8Validator | undefined;
@@ -137,7 +141,7 @@ export class Connection {
     this.#socket = socket;
     this.#sink = sink;
     this.protocol = options.protocol ?? '';
-    this.#parser = new FrameParser({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, requireMask: true });
+    this.#parser = new FrameParser({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, maxFragments: options.maxFragments, requireMask: true });
     this.#pingInterval = options.pingInterval ?? 30_000;
     this.#closeTimeout = options.closeTimeout ?? 5_000;
     this.#fragmentSize = options.fragmentSize ?? 0;
@@ -346,7 +350,8 @@ export class Connection {
           return this.#deliver(payload, opcode === Opcode.Binary);
         }
         this.#fragmentOpcode = opcode;
-        this.#fragments = [payload];
+        this.#fragments ??= new FragmentBuffer();
+        this.#fragments.push(payload);
         if (opcode === Opcode.Text) {
           this.#utf8 ??= new Utf8Validator();
           this.#utf8.reset();
@@ -354,14 +359,14 @@ export class Connection {
         }
         return;
       case Opcode.Continuation: {
-        this.#fragments.push(payload);
+        // The parser only lets a continuation through while a message is open.
+        const fragments = this.#fragments as FragmentBuffer;
+        fragments.push(payload);
         const utf8 = this.#fragmentOpcode === Opcode.Text ? this.#utf8 : undefined;
         if (utf8 && !utf8.push(payload)) return this.#failUtf8();
         if (!frame.fin) return;
         if (utf8 && !utf8.end()) return this.#failUtf8();
-        const message = Buffer.concat(this.#fragments);
-        this.#fragments = [];
-        return this.#deliver(message, utf8 === undefined);
+        return this.#deliver(fragments.take(), utf8 === undefined);
       }
       case Opcode.Close:
         return this.#onClose(payload);
@@ -410,7 +415,7 @@ export class Connection {
   /** The server closes TCP first (RFC 6455 §7.1.1); a peer that never answers our FIN is destroyed after closeTimeout. */
   #end(): void {
     this.#state = 'ending';
-    this.#fragments = [];
+    this.#fragments?.clear();
     this.#timers.clear('ping');
     this.#socket.end();
     this.#timers.set('close', this.#closeTimeout, () => this.#socket.destroy());
@@ -428,7 +433,7 @@ export class Connection {
     this.#timers.clearAll();
     const code = this.#received?.code ?? this.#sentCode ?? CloseCode.Abnormal;
     this.#pending.rejectAll(new ClosedError('CLOSED', `connection closed (${code}) before the request was answered`, code));
-    this.#fragments = [];
+    this.#fragments?.clear();
     this.#events.fire('close', code, this.#received?.reason ?? '', this.#received !== undefined && this.#sentCode !== undefined);
   }
 

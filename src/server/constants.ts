@@ -33,6 +33,13 @@ export const CloseCode = {
 /** Default limit on one message's payload, summed over its fragments, in bytes. */
 export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 
+/**
+ * Default limit on the frames one message may span. Generous for real fragmenting clients (a
+ * 16 MiB message in 1 KiB frames), while a peer sending endless empty continuations is closed
+ * with 1008 after this many.
+ */
+export const DEFAULT_MAX_FRAGMENTS = 16 * 1024;
+
 /** Control frames carry at most 125 payload bytes (RFC 6455 §5.5). */
 export const MAX_CONTROL_PAYLOAD = 125;
 

@@ -32,6 +32,8 @@ export { ClosedError, RemoteError, TimeoutError, HoldfastError } from '../protoc
 export interface ServerOptions {
   /** Largest accepted message in bytes (summed over fragments); larger → close 1009. Default 16 MiB. */
   maxPayload?: number;
+  /** Most frames one incoming message may span (integer >= 1, or Infinity); more → close 1008. Default 16384. */
+  maxFragments?: number;
   /** Protocol-level Ping interval; a client that has not ponged by the next ping is terminated. 0 disables. Default 30000. */
   pingInterval?: number;
   /** How long a closing connection waits for the peer before dropping TCP. Default 5000. */
@@ -217,9 +219,13 @@ export class HoldfastServer {
       checkDuration(name, options[name]);
     }
     if (options.maxConnections !== undefined) checkCount('maxConnections', options.maxConnections);
+    if (options.maxFragments !== undefined && !(Number.isInteger(options.maxFragments) && options.maxFragments >= 1) && options.maxFragments !== Infinity) {
+      throw new RangeError(`maxFragments must be an integer >= 1 or Infinity, got ${String(options.maxFragments)}`);
+    }
     this.#options = options;
     this.#connectionOptions = {
       maxPayload: options.maxPayload,
+      maxFragments: options.maxFragments,
       pingInterval: options.pingInterval,
       closeTimeout: options.closeTimeout,
       fragmentSize: options.fragmentSize,
