@@ -63,7 +63,7 @@ export {
   isArrayBuffer,
   isBlob,
 } from './binary/bytes';
-export type { BytesLike } from './binary/bytes';
+export type { BytesLike, BlobLike, PlatformBlob, AbortSignalLike, PlatformAbortSignal } from './binary/bytes';
 export { base64Encode, base64Decode } from './binary/base64';
 export type { Base64EncodeOptions } from './binary/base64';
 export { encodeEnvelope, decodeEnvelope, isEnvelope, extractBinary, restoreBinary, EnvelopeError } from './protocol/envelope';

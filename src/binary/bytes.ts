@@ -4,14 +4,14 @@
  * live in `protocol/` (the envelope needs them and must not depend on the client); they are
  * re-exported here so the public API has one home.
  */
-import { isArrayBuffer, isBinary, toTag, toUint8Array, type BytesLike } from '../protocol/bytes.js';
+import { isArrayBuffer, isBinary, toTag, toUint8Array, type BytesLike, type PlatformBlob } from '../protocol/bytes.js';
 import { utf8Length } from '../protocol/utf8.js';
 
-export { concatBytes, isArrayBuffer, isBinary, toUint8Array, type BytesLike } from '../protocol/bytes.js';
+export { concatBytes, isArrayBuffer, isBinary, toUint8Array, type BytesLike, type BlobLike, type PlatformBlob, type AbortSignalLike, type PlatformAbortSignal } from '../protocol/bytes.js';
 export { utf8Decode, utf8Encode } from '../protocol/utf8.js';
 
 /** True for a `Blob` or `File`, from any realm. Always false where the platform has no Blob. */
-export const isBlob = (value: unknown): value is Blob => /^\[object (Blob|File)]$/.test(toTag(value));
+export const isBlob = (value: unknown): value is PlatformBlob => /^\[object (Blob|File)]$/.test(toTag(value));
 
 /**
  * An `ArrayBuffer` holding exactly the bytes of `input`. An ArrayBuffer is returned as is; a
@@ -27,7 +27,7 @@ export const toArrayBuffer = (input: BytesLike): ArrayBuffer =>
  * Reads a Blob into an ArrayBuffer with `blob.arrayBuffer()`, or with a `FileReader` on
  * platforms whose Blob lacks that method. Rejects with the reader's error if reading fails.
  */
-export function blobToArrayBuffer(blob: Blob): Promise<ArrayBuffer> {
+export function blobToArrayBuffer(blob: PlatformBlob): Promise<ArrayBuffer> {
   return blob.arrayBuffer
     ? blob.arrayBuffer()
     : new Promise((resolve, reject) => {
@@ -44,7 +44,7 @@ export function blobToArrayBuffer(blob: Blob): Promise<ArrayBuffer> {
  * for buffers and views, `size` for a Blob.
  * @throws TypeError for anything else.
  */
-export function byteLength(data: string | BytesLike | Blob): number {
+export function byteLength(data: string | BytesLike | PlatformBlob): number {
   if (typeof data === 'string') return utf8Length(data);
   if (isBinary(data)) return data.byteLength;
   if (isBlob(data)) return data.size;

@@ -1,12 +1,13 @@
 /**
  * `connect(url, options?)`: the entry point of the client.
  */
+import type { PlatformBlob } from '../protocol/bytes';
 import type { Feature, FeatureMethods } from './feature';
 import { resolveOptions, type BinaryType, type CoreOptions, type UrlProvider } from './options';
 import { createSocket, type CoreSocket } from './socket';
 
 /** What `message` listeners receive for a `binaryType`. */
-export type MessageData<B extends BinaryType = 'arraybuffer'> = B extends 'blob' ? string | Blob : string | ArrayBuffer;
+export type MessageData<B extends BinaryType = 'arraybuffer'> = B extends 'blob' ? string | PlatformBlob : string | ArrayBuffer;
 
 /**
  * The socket `connect()` returns: the core's API plus the methods `M` its features add, with

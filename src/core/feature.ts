@@ -4,6 +4,7 @@
  * socket (its methods, and so its type). The core never names a feature: everything a feature
  * can do goes through the host below. docs/features.md explains how to write one.
  */
+import type { PlatformBlob } from '../protocol/bytes';
 import type { HoldfastError } from '../protocol/errors';
 import type { AttemptContext } from './options';
 import type { CloseInfo } from './reconnect';
@@ -23,7 +24,7 @@ export interface FeatureHooks {
    * Return `true` to consume it: later hooks and `message` listeners then never see it.
    * Text is a string; binary is an exact ArrayBuffer (or a Blob with `binaryType: 'blob'`).
    */
-  receive?(data: string | ArrayBuffer | Blob): boolean | void;
+  receive?(data: string | ArrayBuffer | PlatformBlob): boolean | void;
   /**
    * An outbound message from `socket.send()` or `host.send()`, before the core writes or queues
    * it. Return a SendResult to take it over (the core then does nothing with it), or nothing to

@@ -54,6 +54,14 @@ export interface HeartbeatOptions {
   interval?: number;
   /** How long to wait for the pong (or any message) before the link counts as dead. Default 10000. */
   timeout?: number;
+  /**
+   * Whether the server is known to answer pings. By default (`false`) a socket whose server has
+   * never answered a ping treats an unanswered one as a server that does not speak the
+   * heartbeat: one `HEARTBEAT` error, the link is kept, and that link sends no more pings. Once
+   * any pong came back, a missing one closes the link (4000). With `true`, a missing pong closes
+   * the link from the first ping on. Default false.
+   */
+  required?: boolean;
 }
 
 /** Send-queue limits for messages sent while the link is not open. */
@@ -193,7 +201,7 @@ export function resolveOptions(options: CoreOptions = {}): ResolvedOptions {
     },
     connectTimeout: options.connectTimeout ?? 10_000,
     closeTimeout: options.closeTimeout ?? 1000,
-    heartbeat: h === false ? false : { interval: h?.interval ?? 25_000, timeout: h?.timeout ?? 10_000 },
+    heartbeat: h === false ? false : { interval: h?.interval ?? 25_000, timeout: h?.timeout ?? 10_000, required: h?.required === true },
     queue: {
       maxMessages: q.maxMessages ?? 1000,
       maxBytes: q.maxBytes ?? 1024 * 1024,

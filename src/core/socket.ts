@@ -9,6 +9,7 @@
  */
 import { HoldfastError, MessageTooBigError, ProtocolError, TimeoutError } from '../protocol/errors';
 import { byteLength, isBinary, isBlob, toArrayBuffer } from '../binary/bytes';
+import type { PlatformBlob } from '../protocol/bytes';
 import { nextDelay, retryAfterMs } from './backoff';
 import type { EnvironmentSignal } from './environment';
 import { createEmitter, type DropReason, type SocketEvents } from './events';
@@ -117,6 +118,9 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   /** Consecutive failed attempts: the backoff exponent. */
   let retries = 0;
   let rtt: number | undefined;
+  /** Some link of this socket has answered a ping: from then on, a missing pong means a dead link. */
+  let answered = false;
+  let warned = false;
   let WebSocketCtor = o.WebSocket;
   let unsubscribe: (() => void) | undefined;
 
@@ -138,9 +142,18 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
         ping: (ts) => write(`{"type":"ping","ts":${ts}}`),
         rtt(value) {
           rtt = value;
+          answered = true;
           emit('heartbeat', { rtt: value });
         },
         dead() {
+          // A server that has never answered a ping most likely does not speak the heartbeat:
+          // say so once and keep the link (the heartbeat has stopped for it) instead of tearing
+          // it down every interval + timeout, forever.
+          if (!answered && !(o.heartbeat as { required: boolean }).required) {
+            if (!warned) error(new HoldfastError('HEARTBEAT', 'no pong: the server does not answer the heartbeat'));
+            warned = true;
+            return;
+          }
           error(new TimeoutError(`heartbeat timeout (${(o.heartbeat as { timeout: number }).timeout} ms)`));
           if (state === 'open') lost({ code: HEARTBEAT_TIMEOUT_CODE, reason: 'heartbeat timeout', wasClean: false }, 'heartbeat timeout', true);
         },
@@ -217,7 +230,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       error(new ProtocolError(`unsupported message data (${Object.prototype.toString.call(data)})`));
       return;
     }
-    const payload = data as string | ArrayBuffer | Blob;
+    const payload = data as string | ArrayBuffer | PlatformBlob;
     for (const h of hooks) if (h.receive?.(payload) || state !== 'open') return;
     emit('message', payload);
   }

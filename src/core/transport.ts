@@ -1,3 +1,5 @@
+import type { PlatformBlob } from '../protocol/bytes';
+
 /**
  * The seam between the client core and whatever carries the bytes: the browser's WebSocket,
  * the `ws` package, a mini-program adapter or a test double. The core only ever uses what is
@@ -5,7 +7,7 @@
  */
 
 /** What the core may pass to `send`. Adapters must accept all of these (converting as needed). */
-export type SendData = string | ArrayBuffer | ArrayBufferView | Blob;
+export type SendData = string | ArrayBuffer | ArrayBufferView | PlatformBlob;
 
 /** The close event the core reads: the browser's CloseEvent is one. */
 export interface CloseEventLike {

@@ -141,16 +141,16 @@ export interface MiniProgramSocket extends WebSocketLike {
 }
 
 export class MiniProgramSocket {
-  static get CONNECTING(): typeof CONNECTING {
+  static get CONNECTING(): 0 {
     return CONNECTING;
   }
-  static get OPEN(): typeof OPEN {
+  static get OPEN(): 1 {
     return OPEN;
   }
-  static get CLOSING(): typeof CLOSING {
+  static get CLOSING(): 2 {
     return CLOSING;
   }
-  static get CLOSED(): typeof CLOSED {
+  static get CLOSED(): 3 {
     return CLOSED;
   }
 

@@ -7,6 +7,30 @@
 /** Anything that holds bytes in memory. */
 export type BytesLike = ArrayBuffer | ArrayBufferView;
 
+/** The part of a Blob holdfast relies on, for platforms whose typings have none (mini-programs). */
+export interface BlobLike {
+  readonly size: number;
+  readonly type: string;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/**
+ * The platform's `Blob` where its typings declare one (the DOM lib, `@types/node`), otherwise
+ * {@link BlobLike}: holdfast's declarations compile without the DOM lib.
+ */
+export type PlatformBlob = typeof globalThis extends { Blob: { prototype: infer B } } ? B : BlobLike;
+
+/** The part of an AbortSignal holdfast relies on, for platforms whose typings have none. */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** The platform's `AbortSignal` where its typings declare one, otherwise {@link AbortSignalLike}. */
+export type PlatformAbortSignal = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : AbortSignalLike;
+
 /** `Object.prototype.toString` of a value: realm-independent, e.g. `[object ArrayBuffer]`. */
 export const toTag = (value: unknown): string => Object.prototype.toString.call(value);
 

@@ -32,6 +32,11 @@ export type ErrorCode =
   | 'SEND'
   /** The codec could not encode an answer to a server request. */
   | 'ENCODE'
+  /**
+   * The server has never answered a heartbeat ping: it does not seem to speak the heartbeat, so
+   * half-open links are not detected (set `heartbeat: false` for such a server).
+   */
+  | 'HEARTBEAT'
   /** An option passed to `connect()` or a feature has the wrong type or is out of range. */
   | 'OPTIONS'
   /** An event listener, handler hook or `shouldReconnect` threw; `cause` holds what it threw. */

@@ -6,6 +6,7 @@
 import { AbortError, ClosedError, RemoteError, TimeoutError, type HoldfastError } from './errors';
 import type { ErrorPayload, Id, ResponseMessage } from './wire';
 import { systemClock, type Clock } from './clock';
+import type { PlatformAbortSignal } from './bytes';
 
 /** Per-request options for {@link PendingRequests.add}. */
 export interface AddOptions {
@@ -15,7 +16,7 @@ export interface AddOptions {
    */
   timeout?: number;
   /** Aborting rejects the request with AbortError (its `cause` is `signal.reason`). */
-  signal?: AbortSignal;
+  signal?: PlatformAbortSignal;
   /** Keep the request pending across a disconnect, to be re-sent (safe for idempotent methods). */
   retry?: boolean;
   /** Kept only so that {@link PendingRequests.onDisconnect} can hand it back for re-sending. */
@@ -89,7 +90,7 @@ interface Entry {
   /** The timeout in ms (`Infinity`: none) and the time it runs out at. */
   readonly timeout: number;
   readonly deadline: number;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: PlatformAbortSignal | undefined;
   readonly onAbort: (() => void) | undefined;
 }
 
@@ -162,7 +163,7 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
     settled();
     return entry !== undefined;
   };
-  const abortError = (method: string, id: number, signal: AbortSignal): AbortError =>
+  const abortError = (method: string, id: number, signal: PlatformAbortSignal): AbortError =>
     new AbortError(`${described(method, id)} was aborted`, { cause: signal.reason, method, id });
 
   return {

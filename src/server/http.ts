@@ -20,7 +20,7 @@ export interface HttpFrontOptions {
   handshakeTimeout: number;
   /** Directory holding `holdfast.umd.min.js`; default: next to the built server module. */
   staticDir?: string | URL;
-  /** Enables `POST /demo/drop`. */
+  /** Enables the demo control routes (`hooks.demo`). */
   demo: boolean;
   handshake: HandshakeOptions;
 }
@@ -33,8 +33,8 @@ export interface HttpFrontHooks {
   admit(request: IncomingMessage): Admission;
   accept(socket: Socket, head: Buffer, request: IncomingMessage, protocol: string): void;
   connectionCount(): number;
-  /** Drops every connection without a close frame; returns how many. */
-  dropAll(): number;
+  /** Answers a demo control route (`/demo/*`); false when `path` is not one. */
+  demo(path: string, req: IncomingMessage, res: ServerResponse): boolean;
   onError(error: Error): void;
 }
 
@@ -144,11 +144,7 @@ export class HttpFront {
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.#handshakes.clear(req.socket);
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    if (path === '/demo/drop' && this.#options.demo) {
-      if (req.method !== 'POST') return text(res, 405, 'Use POST.\n', { Allow: 'POST' });
-      const dropped = this.#hooks.dropAll();
-      return send(res, 200, 'application/json', JSON.stringify({ dropped }));
-    }
+    if (this.#options.demo && this.#hooks.demo(path, req, res)) return;
     const route = this.#routes.get(path);
     if (!route) return text(res, 404, `Not found: ${path}\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Use GET.\n', { Allow: 'GET, HEAD' });

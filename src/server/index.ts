@@ -12,6 +12,7 @@ import { Emitter } from './emitter.js';
 import { HandshakeError } from './errors.js';
 import { encodeClosePayload } from './frame-writer.js';
 import type { HandshakeOptions } from './handshake.js';
+import { DemoControls } from './demo-controls.js';
 import { HttpFront, type Admission, type TlsOptions } from './http.js';
 
 export { Connection } from './connection.js';
@@ -64,7 +65,7 @@ export interface ServerOptions {
   tls?: TlsOptions;
   /** Echo application data back (text as text, binary as binary). Default true. */
   echo?: boolean;
-  /** Enable the demo's `POST /demo/drop` route (the CLI turns it on). Default false. */
+  /** Enable the demo's control routes `POST /demo/drop|outage|freeze` (the CLI turns it on). Default false. */
   demo?: boolean;
   /** Directory that holds `holdfast.umd.min.js`. Default: next to the built server module. */
   staticDir?: string | URL;
@@ -229,6 +230,7 @@ export class HoldfastServer {
   readonly #front: HttpFront;
   readonly #app: App;
   readonly #faults: FaultControls;
+  readonly #demo: DemoControls | undefined;
   #state: ServerState = 'idle';
   #closing: Promise<void> | undefined;
 
@@ -273,15 +275,14 @@ export class HoldfastServer {
         admit: () => this.#admit(),
         accept: (socket, head, request, protocol) => this.#accept(socket, head, request, protocol),
         connectionCount: () => this.#connections.size,
-        dropAll: () => {
-          const count = this.#connections.size;
-          this.#faults.drop();
-          return count;
-        },
+        demo: (path, req, res) => this.#demo?.handle(path, req, res) ?? false,
         onError: (error) => this.#events.fire('error', error),
       },
     );
     this.httpServer = this.#front.server;
+    const demo = options.demo ? new DemoControls({ faults: this.#faults, connections: this.#connections }) : undefined;
+    this.#demo = demo;
+    if (demo) this.on('connection', (connection, request) => demo.track(connection, request));
   }
 
   /** The open (and closing) connections. */
@@ -389,6 +390,7 @@ export class HoldfastServer {
           connection.close(CloseCode.GoingAway, 'server shutting down');
         }),
     );
+    this.#demo?.close();
     await Promise.all(gone);
     // close() during listen(): let the bind finish, so that closing really stops the listener.
     await this.#binding?.catch(() => undefined);

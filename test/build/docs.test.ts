@@ -4,6 +4,9 @@
 // purpose carries `<!-- not compiled: <reason> -->` on the line right before its fence.
 // The blocks are compiled in memory (nothing is written to disk) under names next to the repo's
 // root, so that `ws` and `@types/node` resolve from its node_modules as they would in an app.
+// The pages ship in the npm package: a link in a shipped page must lead to a shipped file, and
+// no shipped page may send its reader to the repository's sources or tests, which do not ship.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +53,12 @@ function blocksOf(doc: string, text: string): Block[] {
 
 const docFiles = ['README.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
 const texts = new Map(docFiles.map((doc) => [doc, readFileSync(join(root, doc), 'utf8')]));
+/** The package's files as `npm pack` lists them (relative, `/`-separated; dist/ only once built). */
+const [packReport] = JSON.parse(
+  execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', timeout: 60_000 }),
+) as { files: { path: string }[] }[];
+const shipped = new Set(packReport!.files.map((file) => file.path));
+
 const all = docFiles.flatMap((doc) => blocksOf(doc, texts.get(doc) as string));
 const tsBlocks = all.filter((block) => TS.has(block.lang));
 const compiled = tsBlocks.filter((block) => block.skip === undefined);
@@ -153,32 +162,65 @@ describe('documentation code blocks', () => {
     expect(skipped.length).toBe(markers);
   });
 
-  it('links only to files and headings that exist', () => {
+  /** Problems of the links in `texts` (a map from doc to text), given the files that ship. */
+  function brokenLinks(pages: ReadonlyMap<string, string>, files: ReadonlySet<string>): string[] {
     // GitHub's anchors: the heading in lower case, without punctuation, spaces as hyphens.
     const slug = (heading: string): string => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
     const anchors = (doc: string): Set<string> =>
       new Set(
-        (texts.get(doc) ?? '')
+        (pages.get(doc) ?? '')
           .replace(/^([ \t]*)(`{3,})[^]*?^\1\2[ \t]*$/gm, '') // no headings inside code blocks
           .split('\n')
           .filter((line) => /^#{1,6} /.test(line))
           .map((line) => slug(line.replace(/^#+ /, ''))),
       );
     const broken: string[] = [];
-    for (const [doc, text] of texts) {
+    for (const [doc, text] of pages) {
+      const ships = files.has(doc);
       for (const [, target = ''] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
         if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
         const [path = '', anchor] = target.split('#');
         const file = path === '' ? doc : join(dirname(doc), path).replace(/\\/g, '/');
-        if (!texts.has(file)) {
-          // A link to something other than a page (a folder, a source file) must at least exist.
-          if (path && !existsSync(join(root, file))) broken.push(`${doc}: ${target}`);
-          continue;
-        }
-        if (anchor !== undefined && !anchors(file).has(anchor)) broken.push(`${doc}: ${target}`);
+        // From a shipped page, only what ships; from a repository-only page, what the repository has.
+        const exists = ships ? files.has(file) || [...files].some((f) => f.startsWith(`${file}/`)) : existsInRepo(file);
+        if (!exists) broken.push(`${doc}: ${target}${ships ? ' (not in the package)' : ''}`);
+        else if (anchor !== undefined && (!pages.has(file) || !anchors(file).has(anchor))) broken.push(`${doc}: ${target}`);
       }
     }
-    expect(broken).toEqual([]);
+    return broken;
+  }
+  const existsInRepo = (file: string): boolean => existsSync(join(root, file));
+
+  it('ships README.md and every page but the repository-only development.md', () => {
+    expect(docFiles.filter((doc) => !shipped.has(doc))).toEqual(['docs/development.md']);
+  });
+
+  it('links only to files and headings that exist, and from a shipped page only to shipped files', () => {
+    expect(brokenLinks(texts, shipped)).toEqual([]);
+    // The same check fails links to the sources and tests, to a missing heading, and to a
+    // page that does not ship.
+    const wrong = new Map([
+      ['docs/wrong.md', '[a](../src/core/state.ts) [b](../test/core/feature.test.ts) [c](api.md#no-such-heading) [d](development.md)'],
+      ...texts,
+    ]);
+    expect(brokenLinks(wrong, new Set([...shipped, 'docs/wrong.md']))).toEqual([
+      'docs/wrong.md: ../src/core/state.ts (not in the package)',
+      'docs/wrong.md: ../test/core/feature.test.ts (not in the package)',
+      'docs/wrong.md: api.md#no-such-heading',
+      'docs/wrong.md: development.md (not in the package)',
+    ]);
+  });
+
+  it('sends no reader of a shipped page to files that do not ship or to the project\'s own notes', () => {
+    // Naming a source or test file, or the project's CONTRACT.md, in a shipped page points at
+    // something its reader does not have.
+    const unshipped = (text: string): string[] =>
+      [...text.matchAll(/\b(?:(?:src|test|bench|scripts)\/[\w./-]*\.(?:ts|mts|cts|mjs|cjs|js)|CONTRACT\.md)\b/g)].map((m) => m[0]);
+    const mentions = [...texts].filter(([doc]) => shipped.has(doc)).flatMap(([doc, text]) => unshipped(text).map((name) => `${doc}: ${name}`));
+    expect(mentions).toEqual([]);
+    // The pattern does find such names: the repository-only page is full of them.
+    expect(unshipped(texts.get('docs/development.md') ?? '')).toEqual(expect.arrayContaining(['test/build/docs.test.ts', 'test/server/frame.fuzz.test.ts']));
+    expect(unshipped('The shapes are in `CONTRACT.md`, the table in `src/core/state.ts`.')).toEqual(['CONTRACT.md', 'src/core/state.ts']);
   });
 
   it('compiles every ts block against the sources, strictly, and fails a wrong one', { timeout: 60_000 }, () => {

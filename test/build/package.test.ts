@@ -15,6 +15,8 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   dependencies?: Record<string, string>;
   sideEffects: boolean;
   bin: Record<string, string>;
+  files: string[];
+  license: string;
 };
 const require = createRequire(import.meta.url);
 const entries = ['.', './server', './miniprogram'] as const;
@@ -45,6 +47,30 @@ describe('package.json', () => {
     const viaRequire = require(join(root, cjs.default)) as Record<string, unknown>;
     expect(Object.keys(viaImport).sort()).toEqual(Object.keys(viaRequire).sort());
     expect(Object.keys(viaImport).length).toBeGreaterThan(0);
+  });
+
+  it('exports only the three entries (and package.json): the script-tag build is a file, not an entry', () => {
+    // A `holdfast/umd` entry would be a second copy of the client (its classes not the ones of
+    // `holdfast`), without types, and an ES module to Node because the package is "type": "module".
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './miniprogram', './package.json', './server']);
+  });
+
+  it.each(['./server', './miniprogram'] as const)('entry %s resolves without `exports` too (moduleResolution "node", older tools)', (entry) => {
+    // A folder with a package.json stands in for the subpath where `exports` is not read.
+    const folder = entry.slice(2);
+    const stub = JSON.parse(readFileSync(join(root, folder, 'package.json'), 'utf8')) as { main: string; module: string; types: string };
+    const inFolder = (file: string) => join(root, folder, file);
+    expect(inFolder(stub.main)).toBe(join(root, target(entry).require.default));
+    expect(inFolder(stub.module)).toBe(join(root, target(entry).import.default));
+    expect(inFolder(stub.types)).toBe(join(root, target(entry).import.types));
+    expect(pkg.files).toContain(`${folder}/package.json`);
+    expect(require(join(root, folder))).toBe(require(join(root, target(entry).require.default)));
+  });
+
+  it('ships the LICENSE its license field names', () => {
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 holdfast contributors\n/);
+    expect(pkg.files).toContain('LICENSE');
   });
 
   it('the bin points at the built CLI with a shebang', () => {

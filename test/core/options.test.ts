@@ -13,7 +13,7 @@ describe('resolveOptions', () => {
   it('fills in the documented defaults', () => {
     const o = resolveOptions({ WebSocket, environment: false });
     expect(o.backoff).toEqual({ initialDelay: 1000, maxDelay: 30_000, factor: 2, maxRetries: Infinity, minUptime: 5000, idleInterval: undefined });
-    expect(o.heartbeat).toEqual({ interval: 25_000, timeout: 10_000 });
+    expect(o.heartbeat).toEqual({ interval: 25_000, timeout: 10_000, required: false });
     expect(o.queue).toEqual({ maxMessages: 1000, maxBytes: 1024 * 1024, overflow: 'drop-oldest', ttl: undefined });
     expect([o.connectTimeout, o.closeTimeout, o.maxMessageSize]).toEqual([10_000, 1000, Infinity]);
     expect(o.binaryType).toBe('arraybuffer');
@@ -24,7 +24,7 @@ describe('resolveOptions', () => {
     const o = resolveOptions({ WebSocket, backoff: { maxDelay: 5000 }, heartbeat: { interval: 200 }, queue: { ttl: 50 } });
     expect(o.backoff.maxDelay).toBe(5000);
     expect(o.backoff.initialDelay).toBe(1000);
-    expect(o.heartbeat).toEqual({ interval: 200, timeout: 10_000 });
+    expect(o.heartbeat).toEqual({ interval: 200, timeout: 10_000, required: false });
     expect(o.queue.ttl).toBe(50);
   });
 

@@ -450,7 +450,7 @@ describe('environment', () => {
   });
 
   it('on resume checks an open link at once with a heartbeat ping', async () => {
-    const { kit, env, socket } = await opened({ heartbeat: { interval: 25_000, timeout: 1000 } });
+    const { kit, env, socket } = await opened({ heartbeat: { interval: 25_000, timeout: 1000, required: true } });
     env.emit('resume');
     expect(kit.last().sent).toEqual([`{"type":"ping","ts":${Date.now()}}`]);
     await tick(1000);
@@ -485,8 +485,8 @@ describe('heartbeat', () => {
     expect(ws.sent).toHaveLength(2);
   });
 
-  it('detects a silent link within interval + timeout, closes it with 4000 without waiting, and reconnects', async () => {
-    const { kit, socket, of } = await opened({ heartbeat });
+  it('with required: true, detects a silent link within interval + timeout, closes it with 4000 without waiting, and reconnects', async () => {
+    const { kit, socket, of } = await opened({ heartbeat: { ...heartbeat, required: true } });
     const ws = kit.last();
     await tick(399);
     expect(socket.state).toBe('open');
@@ -498,6 +498,44 @@ describe('heartbeat', () => {
     expect(of('error')[0]).toBeInstanceOf(TimeoutError);
     await tick(1000);
     expect(kit.instances).toHaveLength(2);
+  });
+
+  it('once the server has answered a ping, detects a silent link within interval + timeout (also on a later link)', async () => {
+    const { kit, socket, of } = await opened({ heartbeat });
+    await tick(200);
+    const ping = kit.last().sent[0] as string;
+    kit.last().receive(ping.replace('ping', 'pong'));
+    await tick(399); // the next ping goes out at 200 from the last one; its timeout is 200 more
+    expect(socket.state).toBe('open');
+    await tick(1);
+    expect(socket.state).toBe('reconnecting');
+    expect(of('close').at(-1)).toMatchObject({ code: 4000, reason: 'heartbeat timeout' });
+    await tick(1000);
+    kit.last().open(); // a new link never answers: the socket knows this server speaks the heartbeat
+    await tick(400);
+    expect(socket.state).toBe('reconnecting');
+    expect(of('error').map((e) => e.code)).toEqual(['TIMEOUT', 'TIMEOUT']);
+  });
+
+  it('keeps the link of a server that never answers a ping: one HEARTBEAT error, no more pings on that link, no reconnect loop', async () => {
+    const { kit, socket, of } = await opened({ heartbeat });
+    const ws = kit.last();
+    await tick(400); // interval 200 + timeout 200: the first ping went unanswered
+    expect(socket.state).toBe('open');
+    expect(of('error').map((e) => e.code)).toEqual(['HEARTBEAT']);
+    expect(ws.sent).toHaveLength(1);
+    await tick(60_000);
+    expect(socket.state).toBe('open');
+    expect(ws.sent).toHaveLength(1);
+    expect(ws.closeCalls).toEqual([]);
+    // The next link tries the heartbeat again, and says nothing new when it goes unanswered.
+    ws.closed(1006);
+    await tick(1000);
+    kit.last().open();
+    await tick(400);
+    expect(kit.last().sent).toHaveLength(1);
+    expect(socket.state).toBe('open');
+    expect(of('error').map((e) => e.code)).toEqual(['HEARTBEAT']);
   });
 
   it('counts any inbound message as proof of life', async () => {

@@ -59,6 +59,7 @@ describe('stats()', () => {
     expect(s.messagesIn).toBe(2);
     expect(s.bytesIn).toBe(2 + ping.length);
     expect(s.rtt).toBe(0);
+    expect(s.heartbeat).toBe('answered');
     socket.close(4001, 'done');
     kit.last().closed(4001, 'done', true);
     expect(socket.stats()).toMatchObject({ state: 'closed', lastCloseCode: 4001, lastCloseReason: 'done' });
@@ -75,6 +76,17 @@ describe('stats()', () => {
     socket.close();
     expect(socket.stats().drops).toEqual({ overflow: 1, expired: 1, closed: 2 });
     expect(socket.stats().queue).toEqual({ length: 0, bytes: 0 });
+  });
+
+  it('says when the server does not answer the heartbeat', async () => {
+    const { kit, socket } = setup({ heartbeat: { interval: 100, timeout: 50 } });
+    await tick();
+    kit.last().open();
+    expect(socket.stats().heartbeat).toBe('unknown');
+    await tick(150);
+    expect(socket.stats().heartbeat).toBe('unanswered');
+    expect(socket.state).toBe('open');
+    socket.close();
   });
 
   it('a socket without stats() has no stats method', () => {

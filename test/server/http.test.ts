@@ -141,9 +141,12 @@ describe('HTTP routes', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
     const html = await response.text();
-    for (const id of ['state', 'rtt', 'queue', 'name', 'text', 'send', 'log', 'drop']) expect(html).toContain(`id="${id}"`);
+    for (const id of ['state', 'rtt', 'spark', 'queue', 'counters', 'name', 'text', 'send', 'log', 'drop', 'outage', 'outage-seconds', 'freeze', 'control-status', 'timeline']) expect(html).toContain(`id="${id}"`);
     expect(html).toContain('src="/holdfast.umd.min.js"');
     expect(html).not.toMatch(/(src|href)="https?:/);
+    // Driven by the socket's events: no timer polls the socket.
+    expect(html).not.toMatch(/setInterval|setTimeout/);
+    expect(html).toMatch(/<link rel="icon"[^>]* href="data:image\/svg\+xml,/);
   });
 
   it('serves the script-tag build from staticDir', async () => {

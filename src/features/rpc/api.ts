@@ -1,3 +1,5 @@
+import type { PlatformAbortSignal } from '../../protocol/bytes';
+
 /**
  * Type-level description of what a server offers, so `connect<Api>()` can type `request`, `on`,
  * `emit` and server-to-client handlers. Nothing here exists at runtime.
@@ -79,7 +81,7 @@ export interface HandlerContext {
    * Aborted when the link the request came on goes away (or the socket closes): the answer could
    * not be delivered any more. Absent on platforms without `AbortController`.
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: PlatformAbortSignal;
 }
 /** A handler for server request `M`. */
 export type Handler<Api, M extends HandlerName<Api>> = (

@@ -14,6 +14,7 @@ import type { SendResult } from '../../core/socket';
 import { ClosedError, HoldfastError, isHoldfastError, ProtocolError, QueueFullError, TimeoutError } from '../../protocol/errors';
 import { createPending, errorPayload } from '../../protocol/pending';
 import type { ErrorPayload, Id, ProtocolMessage, RequestMessage, ResponseMessage } from '../../protocol/wire';
+import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type {
   DefaultApi,
   EmitArgs,
@@ -36,7 +37,7 @@ export interface RequestOptions {
    */
   timeout?: number;
   /** Aborting rejects the request with AbortError (`cause` is `signal.reason`). */
-  signal?: AbortSignal;
+  signal?: PlatformAbortSignal;
   /**
    * Survive a dropped link: the request is sent again, with the same id, once the socket is open
    * again (its timeout keeps running). Only for methods that are safe to run twice. Default false.

@@ -30,6 +30,12 @@ export interface Stats {
   readonly lastCloseReason: string | undefined;
   /** Last heartbeat round trip in ms. */
   readonly rtt: number | undefined;
+  /**
+   * What the server made of the heartbeat so far: `'answered'` once a pong came back,
+   * `'unanswered'` after a `HEARTBEAT` error (a ping no link of this socket has ever answered),
+   * `'unknown'` before either.
+   */
+  readonly heartbeat: 'unknown' | 'answered' | 'unanswered';
   readonly queue: { readonly length: number; readonly bytes: number };
   /** Frames received and sent (heartbeats included), and their sizes in bytes (UTF-8 for text). */
   readonly messagesIn: number;
@@ -63,6 +69,7 @@ export function stats(): Feature<StatsMethods> {
     };
     const drops: Record<DropReason, number> = { overflow: 0, expired: 0, closed: 0 };
     let since = clock.now();
+    let heartbeat: Stats['heartbeat'] = 'unknown';
     host.hook({
       attempt() {
         c.attempts++;
@@ -94,6 +101,8 @@ export function stats(): Feature<StatsMethods> {
       c.lastCloseReason = reason;
     });
     socket.on('drop', ({ reason }) => void drops[reason]++);
+    socket.on('heartbeat', () => void (heartbeat = 'answered'));
+    socket.on('error', ({ code }) => void (code === 'HEARTBEAT' && (heartbeat = 'unanswered')));
     return {
       stats: () => ({
         ...c,
@@ -104,6 +113,7 @@ export function stats(): Feature<StatsMethods> {
         reconnects: Math.max(0, c.connects - 1),
         retries: host.retries,
         rtt: socket.rtt,
+        heartbeat,
         queue: { length: socket.queue.length, bytes: socket.queue.bytes },
       }),
     };
