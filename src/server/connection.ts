@@ -145,9 +145,11 @@ export class Connection {
   #frozen = false;
   /** Reading is paused because too much waits to be sent (see `highWaterMark`) or too many pongs do. */
   #throttled = false;
-  /** Frames parsed from the chunk being handled when reading was throttled, handled once it resumes. */
-  #backlog: Frame[] = [];
-  #backlogError: ProtocolError | undefined;
+  /** Frames (and the parser's error) read but held back while throttled or frozen; created when first needed. */
+  #backlog: { frames: Frame[]; error: ProtocolError | undefined } | undefined;
+  /** Write callbacks (see `#written`), created on the first write: an idle connection needs none. */
+  #onWritten: (() => void) | undefined;
+  #onPongWritten: (() => void) | undefined;
   /** Writes handed to the socket whose callback has not run yet. */
   #pendingWrites = 0;
   /** Of those, pongs. */
@@ -363,13 +365,9 @@ export class Connection {
   #onData(chunk: Buffer): void {
     if (this.#state !== 'open' && this.#state !== 'closing') return;
     const { frames, error } = this.#parser.push(chunk);
-    if (this.#throttled || this.#frozen) {
-      // A chunk the socket had already read when it was paused: keep its frames for later.
-      for (const frame of frames) this.#backlog.push(frame);
-      this.#backlogError ??= error;
-      return;
-    }
-    this.#handle(frames, error);
+    // A chunk the socket had already read when it was paused: keep its frames for later.
+    if (this.#throttled || this.#frozen) this.#holdBack(frames, 0, error);
+    else this.#handle(frames, error);
   }
 
   /**
@@ -385,15 +383,9 @@ export class Connection {
       for (let i = 0; i < frames.length; i++) {
         this.#onFrame(frames[i] as Frame);
         if (this.#state !== 'open' && this.#state !== 'closing') return;
-        if (this.#overHighWater()) {
-          this.#throttle();
-          for (let j = i + 1; j < frames.length; j++) this.#backlog.push(frames[j] as Frame);
-          this.#backlogError = error;
-          return;
-        }
-        if (this.#frozen) {
-          for (let j = i + 1; j < frames.length; j++) this.#backlog.push(frames[j] as Frame);
-          this.#backlogError = error;
+        if (this.#overHighWater()) this.#throttle();
+        if (this.#throttled || this.#frozen) {
+          this.#holdBack(frames, i + 1, error);
           return;
         }
       }
@@ -412,6 +404,14 @@ export class Connection {
     return this.#pendingPongs >= MAX_PENDING_PONGS || this.#queuedCost() > this.#highWaterMark;
   }
 
+  /** Keeps `frames` from index `from` (and `error`) for when reading resumes. */
+  #holdBack(frames: readonly Frame[], from: number, error: ProtocolError | undefined): void {
+    if (from >= frames.length && !error) return;
+    const backlog = (this.#backlog ??= { frames: [], error: undefined });
+    for (let i = from; i < frames.length; i++) backlog.frames.push(frames[i] as Frame);
+    backlog.error ??= error;
+  }
+
   #throttle(): void {
     if (this.#throttled) return;
     this.#throttled = true;
@@ -419,28 +419,33 @@ export class Connection {
   }
 
   /** Runs when a write has left (or the socket died): reading resumes once under half the marks. */
-  readonly #written = (): void => {
+  #written(): void {
     this.#pendingWrites--;
     if (this.#throttled && this.#pendingPongs <= MAX_PENDING_PONGS / 2 && this.#queuedCost() <= this.#highWaterMark / 2) {
       this.#throttled = false;
       this.#resumeReading();
     }
-  };
+  }
 
-  readonly #pongWritten = (): void => {
-    this.#pendingPongs--;
-    this.#written();
-  };
+  /** One callback for every write, so that Node batches their completions (it does for a repeated callback). */
+  #writtenCallback(): () => void {
+    return (this.#onWritten ??= () => this.#written());
+  }
+
+  #pongWrittenCallback(): () => void {
+    return (this.#onPongWritten ??= () => {
+      this.#pendingPongs--;
+      this.#written();
+    });
+  }
 
   /** Handles the backlog, then reads from the socket again, unless throttled or frozen meanwhile. */
   #resumeReading(): void {
     if (this.#throttled || this.#frozen || (this.#state !== 'open' && this.#state !== 'closing')) return;
-    const frames = this.#backlog;
-    const error = this.#backlogError;
-    if (frames.length > 0 || error) {
-      this.#backlog = [];
-      this.#backlogError = undefined;
-      this.#handle(frames, error);
+    const backlog = this.#backlog;
+    if (backlog) {
+      this.#backlog = undefined;
+      this.#handle(backlog.frames, backlog.error);
     }
     if (!this.#throttled && !this.#frozen && (this.#state === 'open' || this.#state === 'closing')) this.#socket.resume();
   }
@@ -521,7 +526,7 @@ export class Connection {
   #end(): void {
     this.#state = 'ending';
     this.#fragments?.clear();
-    this.#backlog = [];
+    this.#backlog = undefined;
     this.#timers.clear('ping');
     this.#socket.end();
     this.#timers.set('close', this.#closeTimeout, () => this.#socket.destroy());
@@ -540,7 +545,7 @@ export class Connection {
     const code = this.#received?.code ?? this.#sentCode ?? CloseCode.Abnormal;
     this.#pending.rejectAll(new ClosedError('CLOSED', `connection closed (${code}) before the request was answered`, code));
     this.#fragments?.clear();
-    this.#backlog = [];
+    this.#backlog = undefined;
     this.#events.fire('close', code, this.#received?.reason ?? '', this.#received !== undefined && this.#sentCode !== undefined);
   }
 
@@ -557,7 +562,7 @@ export class Connection {
       const frames = encodeMessage(opcode, payload, fragmentSize);
       this.#socket.cork();
       let ok = true;
-      for (const frame of frames) ok = this.#write(frame, this.#written);
+      for (const frame of frames) ok = this.#write(frame, this.#writtenCallback());
       this.#socket.uncork();
       return ok;
     }
@@ -567,11 +572,12 @@ export class Connection {
   #writeFrame(opcode: number, payload: Uint8Array): boolean {
     const [header, body] = encodeFrame(opcode, payload);
     if (body.length <= SINGLE_WRITE_LIMIT) {
-      return this.#write(body.length === 0 ? header : Buffer.concat([header, body], header.length + body.length), this.#written);
+      return this.#write(body.length === 0 ? header : Buffer.concat([header, body], header.length + body.length), this.#writtenCallback());
     }
     this.#socket.cork();
-    this.#write(header, this.#written);
-    const ok = this.#write(body, this.#written);
+    const done = this.#writtenCallback();
+    this.#write(header, done);
+    const ok = this.#write(body, done);
     this.#socket.uncork();
     return ok;
   }
@@ -580,7 +586,7 @@ export class Connection {
   #writePong(payload: Buffer): void {
     const [header, body] = encodeFrame(Opcode.Pong, payload);
     this.#pendingPongs++;
-    this.#write(body.length === 0 ? header : Buffer.concat([header, body], header.length + body.length), this.#pongWritten);
+    this.#write(body.length === 0 ? header : Buffer.concat([header, body], header.length + body.length), this.#pongWrittenCallback());
   }
 
   #write(chunk: Uint8Array, done: () => void): boolean {
