@@ -3,8 +3,19 @@ import { ClosedError } from '../protocol/errors.js';
 import { createPending } from '../protocol/pending.js';
 import { encodeEnvelope, extractBinary, type EnvelopeMessage } from '../protocol/envelope.js';
 import type { ResponseMessage } from '../protocol/wire.js';
-import { CloseCode, DEFAULT_MAX_PAYLOAD, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
+import {
+  CloseCode,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_PAYLOAD,
+  MAX_CLOSE_REASON,
+  MAX_CONTROL_PAYLOAD,
+  MAX_PENDING_PONGS,
+  Opcode,
+  WRITE_OVERHEAD,
+} from './constants.js';
 import { Emitter } from './emitter.js';
+import { FragmentBuffer } from './fragment-buffer.js';
 import { FrameParser, type Frame } from './frame-parser.js';
 import { encodeClosePayload, encodeFrame, encodeMessage } from './frame-writer.js';
 import { Timers } from './timers.js';
@@ -24,6 +35,20 @@ export type ConnectionState = 'open' | 'closing' | 'ending' | 'closed';
 export interface ConnectionOptions {
   /** Largest accepted message, in bytes, summed over fragments. Default 16 MiB; larger → close 1009. */
   maxPayload?: number;
+  /** Most frames one incoming message may span; more → close 1008. Default 16384. */
+  maxFragments?: number;
+  /**
+   * Stop reading from the peer while more than this many bytes wait to be sent to it (each
+   * queued write counted with WRITE_OVERHEAD bytes on top of its size); read again once under
+   * half of it. Infinity: never stop. Default 1 MiB.
+   */
+  highWaterMark?: number;
+  /**
+   * A data message sent while more than this many bytes (counted as for `highWaterMark`) already
+   * wait for the peer closes the connection with 1013 instead of queueing. Infinity: no limit.
+   * Default 8 MiB.
+   */
+  maxBufferedBytes?: number;
   /** Protocol-level Ping every this many ms; a peer that has not ponged by the next one is terminated. 0 disables. Default 30000. */
   pingInterval?: number;
   /** How long to wait for the peer's close frame (or its FIN) before destroying the socket, in ms. Default 5000. */
@@ -113,12 +138,27 @@ export class Connection {
   readonly #fragmentSize: number;
   readonly #requestTimeout: number;
 
+  readonly #highWaterMark: number;
+  readonly #maxBufferedBytes: number;
+
   #state: ConnectionState = 'open';
   #frozen = false;
+  /** Reading is paused because too much waits to be sent (see `highWaterMark`) or too many pongs do. */
+  #throttled = false;
+  /** Frames (and the parser's error) read but held back while throttled or frozen; created when first needed. */
+  #backlog: { frames: Frame[]; error: ProtocolError | undefined } | undefined;
+  /** Write callbacks (see `#written`), created on the first write: an idle connection needs none. */
+  #onWritten: (() => void) | undefined;
+  #onPongWritten: (() => void) | undefined;
+  /** Writes handed to the socket whose callback has not run yet. */
+  #pendingWrites = 0;
+  /** Of those, pongs. */
+  #pendingPongs = 0;
   #pingOutstanding = false;
   #delay = 0;
 
-  #fragments: Buffer[] = [];
+  /** The open fragmented message, created on the first one; most connections never need it. */
+  #fragments: FragmentBuffer | undefined;
   #fragmentOpcode = 0;
   /** Created on the first fragmented text message; most connections never need one. */
   #utf8: Utf8Validator | undefined;
@@ -137,11 +177,13 @@ export class Connection {
     this.#socket = socket;
     this.#sink = sink;
     this.protocol = options.protocol ?? '';
-    this.#parser = new FrameParser({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, requireMask: true });
+    this.#parser = new FrameParser({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, maxFragments: options.maxFragments, requireMask: true });
     this.#pingInterval = options.pingInterval ?? 30_000;
     this.#closeTimeout = options.closeTimeout ?? 5_000;
     this.#fragmentSize = options.fragmentSize ?? 0;
     this.#requestTimeout = options.requestTimeout ?? 10_000;
+    this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
 
     socket.setNoDelay(true);
     socket.setTimeout(0);
@@ -192,7 +234,8 @@ export class Connection {
    * Sends one message: a string as text, a Uint8Array as binary (see `options.binary`).
    * Returns the result of `socket.write` (false: the caller should wait for `drain`); true while
    * the `delay` fault holds messages back. While the connection is not `open` nothing is sent and
-   * the result is false. Messages keep their order.
+   * the result is false. When more than `maxBufferedBytes` already wait for the peer, the message
+   * is not sent: the connection is closed with 1013 and the result is false. Messages keep their order.
    */
   send(data: string | Uint8Array, options?: SendOptions): boolean {
     const isText = typeof data === 'string';
@@ -295,9 +338,9 @@ export class Connection {
     if (!this.#frozen) return;
     this.#frozen = false;
     if (this.#state === 'closed') return;
-    this.#socket.resume();
     this.#pingOutstanding = false;
     this.#schedulePing();
+    this.#resumeReading();
   }
 
   /** Fault injection: holds every later outgoing message for `ms` milliseconds (0 restores). */
@@ -322,18 +365,89 @@ export class Connection {
   #onData(chunk: Buffer): void {
     if (this.#state !== 'open' && this.#state !== 'closing') return;
     const { frames, error } = this.#parser.push(chunk);
+    // A chunk the socket had already read when it was paused: keep its frames for later.
+    if (this.#throttled || this.#frozen) this.#holdBack(frames, 0, error);
+    else this.#handle(frames, error);
+  }
+
+  /**
+   * Handles parsed frames in order. When what waits to be sent crosses the high-water mark (or
+   * the pong limit), reading stops until the peer has taken enough of it; the frames not yet
+   * handled wait in the backlog, so no reply is produced for a peer that is not reading.
+   */
+  #handle(frames: readonly Frame[], error: ProtocolError | undefined): void {
     // Replies produced while handling one chunk (echoes, pongs, responses) leave in one writev.
     const batch = frames.length > 1;
     if (batch) this.#socket.cork();
     try {
-      for (const frame of frames) {
-        this.#onFrame(frame);
+      for (let i = 0; i < frames.length; i++) {
+        this.#onFrame(frames[i] as Frame);
         if (this.#state !== 'open' && this.#state !== 'closing') return;
+        if (this.#overHighWater()) this.#throttle();
+        if (this.#throttled || this.#frozen) {
+          this.#holdBack(frames, i + 1, error);
+          return;
+        }
       }
       if (error) this.#fail(error);
     } finally {
       if (batch) this.#socket.uncork();
     }
+  }
+
+  /** Bytes waiting to be sent, each pending write counted with its bookkeeping. */
+  #queuedCost(): number {
+    return this.#socket.writableLength + this.#pendingWrites * WRITE_OVERHEAD;
+  }
+
+  #overHighWater(): boolean {
+    return this.#pendingPongs >= MAX_PENDING_PONGS || this.#queuedCost() > this.#highWaterMark;
+  }
+
+  /** Keeps `frames` from index `from` (and `error`) for when reading resumes. */
+  #holdBack(frames: readonly Frame[], from: number, error: ProtocolError | undefined): void {
+    if (from >= frames.length && !error) return;
+    const backlog = (this.#backlog ??= { frames: [], error: undefined });
+    for (let i = from; i < frames.length; i++) backlog.frames.push(frames[i] as Frame);
+    backlog.error ??= error;
+  }
+
+  #throttle(): void {
+    if (this.#throttled) return;
+    this.#throttled = true;
+    this.#socket.pause();
+  }
+
+  /** Runs when a write has left (or the socket died): reading resumes once under half the marks. */
+  #written(): void {
+    this.#pendingWrites--;
+    if (this.#throttled && this.#pendingPongs <= MAX_PENDING_PONGS / 2 && this.#queuedCost() <= this.#highWaterMark / 2) {
+      this.#throttled = false;
+      this.#resumeReading();
+    }
+  }
+
+  /** One callback for every write, so that Node batches their completions (it does for a repeated callback). */
+  #writtenCallback(): () => void {
+    return (this.#onWritten ??= () => this.#written());
+  }
+
+  #pongWrittenCallback(): () => void {
+    return (this.#onPongWritten ??= () => {
+      this.#pendingPongs--;
+      this.#written();
+    });
+  }
+
+  /** Handles the backlog, then reads from the socket again, unless throttled or frozen meanwhile. */
+  #resumeReading(): void {
+    if (this.#throttled || this.#frozen || (this.#state !== 'open' && this.#state !== 'closing')) return;
+    const backlog = this.#backlog;
+    if (backlog) {
+      this.#backlog = undefined;
+      this.#handle(backlog.frames, backlog.error);
+    }
+    if (!this.#throttled && !this.#frozen && (this.#state === 'open' || this.#state === 'closing')) this.#socket.resume();
   }
 
   #onFrame(frame: Frame): void {
@@ -346,7 +460,8 @@ export class Connection {
           return this.#deliver(payload, opcode === Opcode.Binary);
         }
         this.#fragmentOpcode = opcode;
-        this.#fragments = [payload];
+        this.#fragments ??= new FragmentBuffer();
+        this.#fragments.push(payload);
         if (opcode === Opcode.Text) {
           this.#utf8 ??= new Utf8Validator();
           this.#utf8.reset();
@@ -354,19 +469,19 @@ export class Connection {
         }
         return;
       case Opcode.Continuation: {
-        this.#fragments.push(payload);
+        // The parser only lets a continuation through while a message is open.
+        const fragments = this.#fragments as FragmentBuffer;
+        fragments.push(payload);
         const utf8 = this.#fragmentOpcode === Opcode.Text ? this.#utf8 : undefined;
         if (utf8 && !utf8.push(payload)) return this.#failUtf8();
         if (!frame.fin) return;
         if (utf8 && !utf8.end()) return this.#failUtf8();
-        const message = Buffer.concat(this.#fragments);
-        this.#fragments = [];
-        return this.#deliver(message, utf8 === undefined);
+        return this.#deliver(fragments.take(), utf8 === undefined);
       }
       case Opcode.Close:
         return this.#onClose(payload);
       case Opcode.Ping:
-        if (this.#state === 'open') this.#writeFrame(Opcode.Pong, payload);
+        if (this.#state === 'open') this.#writePong(payload);
         this.#events.fire('ping', payload);
         return;
       case Opcode.Pong:
@@ -410,7 +525,8 @@ export class Connection {
   /** The server closes TCP first (RFC 6455 §7.1.1); a peer that never answers our FIN is destroyed after closeTimeout. */
   #end(): void {
     this.#state = 'ending';
-    this.#fragments = [];
+    this.#fragments?.clear();
+    this.#backlog = undefined;
     this.#timers.clear('ping');
     this.#socket.end();
     this.#timers.set('close', this.#closeTimeout, () => this.#socket.destroy());
@@ -428,16 +544,25 @@ export class Connection {
     this.#timers.clearAll();
     const code = this.#received?.code ?? this.#sentCode ?? CloseCode.Abnormal;
     this.#pending.rejectAll(new ClosedError('CLOSED', `connection closed (${code}) before the request was answered`, code));
-    this.#fragments = [];
+    this.#fragments?.clear();
+    this.#backlog = undefined;
     this.#events.fire('close', code, this.#received?.reason ?? '', this.#received !== undefined && this.#sentCode !== undefined);
   }
 
+  /**
+   * Sends a data message, unless more than `maxBufferedBytes` already wait for the peer: then the
+   * peer is not keeping up, and it is closed with 1013 (try again later) instead of queueing more.
+   */
   #writeMessage(opcode: 1 | 2, payload: Uint8Array, fragmentSize: number): boolean {
+    if (this.#queuedCost() > this.#maxBufferedBytes) {
+      this.close(CloseCode.TryAgainLater, 'slow consumer: send buffer full');
+      return false;
+    }
     if (fragmentSize > 0 && payload.length > fragmentSize) {
       const frames = encodeMessage(opcode, payload, fragmentSize);
       this.#socket.cork();
       let ok = true;
-      for (const frame of frames) ok = this.#socket.write(frame);
+      for (const frame of frames) ok = this.#write(frame, this.#writtenCallback());
       this.#socket.uncork();
       return ok;
     }
@@ -447,12 +572,25 @@ export class Connection {
   #writeFrame(opcode: number, payload: Uint8Array): boolean {
     const [header, body] = encodeFrame(opcode, payload);
     if (body.length <= SINGLE_WRITE_LIMIT) {
-      return this.#socket.write(body.length === 0 ? header : Buffer.concat([header, body], header.length + body.length));
+      return this.#write(body.length === 0 ? header : Buffer.concat([header, body], header.length + body.length), this.#writtenCallback());
     }
     this.#socket.cork();
-    this.#socket.write(header);
-    const ok = this.#socket.write(body);
+    const done = this.#writtenCallback();
+    this.#write(header, done);
+    const ok = this.#write(body, done);
     this.#socket.uncork();
     return ok;
+  }
+
+  /** A pong is one write (its payload is at most 125 bytes), counted until it has left. */
+  #writePong(payload: Buffer): void {
+    const [header, body] = encodeFrame(Opcode.Pong, payload);
+    this.#pendingPongs++;
+    this.#write(body.length === 0 ? header : Buffer.concat([header, body], header.length + body.length), this.#pongWrittenCallback());
+  }
+
+  #write(chunk: Uint8Array, done: () => void): boolean {
+    this.#pendingWrites++;
+    return this.#socket.write(chunk, done);
   }
 }

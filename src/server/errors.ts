@@ -10,12 +10,16 @@ export type ProtocolErrorCode =
   | 'WS_ERR_EXPECTED_CONTINUATION'
   | 'WS_ERR_INVALID_LENGTH'
   | 'WS_ERR_TOO_BIG'
+  | 'WS_ERR_TOO_MANY_FRAGMENTS'
   | 'WS_ERR_INVALID_UTF8'
   | 'WS_ERR_INVALID_CLOSE_CODE'
   | 'WS_ERR_INVALID_CLOSE_PAYLOAD';
 
-/** The close code a protocol violation must be answered with: 1002 protocol error, 1007 invalid payload, 1009 too big. */
-export type ProtocolCloseCode = 1002 | 1007 | 1009;
+/**
+ * The close code a protocol violation is answered with: 1002 protocol error, 1007 invalid
+ * payload, 1008 policy violation (a limit of ours, such as `maxFragments`), 1009 too big.
+ */
+export type ProtocolCloseCode = 1002 | 1007 | 1008 | 1009;
 
 /**
  * A peer broke the WebSocket protocol. The parser or validator reports it; the connection

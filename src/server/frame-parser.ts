@@ -1,5 +1,5 @@
-import { DEFAULT_MAX_PAYLOAD, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
-import { ProtocolError, type ProtocolErrorCode } from './errors.js';
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
+import { ProtocolError, type ProtocolCloseCode, type ProtocolErrorCode } from './errors.js';
 import { applyMask, asBuffer } from './frame-writer.js';
 
 /** One frame as it came off the wire, payload already unmasked. */
@@ -17,6 +17,12 @@ export interface Frame {
 export interface ParserOptions {
   /** Largest message payload in bytes, summed over its fragments. Default DEFAULT_MAX_PAYLOAD. */
   maxPayload?: number;
+  /**
+   * Most frames one data message may span, its first frame included (an integer >= 1, or
+   * Infinity for no limit). More → WS_ERR_TOO_MANY_FRAGMENTS, close code 1008, raised from the
+   * header of the frame over the limit. Default DEFAULT_MAX_FRAGMENTS (16384).
+   */
+  maxFragments?: number;
   /**
    * Server side (default true): every frame must be masked. Client side (false): a masked
    * frame is an error, since servers must not mask (RFC 6455 §5.1).
@@ -42,6 +48,9 @@ type State = typeof HEADER | typeof LENGTH_16 | typeof LENGTH_64 | typeof MASK_K
 /** 2^53 - 1 as the high and low halves of a 64-bit length. */
 const MAX_SAFE_HIGH = 0x1fffff;
 
+/** Every empty payload: a zero-length view cannot be written to, so one instance serves all. */
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Incremental RFC 6455 frame parser: push chunks of any size and get back every frame they
  * complete, in order. It checks framing rules (opcodes, RSV bits, masking, control-frame
@@ -53,6 +62,7 @@ const MAX_SAFE_HIGH = 0x1fffff;
  */
 export class FrameParser {
   readonly #maxPayload: number;
+  readonly #maxFragments: number;
   readonly #requireMask: boolean;
   readonly #allowedRsv: number;
 
@@ -75,18 +85,28 @@ export class FrameParser {
   #messageOpcode = 0;
   /** Payload bytes announced so far for the current data message. */
   #messageLength = 0;
+  /** Frames seen so far of the current data message. */
+  #messageFrames = 0;
 
-  /** Throws RangeError for a negative or non-numeric `maxPayload` or an `allowedRsv` outside 0–7. */
+  /**
+   * Throws RangeError for a negative or non-numeric `maxPayload`, a `maxFragments` that is not
+   * an integer >= 1 or Infinity, or an `allowedRsv` outside 0–7.
+   */
   constructor(options: ParserOptions = {}) {
     const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     if (typeof maxPayload !== 'number' || Number.isNaN(maxPayload) || maxPayload < 0) {
       throw new RangeError(`maxPayload must be a non-negative number, got ${String(maxPayload)}`);
+    }
+    const maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
+    if (!(Number.isInteger(maxFragments) && maxFragments >= 1) && maxFragments !== Infinity) {
+      throw new RangeError(`maxFragments must be an integer >= 1 or Infinity, got ${String(maxFragments)}`);
     }
     const allowedRsv = options.allowedRsv ?? 0;
     if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) {
       throw new RangeError(`allowedRsv must be a bitmask from 0 to 7, got ${String(allowedRsv)}`);
     }
     this.#maxPayload = maxPayload;
+    this.#maxFragments = maxFragments;
     this.#requireMask = options.requireMask ?? true;
     this.#allowedRsv = allowedRsv;
   }
@@ -163,8 +183,15 @@ export class FrameParser {
       if (this.#messageOpcode === 0) {
         return this.#fail('WS_ERR_UNEXPECTED_CONTINUATION', 1002, 'Continuation frame without a message to continue');
       }
+      // Counted from the header: empty continuations add nothing to maxPayload, yet each costs
+      // the receiver a frame, so their number needs a limit of its own.
+      if (++this.#messageFrames > this.#maxFragments) {
+        return this.#fail('WS_ERR_TOO_MANY_FRAGMENTS', 1008, `Message spans more than ${this.#maxFragments} frames`);
+      }
     } else if (this.#messageOpcode !== 0) {
       return this.#fail('WS_ERR_EXPECTED_CONTINUATION', 1002, 'New data frame while a fragmented message is still open');
+    } else {
+      this.#messageFrames = 1;
     }
     if (this.#masked !== this.#requireMask) {
       return this.#requireMask
@@ -250,7 +277,7 @@ export class FrameParser {
 
   /** Takes `length` payload bytes, unmasked, copying only when the frame spans chunks or is masked. */
   #readPayloadBytes(length: number): Buffer {
-    if (length === 0) return Buffer.alloc(0);
+    if (length === 0) return EMPTY;
     const first = this.#chunks[0] as Buffer;
     this.#buffered -= length;
     if (first.length - this.#head >= length) {
@@ -308,7 +335,7 @@ export class FrameParser {
     }
   }
 
-  #fail(code: ProtocolErrorCode, closeCode: 1002 | 1007 | 1009, message: string): false {
+  #fail(code: ProtocolErrorCode, closeCode: ProtocolCloseCode, message: string): false {
     this.#error = new ProtocolError(code, closeCode, message);
     this.#chunks = [];
     this.#head = 0;

@@ -33,6 +33,20 @@ export { ClosedError, RemoteError, TimeoutError, HoldfastError } from '../protoc
 export interface ServerOptions {
   /** Largest accepted message in bytes (summed over fragments); larger → close 1009. Default 16 MiB. */
   maxPayload?: number;
+  /** Most frames one incoming message may span (integer >= 1, or Infinity); more → close 1008. Default 16384. */
+  maxFragments?: number;
+  /**
+   * Reading from a client pauses while more than this many bytes wait to be sent to it (each
+   * queued write counts 160 bytes on top of its size), and resumes under half of it; TCP then
+   * holds back a sender that does not read. Infinity: never pause. Default 1 MiB.
+   */
+  highWaterMark?: number;
+  /**
+   * Slow-consumer limit: a message sent (echo, response, event, `broadcast`) while more than this
+   * many bytes already wait for a client closes that client with 1013 instead of queueing.
+   * At most this plus one message waits per client. Infinity: no limit. Default 8 MiB.
+   */
+  maxBufferedBytes?: number;
   /** Protocol-level Ping interval; a client that has not ponged by the next ping is terminated. 0 disables. Default 30000. */
   pingInterval?: number;
   /** How long a closing connection waits for the peer before dropping TCP. Default 5000. */
@@ -111,6 +125,13 @@ type ServerState = 'idle' | 'listening' | 'closing' | 'closed';
 function checkDuration(name: string, value: number | undefined): void {
   if (value !== undefined && (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value))) {
     throw new RangeError(`${name} must be a non-negative finite number, got ${String(value)}`);
+  }
+}
+
+/** A byte limit: a number >= 0, Infinity meaning none. */
+function checkLimit(name: string, value: number | undefined): void {
+  if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
+    throw new RangeError(`${name} must be a non-negative number (Infinity: no limit), got ${String(value)}`);
   }
 }
 
@@ -219,9 +240,17 @@ export class HoldfastServer {
       checkDuration(name, options[name]);
     }
     if (options.maxConnections !== undefined) checkCount('maxConnections', options.maxConnections);
+    checkLimit('highWaterMark', options.highWaterMark);
+    checkLimit('maxBufferedBytes', options.maxBufferedBytes);
+    if (options.maxFragments !== undefined && !(Number.isInteger(options.maxFragments) && options.maxFragments >= 1) && options.maxFragments !== Infinity) {
+      throw new RangeError(`maxFragments must be an integer >= 1 or Infinity, got ${String(options.maxFragments)}`);
+    }
     this.#options = options;
     this.#connectionOptions = {
       maxPayload: options.maxPayload,
+      maxFragments: options.maxFragments,
+      highWaterMark: options.highWaterMark,
+      maxBufferedBytes: options.maxBufferedBytes,
       pingInterval: options.pingInterval,
       closeTimeout: options.closeTimeout,
       fragmentSize: options.fragmentSize,
@@ -309,7 +338,9 @@ export class HoldfastServer {
 
   /**
    * Sends one message to every open connection (a string as text, bytes as binary); the string
-   * is encoded once. Returns how many connections it was sent to.
+   * is encoded once. A connection with more than `maxBufferedBytes` still waiting is a slow
+   * consumer: it is closed with 1013 instead (the slow-consumer policy, the same as for any
+   * send). Returns how many connections the message was queued for.
    */
   broadcast(data: string | Uint8Array): number {
     const binary = typeof data !== 'string';
@@ -318,7 +349,7 @@ export class HoldfastServer {
     for (const connection of this.#connections) {
       if (connection.state !== 'open') continue;
       connection.send(payload, { binary });
-      count++;
+      if (connection.state === 'open') count++;
     }
     return count;
   }

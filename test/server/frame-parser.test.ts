@@ -180,6 +180,18 @@ describe('FrameParser: well-formed frames', () => {
     expect(frames).toHaveLength(6);
   });
 
+  it('allows a message of exactly maxFragments frames, and counts again for each message', () => {
+    const message = Buffer.concat([clientFrame(1, 'a', { fin: false }), clientFrame(0, '', { fin: false }), clientFrame(0, 'c')]);
+    const { frames, error } = parseAll(Buffer.concat([message, message, clientFrame(2, 'single')]), { maxFragments: 3 });
+    expect(error).toBeUndefined();
+    expect(frames).toHaveLength(7);
+  });
+
+  it('does not count control frames between fragments towards maxFragments', () => {
+    const bytes = Buffer.concat([clientFrame(1, 'a', { fin: false }), clientFrame(9, 'p'), clientFrame(9, 'q'), clientFrame(0, 'b')]);
+    expect(parseAll(bytes, { maxFragments: 2 }).error).toBeUndefined();
+  });
+
   it('does not count control frames towards maxPayload', () => {
     const bytes = Buffer.concat([clientFrame(1, 'abcd', { fin: false }), clientFrame(9, 'ping-payload'), clientFrame(0, 'ef')]);
     expect(parseAll(bytes, { maxPayload: 6 }).error).toBeUndefined();
@@ -280,6 +292,34 @@ describe('FrameParser: protocol errors', () => {
     expectProtocolError(result, 'WS_ERR_TOO_BIG', 1009);
   });
 
+  it('rejects the frame past maxFragments with 1008 WS_ERR_TOO_MANY_FRAGMENTS, from its header alone', () => {
+    const parser = new FrameParser({ maxFragments: 3 });
+    const opened = parser.push(Buffer.concat([clientFrame(2, 'x', { fin: false }), clientFrame(0, '', { fin: false }), clientFrame(0, '', { fin: false })]));
+    expect(opened.error).toBeUndefined();
+    expect(opened.frames).toHaveLength(3);
+    // Only the first two bytes of the fourth frame: the count is checked before its mask and payload.
+    const result = parser.push(clientFrame(0, 'zz').subarray(0, 2));
+    expectProtocolError(result, 'WS_ERR_TOO_MANY_FRAGMENTS', 1008);
+    expect(result.frames).toEqual([]);
+    expect(parser.bufferedBytes).toBe(0);
+  });
+
+  it('closes a flood of empty continuations after the default 16384 frames', () => {
+    const empty = clientFrame(0, '', { fin: false });
+    const flood = Buffer.concat([clientFrame(2, '', { fin: false }), ...Array.from({ length: 20_000 }, () => empty)]);
+    const result = parseAll(flood);
+    expect(result.frames).toHaveLength(16 * 1024);
+    expectProtocolError(result, 'WS_ERR_TOO_MANY_FRAGMENTS', 1008);
+  });
+
+  it('accepts any number of fragments with maxFragments: Infinity', () => {
+    const empty = clientFrame(0, '', { fin: false });
+    const bytes = Buffer.concat([clientFrame(2, '', { fin: false }), ...Array.from({ length: 20_000 }, () => empty), clientFrame(0, 'end')]);
+    const result = parseAll(bytes, { maxFragments: Infinity });
+    expect(result.error).toBeUndefined();
+    expect(result.frames).toHaveLength(20_002);
+  });
+
   it('returns the frames before an error in the same chunk', () => {
     const result = parseAll(Buffer.concat([clientFrame(1, 'one'), clientFrame(1, 'two'), clientFrame(5, '')]));
     expect(result.frames.map((f) => f.payload.toString())).toEqual(['one', 'two']);
@@ -314,7 +354,16 @@ describe('FrameParser: bad arguments', () => {
     expect(parser.bufferedBytes).toBe(0);
   });
 
-  it.each([{ maxPayload: -1 }, { maxPayload: Number.NaN }, { allowedRsv: 8 }, { allowedRsv: 1.5 }])('rejects options %j with RangeError', (options) => {
+  it.each([
+    { maxPayload: -1 },
+    { maxPayload: Number.NaN },
+    { allowedRsv: 8 },
+    { allowedRsv: 1.5 },
+    { maxFragments: 0 },
+    { maxFragments: 2.5 },
+    { maxFragments: Number.NaN },
+    { maxFragments: -Infinity },
+  ])('rejects options %j with RangeError', (options) => {
     expect(() => new FrameParser(options)).toThrow(RangeError);
   });
 });
