@@ -881,7 +881,7 @@ describe('errors name their cause', () => {
     const a = setup({ connectTimeout: 2000 });
     await tick(2000);
     expect(a.of('error')[0]?.message).toBe('connect timeout (2000 ms)');
-    const b = await opened({ heartbeat: { interval: 200, timeout: 150 } });
+    const b = await opened({ heartbeat: { interval: 200, timeout: 150, required: true } });
     await tick(350);
     expect(b.of('error')[0]?.message).toBe('heartbeat timeout (150 ms)');
     expect(b.of('reconnecting')[0]?.reason).toBe('heartbeat timeout');
