@@ -129,6 +129,25 @@ async function connectAttacker(port) {
   return socket;
 }
 
+/** A flood from one attacker that never reads: each quarter writes `frame` `count` times. */
+function nonReader(port, frame, count) {
+  let socket;
+  let closed = false;
+  return {
+    async quarter() {
+      if (!socket) {
+        socket = await connectAttacker(port);
+        socket.once('close', () => { closed = true; });
+      }
+      socket.pause();
+      for (let i = 0; i < count && !socket.destroyed; i++) socket.write(frame);
+      await settle(() => socket.writableLength);
+    },
+    note: () => heldBack(socket, closed),
+    stop() { socket?.destroy(); },
+  };
+}
+
 const FLOODS = [
   {
     name: 'fragments',
@@ -164,46 +183,12 @@ const FLOODS = [
   {
     name: 'slow reader',
     detail: '4 × 16 × 1 MiB, never reads',
-    make(port) {
-      let socket;
-      let closed = false;
-      const frame = maskedFrame(0x2, Buffer.alloc(MiB, 0x5a));
-      return {
-        async quarter() {
-          if (!socket) {
-            socket = await connectAttacker(port);
-            socket.once('close', () => { closed = true; });
-          }
-          socket.pause();
-          for (let i = 0; i < 16 && !socket.destroyed; i++) socket.write(frame);
-          await settle(() => socket.writableLength);
-        },
-        note: () => heldBack(socket, closed),
-        stop() { socket?.destroy(); },
-      };
-    },
+    make: (port) => nonReader(port, maskedFrame(0x2, Buffer.alloc(MiB, 0x5a)), 16),
   },
   {
     name: 'ping flood',
     detail: '4 × 50k pings (125 B), never reads',
-    make(port) {
-      let socket;
-      let closed = false;
-      const batch = Buffer.concat(Array.from({ length: 1000 }, () => maskedFrame(0x9, Buffer.alloc(125, 0x70))));
-      return {
-        async quarter() {
-          if (!socket) {
-            socket = await connectAttacker(port);
-            socket.once('close', () => { closed = true; });
-          }
-          socket.pause();
-          for (let i = 0; i < 50 && !socket.destroyed; i++) socket.write(batch);
-          await settle(() => socket.writableLength);
-        },
-        note: () => heldBack(socket, closed),
-        stop() { socket?.destroy(); },
-      };
-    },
+    make: (port) => nonReader(port, Buffer.concat(Array.from({ length: 1000 }, () => maskedFrame(0x9, Buffer.alloc(125, 0x70)))), 50),
   },
   {
     name: 'broadcast',
