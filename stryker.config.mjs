@@ -19,8 +19,9 @@ export default {
   concurrency: 2,
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',
-  // A mutant that makes a loop endless is killed as a timeout after 2 x its tests' time + 5 s.
-  timeoutMS: 5000,
+  // A mutant that makes a loop endless counts as killed (timeout) after 2 x its tests' time +
+  // 10 s; with less, a loaded machine passes mere slow runs off as timeouts.
+  timeoutMS: 10_000,
   timeoutFactor: 2,
   tempDirName: '.stryker-tmp',
   ignorePatterns: ['dist', 'coverage', 'reports', 'test-results', '.scratch'],

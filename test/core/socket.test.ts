@@ -1182,3 +1182,22 @@ describe('signals and calls in every state', () => {
     expect(kit.last().sent).toEqual([blob]);
   });
 });
+
+describe('a link replaced while it opens', () => {
+  it('reports no open for a link that reconnect() replaced during its open-time flush', async () => {
+    const { kit, socket, of, states } = setup();
+    socket.send('a');
+    socket.send('b');
+    socket.on('error', () => socket.reconnect());
+    await tick();
+    const first = kit.last();
+    first.send = () => {
+      throw new Error('platform refused');
+    };
+    first.open();
+    expect(socket.state).toBe('connecting');
+    expect(of('open')).toEqual([]);
+    expect(states()).toEqual(['connecting>reconnecting', 'reconnecting>connecting']);
+    expect(kit.instances).toHaveLength(2);
+  });
+});

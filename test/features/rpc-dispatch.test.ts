@@ -443,3 +443,18 @@ describe('rpc feature: answers in edge cases', () => {
     expect(fake.errors[0]?.message).toMatch(/^invalid binary message: .+/);
   });
 });
+
+describe('rpc feature: what reaches the codec', () => {
+  it('never hands a Blob to the codec', () => {
+    const asked: unknown[] = [];
+    const recording: Codec = {
+      name: 'recording',
+      encode: jsonCodec.encode,
+      decode: (data) => (asked.push(data), jsonCodec.decode(data)),
+    };
+    const { fake } = setup({ codec: recording });
+    expect(fake.receive(new Blob(['{"type":"event","event":"x"}']))).toBe(false);
+    fake.receive('text');
+    expect(asked).toEqual(['text']);
+  });
+});
