@@ -112,7 +112,6 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   const timers = createTimers<Slot>(clock);
   let hooks: readonly FeatureHooks[] = [];
   let state: State = 'connecting';
-  let since = now();
   let epoch = 0;
   let link: Link | undefined;
   /** Consecutive failed attempts: the backoff exponent. */
@@ -166,7 +165,6 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     timers.clear(from);
     if (from === 'open') hb?.stop();
     state = to;
-    since = now();
     const mine = ++epoch;
     emit('state', { from, to, reason });
     return mine === epoch;
