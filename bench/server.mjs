@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { maskedFrame } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 if (!existsSync(join(here, '..', 'dist', 'server.js'))) {
@@ -65,20 +66,6 @@ function handshake(port) {
 }
 
 /** A masked client frame (FIN, binary) carrying `payload`. */
-function maskedFrame(payload) {
-  const len = payload.length;
-  const headerLen = len < 126 ? 2 : len < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(headerLen + 4 + len);
-  frame[0] = 0x82;
-  if (len < 126) frame[1] = 0x80 | len;
-  else if (len < 65536) { frame[1] = 0x80 | 126; frame.writeUInt16BE(len, 2); }
-  else { frame[1] = 0x80 | 127; frame.writeBigUInt64BE(BigInt(len), 2); }
-  const mask = randomBytes(4);
-  mask.copy(frame, headerLen);
-  for (let i = 0; i < len; i++) frame[headerLen + 4 + i] = payload[i] ^ mask[i & 3];
-  return frame;
-}
-
 function serverFrameLength(len) {
   return (len < 126 ? 2 : len < 65536 ? 4 : 10) + len;
 }
@@ -87,7 +74,7 @@ function serverFrameLength(len) {
 async function echoRun(port, size, count) {
   const socket = await handshake(port);
   socket.setNoDelay(true);
-  const frame = maskedFrame(randomBytes(size));
+  const frame = maskedFrame(0x2, randomBytes(size));
   const answerBytes = serverFrameLength(size);
   const total = answerBytes * count;
   const window = Math.max(1, Math.floor(WINDOW_BYTES / frame.length));

@@ -27,7 +27,7 @@ export interface Heartbeat {
   start(): void;
   /** Cancels the timer and forgets the outstanding ping. */
   stop(): void;
-  /** Something arrived: any inbound message proves the link is alive. */
+  /** Something arrived: every inbound message proves the link is alive. */
   seen(): void;
   /** A pong arrived; returns true when it answered the outstanding ping. */
   pong(ts: number): boolean;
