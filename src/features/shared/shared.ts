@@ -14,9 +14,9 @@ import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLi
 export const SHARED_VERSION = 1;
 
 /**
- * How long a leader may stay silent before a follower asks whether it is alive, and how long that
- * question may stay unanswered before the follower takes the lead (ms). A frozen leader is
- * replaced 2–3 ticks after its last word.
+ * The follower's watchdog period (ms): a leader silent for a tick is asked whether it is alive;
+ * unanswered two ticks later, it is taken for frozen and its lock is stolen. A frozen leader is
+ * replaced 3–4 ticks after its last word.
  */
 export const SHARED_TICK = 1000;
 
@@ -122,7 +122,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     let port: Port | undefined;
     let pn = 0;
     let heard = 0;
-    let probed = false;
+    /** Ticks since this socket asked a silent leader whether it is alive (0: not asked). */
+    let probed = 0;
     let timer: unknown;
 
     const post = (kind: string, n: number, a?: unknown, b?: unknown): Message => {
@@ -148,7 +149,9 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
 
     function handle([, kind, n, a, b]: Message): void {
       if (kind === '?') {
-        if (leading) post(up ? 'o' : '!', up || seen, proto);
+        // Answered from a timer: a frozen page runs no timers, though Chromium still hands it
+        // channel messages. A hidden page's timers run late (about 1 s), hence two ticks to answer.
+        if (leading) clock.setTimeout(() => leading && post(up ? 'o' : '!', up || seen, proto), 0);
         return;
       }
       if (kind === 's') {
@@ -158,7 +161,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       // From a leader: '!' (alive, or a new link is opening), 'o' open, 'm' message, 'c' closed.
       if (n < seen) return;
       heard = clock.now();
-      probed = false;
+      probed = 0;
       if (n > seen) {
         // A newer link: whatever was open before is gone.
         seen = n;
@@ -256,9 +259,11 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     const tick = (): void => {
       timer = clock.setTimeout(tick, SHARED_TICK);
       if (leading || clock.now() - heard < SHARED_TICK) return;
-      probed = !probed;
-      if (probed) post('?', 0);
-      else ask(true);
+      if (!probed) post('?', 0);
+      if (++probed > 2) {
+        probed = 0;
+        ask(true);
+      }
     };
 
     /** Leaves the group: lock, channel, timer and (when leading) the real link. */
