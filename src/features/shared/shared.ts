@@ -8,6 +8,7 @@
 import { toArrayBuffer } from '../../binary/bytes';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type { Feature } from '../../core/feature';
+import { badOption } from '../../core/options';
 import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../../core/transport';
 
 /** The version of the channel protocol below; part of every lock/channel name and every message. */
@@ -92,7 +93,7 @@ const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'stri
  */
 export function shared(options: SharedOptions = {}): Feature<Shared> {
   const key = options.key;
-  if (key !== undefined && typeof key !== 'string') throw new TypeError('shared(): key must be a string');
+  if (key !== undefined && typeof key !== 'string') throw badOption('key', key);
   return (host) => {
     const locks = options.locks ?? (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
     const Channel = options.BroadcastChannel ?? (globalThis.BroadcastChannel as SharedOptions['BroadcastChannel']);
