@@ -118,8 +118,9 @@ export interface ServerEvents {
   /** A client's socket is gone (see Connection's `close` event for the arguments). */
   close: [connection: Connection, code: number, reason: string, wasClean: boolean];
   /**
-   * A connection or the HTTP server reported an error, or a request handler threw (then the
-   * connection it answered is given).
+   * A connection reported an error (a socket error, or a ProtocolError when the peer broke the
+   * protocol: its `closeCode` is the code the connection was closed with), a request handler
+   * threw (what it threw), or the HTTP server failed. `connection` is given for the first two.
    */
   error: [error: Error, connection?: Connection];
 }
@@ -454,7 +455,7 @@ export class HoldfastServer<Api = DefaultApi> {
     });
     if (this.#faults.outgoingDelay > 0) connection.setOutgoingDelay(this.#faults.outgoingDelay);
     this.#connections.add(connection);
-    connection.on('error', (error) => this.#events.fire('error', error));
+    connection.on('error', (error) => this.#events.fire('error', error, connection));
     connection.on('close', (code, reason, wasClean) => {
       this.#connections.delete(connection);
       this.#events.fire('close', connection, code, reason, wasClean);
