@@ -1,5 +1,6 @@
 // `npm start`: builds dist/ when it is missing or older than src/, then runs the reference server
-// (with its demo page) on 127.0.0.1:8080. Extra arguments are passed on: `npm start -- --port 0`.
+// with the demo and its fault controls (`--demo`) on 127.0.0.1:8080. Extra arguments are passed
+// on: `npm start -- --port 0`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,6 +30,7 @@ const args = process.argv.slice(2);
 const defaults = [];
 if (!args.includes('--port')) defaults.push('--port', '8080');
 if (!args.includes('--host')) defaults.push('--host', '127.0.0.1');
+if (!args.includes('--demo')) defaults.push('--demo');
 const child = spawn(process.execPath, [built, ...defaults, ...args], { cwd: root, stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

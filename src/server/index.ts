@@ -12,7 +12,7 @@ import { CloseCode } from './constants.js';
 import { Emitter } from './emitter.js';
 import { HandshakeError } from './errors.js';
 import { encodeClosePayload } from './frame-writer.js';
-import type { HandshakeOptions } from './handshake.js';
+import { TOKEN_PATTERN, type HandshakeOptions } from './handshake.js';
 import { DemoControls } from './demo-controls.js';
 import { HttpFront, type Admission, type TlsOptions } from './http.js';
 
@@ -75,7 +75,14 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Allowed `Origin` values or a predicate; others get 403. A request without Origin is allowed. Default: all. */
   origins?: HandshakeOptions['origins'];
-  /** Picks a subprotocol from those the client offered. Default: none. */
+  /**
+   * Subprotocols to agree on: of those a client offers, the first one (in the client's order of
+   * preference, RFC 6455 §4.1) that is in this list is selected; `'*'` accepts any. A client
+   * that offers none of them gets no subprotocol (browsers then fail the connection). Not
+   * together with `selectProtocol`. Default: none.
+   */
+  protocols?: readonly string[];
+  /** Picks a subprotocol from those the client offered (for rules `protocols` cannot express). Default: none. */
   selectProtocol?: HandshakeOptions['selectProtocol'];
   /** Fragment outgoing messages larger than this many bytes. Default 0 (never). */
   fragmentSize?: number;
@@ -167,6 +174,20 @@ function checkCount(name: string, value: number): void {
   if (!(Number.isInteger(value) && value >= 0) && value !== Infinity) {
     throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
   }
+}
+
+/**
+ * The `selectProtocol` for the `protocols` option: the client's first offer that is accepted.
+ * Throws TypeError for a list that is not one of tokens, RangeError for a name that is no token.
+ */
+function protocolSelector(protocols: readonly string[]): (offered: string[]) => string | undefined {
+  if (!Array.isArray(protocols)) throw new TypeError('protocols must be an array of subprotocol names');
+  for (const name of protocols) {
+    if (typeof name !== 'string' || !TOKEN_PATTERN.test(name)) throw new RangeError(`subprotocol ${JSON.stringify(name)} is not a valid name (an HTTP token)`);
+  }
+  const accepted = new Set(protocols);
+  if (accepted.has('*')) return (offered) => offered[0];
+  return (offered) => offered.find((name) => accepted.has(name));
 }
 
 class FaultControls implements Faults {
@@ -262,7 +283,7 @@ export class HoldfastServer<Api = DefaultApi> {
   #state: ServerState = 'idle';
   #closing: Promise<void> | undefined;
 
-  /** Throws RangeError for an option that is not a non-negative number. */
+  /** Throws RangeError for an option that is out of range, TypeError for options that do not go together. */
   constructor(options: ServerOptions = {}) {
     for (const name of ['maxPayload', 'pingInterval', 'closeTimeout', 'handshakeTimeout', 'fragmentSize', 'requestTimeout'] as const) {
       checkDuration(name, options[name]);
@@ -273,6 +294,7 @@ export class HoldfastServer<Api = DefaultApi> {
     if (options.maxFragments !== undefined && !(Number.isInteger(options.maxFragments) && options.maxFragments >= 1) && options.maxFragments !== Infinity) {
       throw new RangeError(`maxFragments must be an integer >= 1 or Infinity, got ${String(options.maxFragments)}`);
     }
+    if (options.protocols !== undefined && options.selectProtocol !== undefined) throw new TypeError('give protocols or selectProtocol, not both');
     this.#options = options;
     this.#connectionOptions = {
       maxPayload: options.maxPayload,
@@ -301,7 +323,7 @@ export class HoldfastServer<Api = DefaultApi> {
         handshakeTimeout: options.handshakeTimeout ?? 10_000,
         staticDir: options.staticDir,
         demo: options.demo ?? false,
-        handshake: { origins: options.origins, selectProtocol: options.selectProtocol },
+        handshake: { origins: options.origins, selectProtocol: options.protocols ? protocolSelector(options.protocols) : options.selectProtocol },
       },
       {
         admit: () => this.#admit(),
