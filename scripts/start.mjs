@@ -1,5 +1,6 @@
 // `npm start`: builds dist/ when it is stale (scripts/build.mjs), then runs the reference server
-// (with its demo page) on 127.0.0.1:8080. Extra arguments are passed on: `npm start -- --port 0`.
+// with the demo and its fault controls (`--demo`) on 127.0.0.1:8080. Extra arguments are passed
+// on: `npm start -- --port 0`.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ const args = process.argv.slice(2);
 const defaults = [];
 if (!args.includes('--port')) defaults.push('--port', '8080');
 if (!args.includes('--host')) defaults.push('--host', '127.0.0.1');
+if (!args.includes('--demo')) defaults.push('--demo');
 const child = spawn(process.execPath, [built, ...defaults, ...args], { cwd: root, stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

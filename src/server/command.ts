@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createServer } from './index.js';
+import { createServer, type HoldfastServer } from './index.js';
 
 /** Where `runCli` writes, and the signal that stops the server. */
 export interface CliIo {
@@ -9,18 +9,25 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-export const USAGE = `Usage: holdfast-server [--port <n>] [--host <h>]
+export const USAGE = `Usage: holdfast-server [--port <n>] [--host <h>] [--protocol <name>]... [--demo]
 
-Starts the holdfast reference WebSocket server with its demo page.
+Starts the holdfast reference WebSocket server, with its demo page.
 
 Options:
-  --port <n>   TCP port, 0 picks a free one (default 8080)
-  --host <h>   interface to bind (default 127.0.0.1)
-  --help       show this help`;
+  --port <n>         TCP port, 0 picks a free one (default 8080)
+  --host <h>         interface to bind (default 127.0.0.1)
+  --protocol <name>  accept this subprotocol (repeatable); of those a client offers, its
+                     first accepted one is selected; '*' accepts any (default: none)
+  --demo             enable the demo's fault controls: POST /demo/drop, /demo/outage and
+                     /demo/freeze let anyone who can reach the port break connections
+                     (default: off)
+  --help             show this help`;
 
 interface CliArgs {
   port: number;
   host: string;
+  protocols: string[];
+  demo: boolean;
   help: boolean;
 }
 
@@ -31,6 +38,8 @@ function parseCliArgs(argv: string[]): CliArgs {
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
+      protocol: { type: 'string', multiple: true },
+      demo: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -42,7 +51,8 @@ function parseCliArgs(argv: string[]): CliArgs {
   if (!(port >= 0 && port <= 65535)) throw new Error(`--port must be an integer from 0 to 65535, got "${portText}"`);
   const host = values.host ?? '127.0.0.1';
   if (host.trim() === '') throw new Error('--host must not be empty');
-  return { port, host, help: values.help ?? false };
+  // The names are checked by createServer (HTTP tokens).
+  return { port, host, protocols: values.protocol ?? [], demo: values.demo ?? false, help: values.help ?? false };
 }
 
 function waitForAbort(signal: AbortSignal | undefined): Promise<void> {
@@ -61,18 +71,19 @@ function waitForAbort(signal: AbortSignal | undefined): Promise<void> {
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let args: CliArgs;
+  let server: HoldfastServer;
   try {
     args = parseCliArgs(argv);
+    if (args.help) {
+      io.stdout(USAGE);
+      return 0;
+    }
+    server = createServer({ demo: args.demo, protocols: args.protocols.length > 0 ? args.protocols : undefined });
   } catch (error) {
     io.stderr(`holdfast-server: ${error instanceof Error ? error.message : String(error)}`);
     io.stderr(USAGE);
     return 2;
   }
-  if (args.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  const server = createServer({ demo: true });
   let url: string;
   let httpUrl: string;
   try {
@@ -82,7 +93,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     await server.close();
     return 1;
   }
-  io.stdout(`holdfast-server listening on ${url} (demo: ${httpUrl}/)`);
+  io.stdout(`holdfast-server listening on ${url} (${args.demo ? 'demo with fault controls' : 'demo page'}: ${httpUrl}/)`);
   await waitForAbort(io.signal);
   await server.close();
   return 0;

@@ -67,7 +67,11 @@ export interface ConnectionEvents {
   message: [data: string | Buffer, isBinary: boolean];
   /** The socket is gone. `code` is the peer's close code, else the one we sent, else 1006. `wasClean`: close frames went both ways. */
   close: [code: number, reason: string, wasClean: boolean];
-  /** A socket error; the `close` event follows. */
+  /**
+   * A socket error, or the peer broke the protocol (a ProtocolError: its `code` names the
+   * violation, its `closeCode` is the code the connection was closed with); the `close` event
+   * follows. A peer resetting TCP is not an error: it is a close with 1006.
+   */
   error: [error: Error];
   /** The socket's write buffer has emptied after `send()` returned false. */
   drain: [];
@@ -108,6 +112,12 @@ let lastConnectionId = 0;
 export function encodeOutgoing(message: EnvelopeMessage): string | Uint8Array {
   const { value, attachments } = extractBinary(message);
   return attachments.length === 0 ? JSON.stringify(value) : encodeEnvelope(value, attachments);
+}
+
+/** Socket errors that only mean the peer went away without a close frame. */
+function isDisconnect(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** Shortens a close reason to the 123 bytes a close frame can carry, never splitting a character. */
@@ -191,6 +201,9 @@ export class Connection {
     socket.on('end', () => this.#onEnd());
     socket.on('close', () => this.#onSocketClose());
     socket.on('error', (error: Error) => {
+      // A peer that resets TCP (or is gone when we write) has disconnected, like one that closes
+      // without a close frame: the `close` event (1006) says so; it is no error of ours.
+      if (isDisconnect(error)) return;
       if (this.#state === 'open' || this.#state === 'closing') this.#events.fire('error', error);
     });
     socket.on('drain', () => this.#events.fire('drain'));
@@ -503,7 +516,7 @@ export class Connection {
     if (this.#state === 'open') {
       // RFC 6455 §5.5.1: answer with a close frame echoing the status; a close without a status gets an empty one.
       const code = parsed.code === CloseCode.NoStatus ? undefined : parsed.code;
-      this.#writeFrame(Opcode.Close, encodeClosePayload(code));
+      this.#writeFrame(Opcode.Close, encodeClosePayload(code, code === undefined ? '' : parsed.reason));
       this.#sentCode = parsed.code;
     }
     this.#end();
@@ -513,13 +526,14 @@ export class Connection {
     this.#fail(new ProtocolError('WS_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'Invalid UTF-8 in a text message'));
   }
 
-  /** A protocol violation: close with its code and drop the link without waiting for an answer (RFC 6455 §7.1.7). */
+  /** A protocol violation: close with its code, drop the link without waiting for an answer (RFC 6455 §7.1.7), and report it. */
   #fail(error: ProtocolError): void {
     if (this.#state === 'open') {
       this.#writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, fitReason(error.message)));
       this.#sentCode = error.closeCode;
     }
     this.#end();
+    this.#events.fire('error', error);
   }
 
   /** The server closes TCP first (RFC 6455 §7.1.1); a peer that never answers our FIN is destroyed after closeTimeout. */

@@ -52,3 +52,25 @@ export class HandshakeError extends Error {
     this.headers = headers;
   }
 }
+
+/**
+ * An error meant for the client: thrown (or rejected with) by a request handler, it is answered
+ * with its own `code`, `message` and `data` (`{"type":"response","id":…,"error":{…}}`), which the
+ * client's `request()` rejects with as a RemoteError (`remoteCode`, `message`, `data`). Any other
+ * exception is answered with the code `INTERNAL` and a generic message, so that internals never
+ * reach the client.
+ */
+export class ResponseError extends Error {
+  /** The error code the client gets (its RemoteError's `remoteCode`). */
+  readonly code: string | number;
+  /** Extra data the client gets, if any (must be JSON, or hold bytes for an envelope). */
+  readonly data: unknown;
+
+  constructor(code: string | number, message: string, data?: unknown) {
+    super(message);
+    if (typeof code !== 'string' && typeof code !== 'number') throw new TypeError('ResponseError needs a string or number code');
+    this.name = 'ResponseError';
+    this.code = code;
+    this.data = data;
+  }
+}

@@ -28,7 +28,7 @@ export type UpgradeDecision =
 /** 16 random bytes in base64 (RFC 6455 §4.1): 22 characters then "==". */
 const KEY_PATTERN = /^[A-Za-z0-9+/]{22}==$/;
 /** An HTTP token (RFC 7230 §3.2.6), the form every subprotocol name must take. */
-const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** One header as a single string; repeated headers are joined as an HTTP list. */
 function header(req: UpgradeRequestLike, name: string): string | undefined {

@@ -39,6 +39,7 @@ export interface HttpFrontHooks {
 }
 
 const UMD_FILE = 'holdfast.umd.min.js';
+const DEMO_OFF = 'fault controls are off (start holdfast-server with --demo, or createServer with demo: true)';
 const NOT_BUILT = `${UMD_FILE} is not built yet: run "npm run build" and reload.\n`;
 
 /** Where the script-tag build may live, most specific first. */
@@ -145,6 +146,8 @@ export class HttpFront {
     this.#handshakes.clear(req.socket);
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (this.#options.demo && this.#hooks.demo(path, req, res)) return;
+    // Without `demo`, no fault control exists; the demo page shows why its buttons do nothing.
+    if (!this.#options.demo && path.startsWith('/demo/')) return send(res, 404, 'application/json', JSON.stringify({ error: DEMO_OFF }));
     const route = this.#routes.get(path);
     if (!route) return text(res, 404, `Not found: ${path}\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Use GET.\n', { Allow: 'GET, HEAD' });

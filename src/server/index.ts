@@ -5,26 +5,44 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { App, type Handler } from './app.js';
+import type { DefaultApi, EmitData, EmitName, EventArgs, EventName, MethodName } from '../protocol/api.js';
+import { HoldfastApp, type Handler, type Peer } from './protocol-app.js';
 import { Connection, encodeOutgoing, type ConnectionOptions } from './connection.js';
 import { CloseCode } from './constants.js';
 import { Emitter } from './emitter.js';
 import { HandshakeError } from './errors.js';
 import { encodeClosePayload } from './frame-writer.js';
-import type { HandshakeOptions } from './handshake.js';
+import { TOKEN_PATTERN, type HandshakeOptions } from './handshake.js';
 import { DemoControls } from './demo-controls.js';
 import { HttpFront, type Admission, type TlsOptions } from './http.js';
 
 export { Connection } from './connection.js';
 export type { ConnectionEvents, ConnectionOptions, ConnectionState, RequestOptions, SendOptions } from './connection.js';
-export type { Handler, HandlerContext } from './app.js';
+export { HoldfastApp, createApp } from './protocol-app.js';
+export type { AppEvents, AppOptions, Channel, Handler, HandlerContext, Peer, PeerLink, PeerPort, WsCloseListener, WsMessageListener, WsServerLike, WsSocketLike } from './protocol-app.js';
+export type {
+  DefaultApi,
+  MethodSpec,
+  MethodName,
+  ParamsOf,
+  ResultOf,
+  EventName,
+  EventData,
+  EventArgs,
+  EmitName,
+  EmitData,
+  HandlerName,
+  HandlerParams,
+  HandlerParamsArgs,
+  HandlerResult,
+} from '../protocol/api.js';
 export type { TlsOptions } from './http.js';
 export type { HandshakeOptions } from './handshake.js';
 export { acceptKey, checkUpgrade } from './handshake.js';
 export { FrameParser } from './frame-parser.js';
 export type { Frame, ParserOptions, ParseResult } from './frame-parser.js';
 export { encodeFrame, encodeMessage, encodeClosePayload } from './frame-writer.js';
-export { ProtocolError, HandshakeError } from './errors.js';
+export { ProtocolError, HandshakeError, ResponseError } from './errors.js';
 export type { ProtocolErrorCode } from './errors.js';
 export { CloseCode, Opcode } from './constants.js';
 export { ClosedError, RemoteError, TimeoutError, HoldfastError } from '../protocol/errors.js';
@@ -57,7 +75,14 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Allowed `Origin` values or a predicate; others get 403. A request without Origin is allowed. Default: all. */
   origins?: HandshakeOptions['origins'];
-  /** Picks a subprotocol from those the client offered. Default: none. */
+  /**
+   * Subprotocols to agree on: of those a client offers, the first one (in the client's order of
+   * preference, RFC 6455 §4.1) that is in this list is selected; `'*'` accepts any. A client
+   * that offers none of them gets no subprotocol (browsers then fail the connection). Not
+   * together with `selectProtocol`. Default: none.
+   */
+  protocols?: readonly string[];
+  /** Picks a subprotocol from those the client offered (for rules `protocols` cannot express). Default: none. */
   selectProtocol?: HandshakeOptions['selectProtocol'];
   /** Fragment outgoing messages larger than this many bytes. Default 0 (never). */
   fragmentSize?: number;
@@ -71,6 +96,12 @@ export interface ServerOptions {
   staticDir?: string | URL;
   /** Default timeout of `connection.request()`. Default 10000. */
   requestTimeout?: number;
+  /**
+   * Answer a handler's exception with its own `code` and `message` (for development). Default
+   * false: the client gets `INTERNAL` with a generic message, unless the handler threw a
+   * ResponseError; the server's `error` event gets what was thrown.
+   */
+  exposeErrors?: boolean;
 }
 
 /** Where a listening server can be reached. */
@@ -93,8 +124,12 @@ export interface ServerEvents {
   event: [event: string, data: unknown, connection: Connection];
   /** A client's socket is gone (see Connection's `close` event for the arguments). */
   close: [connection: Connection, code: number, reason: string, wasClean: boolean];
-  /** A connection or the HTTP server reported an error. */
-  error: [error: Error];
+  /**
+   * A connection reported an error (a socket error, or a ProtocolError when the peer broke the
+   * protocol: its `closeCode` is the code the connection was closed with), a request handler
+   * threw (what it threw), or the HTTP server failed. `connection` is given for the first two.
+   */
+  error: [error: Error, connection?: Connection];
 }
 
 /**
@@ -139,6 +174,20 @@ function checkCount(name: string, value: number): void {
   if (!(Number.isInteger(value) && value >= 0) && value !== Infinity) {
     throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
   }
+}
+
+/**
+ * The `selectProtocol` for the `protocols` option: the client's first offer that is accepted.
+ * Throws TypeError for a list that is not one of tokens, RangeError for a name that is no token.
+ */
+function protocolSelector(protocols: readonly string[]): (offered: string[]) => string | undefined {
+  if (!Array.isArray(protocols)) throw new TypeError('protocols must be an array of subprotocol names');
+  for (const name of protocols) {
+    if (typeof name !== 'string' || !TOKEN_PATTERN.test(name)) throw new RangeError(`subprotocol ${JSON.stringify(name)} is not a valid name (an HTTP token)`);
+  }
+  const accepted = new Set(protocols);
+  if (accepted.has('*')) return (offered) => offered[0];
+  return (offered) => offered.find((name) => accepted.has(name));
 }
 
 class FaultControls implements Faults {
@@ -216,7 +265,7 @@ class FaultControls implements Faults {
  * The reference server. Create it with `createServer`, then `listen()`. `close()` says goodbye
  * to every client with 1001 and releases every socket and timer.
  */
-export class HoldfastServer {
+export class HoldfastServer<Api = DefaultApi> {
   /** The underlying node:http (or node:https) server, e.g. to add routes. */
   readonly httpServer: Server;
   /** Fault injection for client tests. */
@@ -228,13 +277,13 @@ export class HoldfastServer {
   readonly #connections = new Set<Connection>();
   #binding: Promise<unknown> | undefined;
   readonly #front: HttpFront;
-  readonly #app: App;
+  readonly #app: HoldfastApp<Api, Connection>;
   readonly #faults: FaultControls;
   readonly #demo: DemoControls | undefined;
   #state: ServerState = 'idle';
   #closing: Promise<void> | undefined;
 
-  /** Throws RangeError for an option that is not a non-negative number. */
+  /** Throws RangeError for an option that is out of range, TypeError for options that do not go together. */
   constructor(options: ServerOptions = {}) {
     for (const name of ['maxPayload', 'pingInterval', 'closeTimeout', 'handshakeTimeout', 'fragmentSize', 'requestTimeout'] as const) {
       checkDuration(name, options[name]);
@@ -245,6 +294,7 @@ export class HoldfastServer {
     if (options.maxFragments !== undefined && !(Number.isInteger(options.maxFragments) && options.maxFragments >= 1) && options.maxFragments !== Infinity) {
       throw new RangeError(`maxFragments must be an integer >= 1 or Infinity, got ${String(options.maxFragments)}`);
     }
+    if (options.protocols !== undefined && options.selectProtocol !== undefined) throw new TypeError('give protocols or selectProtocol, not both');
     this.#options = options;
     this.#connectionOptions = {
       maxPayload: options.maxPayload,
@@ -258,18 +308,22 @@ export class HoldfastServer {
     };
     this.#faults = new FaultControls((connection) => (connection ? [connection] : [...this.#connections]));
     this.faults = this.#faults;
-    this.#app = new App({
-      echo: options.echo ?? true,
-      broadcast: (text) => this.broadcast(text),
-      onEvent: (connection, event, data) => this.#events.fire('event', event, data, connection),
+    const app = new HoldfastApp<Api, Connection>({ echo: options.echo ?? true, exposeErrors: options.exposeErrors });
+    (app as unknown as HoldfastApp<DefaultApi, Connection>).handle('echo', (params) => params);
+    app.on('event', (event, data, _peer, connection) => {
+      this.#events.fire('event', event, data, connection);
+      // The demo chat: a `chat` event goes to everyone, the sender included.
+      if (event === 'chat') this.broadcast(encodeOutgoing({ type: 'event', event, data }));
     });
+    app.on('error', (error, _peer, connection) => this.#events.fire('error', error, connection));
+    this.#app = app;
     this.#front = new HttpFront(
       {
         tls: options.tls,
         handshakeTimeout: options.handshakeTimeout ?? 10_000,
         staticDir: options.staticDir,
         demo: options.demo ?? false,
-        handshake: { origins: options.origins, selectProtocol: options.selectProtocol },
+        handshake: { origins: options.origins, selectProtocol: options.protocols ? protocolSelector(options.protocols) : options.selectProtocol },
       },
       {
         admit: () => this.#admit(),
@@ -304,8 +358,16 @@ export class HoldfastServer {
    * Registers a request handler for `method` (the built-in `echo` can be replaced). Returns a
    * function that unregisters it. See `Handler` for how results and errors are answered.
    */
-  handle(method: string, fn: Handler): () => void {
+  handle<M extends MethodName<Api>>(method: M, fn: Handler<Api, M, Connection>): () => void {
     return this.#app.handle(method, fn);
+  }
+
+  /**
+   * Listens to the wire event `event` from clients (`emits` of `Api`); the listener gets the
+   * data, the sender typed by `Api`, and its Connection. Returns a function that unsubscribes.
+   */
+  onEvent<E extends EmitName<Api>>(event: E, listener: (data: EmitData<Api, E>, peer: Peer<Api>, connection: Connection) => void): () => void {
+    return this.#app.onEvent(event, listener);
   }
 
   /**
@@ -358,9 +420,9 @@ export class HoldfastServer {
    * Sends the wire event `{"type":"event","event":…,"data":…}` to every open connection (one
    * binary envelope when `data` holds bytes). Throws TypeError for data that cannot be encoded.
    */
-  emit(event: string, data?: unknown): number {
+  emit<E extends EventName<Api>>(event: E, ...data: EventArgs<Api, E>): number {
     if (typeof event !== 'string' || event === '') throw new TypeError('emit() needs a non-empty event name');
-    return this.broadcast(encodeOutgoing({ type: 'event', event, data }));
+    return this.broadcast(encodeOutgoing({ type: 'event', event, data: data[0] }));
   }
 
   /**
@@ -411,11 +473,11 @@ export class HoldfastServer {
   #accept(socket: Socket, head: Buffer, request: IncomingMessage, protocol: string): void {
     const connection = new Connection(socket, { ...this.#connectionOptions, protocol }, head, (conn, payload, isBinary) => {
       if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary, conn);
-      this.#app.receive(conn, payload, isBinary);
+      this.#app.receive(conn, conn, payload, isBinary);
     });
     if (this.#faults.outgoingDelay > 0) connection.setOutgoingDelay(this.#faults.outgoingDelay);
     this.#connections.add(connection);
-    connection.on('error', (error) => this.#events.fire('error', error));
+    connection.on('error', (error) => this.#events.fire('error', error, connection));
     connection.on('close', (code, reason, wasClean) => {
       this.#connections.delete(connection);
       this.#events.fire('close', connection, code, reason, wasClean);
@@ -425,6 +487,6 @@ export class HoldfastServer {
 }
 
 /** Creates a reference server (not yet listening). Throws RangeError for a bad option. */
-export function createServer(options?: ServerOptions): HoldfastServer {
-  return new HoldfastServer(options);
+export function createServer<Api = DefaultApi>(options?: ServerOptions): HoldfastServer<Api> {
+  return new HoldfastServer<Api>(options);
 }

@@ -8,7 +8,7 @@ import { rpc, type Rpc, type RpcOptions } from '../../src/features/rpc/rpc';
 import { AbortError, ClosedError, ProtocolError, RemoteError, TimeoutError } from '../../src/protocol/errors';
 import type { CoreOptions } from '../../src/core/options';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
-import { createServer, type Connection, type HoldfastServer } from '../../src/server/index';
+import { createServer, ResponseError, type Connection, type HoldfastServer } from '../../src/server/index';
 import { sleep, waitFor } from '../helpers/client-wait';
 import { recordUntilOpen } from '../helpers/client-record';
 
@@ -37,7 +37,7 @@ async function startServer() {
     return a + b;
   });
   server.handle('fail', () => {
-    throw Object.assign(new Error('not allowed'), { code: 'FORBIDDEN' });
+    throw new ResponseError('FORBIDDEN', 'not allowed');
   });
   server.handle('hang', () => new Promise(() => undefined));
   server.handle('slow', (ms) => sleep(ms as number).then(() => 'slow done'));

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeEnvelope, encodeEnvelope, restoreBinary } from '../../src/protocol/envelope.js';
-import { ClosedError, RemoteError, TimeoutError } from '../../src/server/index.js';
+import { ClosedError, RemoteError, ResponseError, TimeoutError } from '../../src/server/index.js';
 import { RawClient, cleanup, connectPair, startServer, waitFor, within } from '../helpers/server.js';
 
 afterEach(cleanup);
@@ -38,8 +38,47 @@ describe('default app: heartbeats and requests', () => {
     expect(reply.error.message).toContain('nope');
   });
 
-  it('answers with the thrown error code, or INTERNAL when the error has none', async () => {
+  it('answers a thrown ResponseError with its code, message and data', async () => {
     const { port, server } = await startServer();
+    server.handle('coded', () => {
+      throw new ResponseError('FORBIDDEN', 'not allowed');
+    });
+    server.handle('numbered', () => {
+      throw new ResponseError(418, 'teapot', { brew: 'later' });
+    });
+    const client = await RawClient.connect(port);
+    sendJson(client, { type: 'request', id: 1, method: 'coded' });
+    sendJson(client, { type: 'request', id: 2, method: 'numbered' });
+    expect(await client.nextJson()).toEqual({ type: 'response', id: 1, error: { code: 'FORBIDDEN', message: 'not allowed' } });
+    expect(await client.nextJson()).toEqual({ type: 'response', id: 2, error: { code: 418, message: 'teapot', data: { brew: 'later' } } });
+  });
+
+  it('answers any other exception with a generic INTERNAL error, and gives what was thrown to the error event', async () => {
+    const { port, server } = await startServer();
+    const secret = Object.assign(new Error('db password is hunter2'), { code: 'ECONNREFUSED' });
+    server.handle('coded', () => {
+      throw secret;
+    });
+    server.handle('plain', () => {
+      throw new Error('stack details');
+    });
+    server.handle('stringly', () => Promise.reject('just a string')); // async, so it answers last
+    const errors: Array<[Error, unknown]> = [];
+    server.on('error', (error, connection) => errors.push([error, connection]));
+    const { client, connection } = await connectPair(server, port);
+    for (const [id, method] of [[1, 'coded'], [2, 'plain'], [3, 'stringly']] as const) {
+      sendJson(client, { type: 'request', id, method });
+    }
+    for (const id of [1, 2, 3]) {
+      expect(await client.nextJson()).toEqual({ type: 'response', id, error: { code: 'INTERNAL', message: 'internal error' } });
+    }
+    expect(errors.map(([error]) => error.message)).toEqual(['db password is hunter2', 'stack details', 'just a string']);
+    expect(errors[0]?.[0]).toBe(secret);
+    expect(errors.every(([, from]) => from === connection)).toBe(true);
+  });
+
+  it('with exposeErrors, answers with the thrown error code and message, or INTERNAL when the error has none', async () => {
+    const { port, server } = await startServer({ exposeErrors: true });
     server.handle('coded', () => {
       throw Object.assign(new Error('not allowed'), { code: 'FORBIDDEN' });
     });
@@ -71,7 +110,7 @@ describe('default app: heartbeats and requests', () => {
     });
     server.handle('slowFail', async () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
-      throw Object.assign(new Error('later'), { code: 'LATE' });
+      throw new ResponseError('LATE', 'later');
     });
     const client = await RawClient.connect(port);
     sendJson(client, { type: 'request', id: 'x', method: 'slowAdd', params: [2, 3] });
@@ -126,16 +165,17 @@ describe('default app: data, events and malformed messages', () => {
     expect([...echoed.data]).toEqual([0, 255, 7]);
   });
 
-  it('answers a malformed protocol message with an error event and keeps the connection', async () => {
+  it('passes text whose protocol type does not fit its shape as application data, as the client does (CONTRACT)', async () => {
     const { port, server } = await startServer();
+    const events: string[] = [];
+    server.on('event', (name) => events.push(name));
     const client = await RawClient.connect(port);
-    client.sendFrame(TEXT, '{"type":"request","method":"echo"}');
-    const reply = (await client.nextJson()) as { type: string; event: string; data: { message: string } };
-    expect(reply.type).toBe('event');
-    expect(reply.event).toBe('error');
-    expect(reply.data.message).toMatch(/id/);
-    client.sendFrame(TEXT, 'still up');
-    expect(await client.nextText()).toBe('still up');
+    const misfits = ['{"type":"request","method":"echo"}', '{"type":"event","name":"x"}', '{"type":"ping"}', '{"type":"pong","ts":"soon"}', '{"type":"response","id":1}'];
+    for (const text of misfits) {
+      client.sendFrame(TEXT, text);
+      expect(await client.nextText()).toBe(text);
+    }
+    expect(events).toEqual([]);
     expect(server.connections.size).toBe(1);
   });
 

@@ -74,13 +74,71 @@ describe('runCli (in process)', () => {
     expect(err).toEqual([]);
   });
 
-  it('turns the demo drop route on', async () => {
+  it('exposes no fault control by default: POST /demo/drop is 404 and drops nothing', async () => {
     const { io, out } = collector();
     const controller = new AbortController();
     const exit = runCli(['--port=0'], { ...io, signal: controller.signal });
     const [, port] = await waitForLine(out, LISTENING);
+    expect(out[0]).not.toMatch(/fault controls/);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+    sockets.add(ws);
+    await within(new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject)), 3000, 'open');
+    for (const path of ['/demo/drop', '/demo/outage', '/demo/freeze']) {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST' });
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as { error: string }).error).toMatch(/--demo/);
+    }
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    controller.abort();
+    await expect(exit).resolves.toBe(0);
+  });
+
+  it('turns the demo drop route on with --demo', async () => {
+    const { io, out } = collector();
+    const controller = new AbortController();
+    const exit = runCli(['--port=0', '--demo'], { ...io, signal: controller.signal });
+    const [, port] = await waitForLine(out, LISTENING);
+    expect(out[0]).toMatch(/fault controls/);
     const response = await fetch(`http://127.0.0.1:${port}/demo/drop`, { method: 'POST' });
     expect(await response.json()).toEqual({ dropped: 0 });
+    controller.abort();
+    await expect(exit).resolves.toBe(0);
+  });
+
+  it('agrees on a --protocol: the first the client offers that is accepted, none when none is', async () => {
+    const { io, out } = collector();
+    const controller = new AbortController();
+    const exit = runCli(['--port=0', '--protocol', 'chat.v1', '--protocol', 'chat.v2'], { ...io, signal: controller.signal });
+    const [, port] = await waitForLine(out, LISTENING);
+    const agreed = async (offered: string[]): Promise<string> => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}`, offered);
+      sockets.add(ws);
+      await within(new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject)), 3000, 'open');
+      return ws.protocol;
+    };
+    expect(await agreed(['chat.v2'])).toBe('chat.v2');
+    expect(await agreed(['other', 'chat.v1'])).toBe('chat.v1');
+    // The client's order of preference decides between two accepted ones.
+    expect(await agreed(['chat.v2', 'chat.v1'])).toBe('chat.v2');
+    expect(await agreed(['chat.v1', 'chat.v2'])).toBe('chat.v1');
+    // Offering only unknown protocols: no subprotocol in the 101, which the ws client refuses.
+    const refused = new WebSocket(`ws://127.0.0.1:${port}`, ['other']);
+    sockets.add(refused);
+    const error = await within(new Promise<Error>((resolve) => refused.once('error', resolve)), 3000, 'the refusal');
+    expect(error.message).toMatch(/subprotocol/i);
+    controller.abort();
+    await expect(exit).resolves.toBe(0);
+  });
+
+  it("accepts any offered subprotocol with --protocol '*' (the client's first)", async () => {
+    const { io, out } = collector();
+    const controller = new AbortController();
+    const exit = runCli(['--port=0', '--protocol=*'], { ...io, signal: controller.signal });
+    const [, port] = await waitForLine(out, LISTENING);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`, ['graphql-ws', 'other']);
+    sockets.add(ws);
+    await within(new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject)), 3000, 'open');
+    expect(ws.protocol).toBe('graphql-ws');
     controller.abort();
     await expect(exit).resolves.toBe(0);
   });
@@ -92,6 +150,8 @@ describe('runCli (in process)', () => {
     [['--bogus']],
     [['extra']],
     [['--host', '']],
+    [['--protocol', 'bad name']],
+    [['--protocol', '']],
   ])('exits 2 with the usage on stderr for bad arguments %j', async (argv) => {
     const { io, out, err } = collector();
     await expect(runCli(argv, io)).resolves.toBe(2);
@@ -146,6 +206,20 @@ describe('the built holdfast-server binary', () => {
     expect(await within(closeCode, 3000, 'the client close')).toBe(1001);
     expect(out).toHaveLength(1);
   });
+
+  it('npm start (scripts/start.mjs) runs it with the demo fault controls on', async () => {
+    const child = spawn(process.execPath, [`${root}scripts/start.mjs`, '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    const out: string[] = [];
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => out.push(...chunk.split('\n').filter(Boolean)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // start.mjs rebuilds first when dist/ is older than src/.
+    const [, port] = await waitForLine(out, LISTENING, 200_000);
+    const response = await fetch(`http://127.0.0.1:${port}/demo/drop`, { method: 'POST' });
+    expect(await response.json()).toEqual({ dropped: 0 });
+    child.kill('SIGTERM');
+    expect(await within(exited, 5000, 'the process to exit')).toBe(0);
+  }, 240_000);
 
   it('exits 2 for a bad argument', async () => {
     const result = spawnSync(process.execPath, [builtCli, '--port', 'nope'], { cwd: root, encoding: 'utf8', timeout: 10_000 });

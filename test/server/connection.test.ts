@@ -1,6 +1,7 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it } from 'vitest';
 import { byteByByte, clientFrame } from '../helpers/frames.js';
+import { ProtocolError, type Connection } from '../../src/server/index.js';
 import { RawClient, cleanup, connectPair, sleep, startServer, within } from '../helpers/server.js';
 
 afterEach(cleanup);
@@ -152,10 +153,14 @@ describe('Connection: protocol errors close the connection with the right code',
     ),
   ];
 
-  it.each(cases)('closes on %s, drops TCP, and keeps serving others', async (_name, misbehave, expected) => {
+  it.each(cases)('closes on %s, drops TCP, reports it with the close code, and keeps serving others', async (_name, misbehave, expected) => {
     const { port, server } = await startServer({ maxPayload: 1024 });
     const closed = new Promise<[number, boolean]>((resolve) => server.on('close', (_c, code, _r, wasClean) => resolve([code, wasClean])));
-    const client = await RawClient.connect(port);
+    const serverErrors: Array<[Error, Connection | undefined]> = [];
+    server.on('error', (error, connection) => serverErrors.push([error, connection]));
+    const { client, connection } = await connectPair(server, port);
+    const connectionErrors: Error[] = [];
+    connection.on('error', (error) => connectionErrors.push(error));
     misbehave(client);
     const close = await client.nextClose();
     expect(close.code).toBe(expected);
@@ -164,6 +169,13 @@ describe('Connection: protocol errors close the connection with the right code',
     expect(code).toBe(expected);
     expect(wasClean).toBe(false);
     expect(server.connections.size).toBe(0);
+    // One event on the connection and one on the server, naming the violation and the close code.
+    expect(connectionErrors).toHaveLength(1);
+    const [error] = connectionErrors;
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ closeCode: expected, code: expect.stringMatching(/^WS_ERR_/) });
+    expect(close.reason).toBe(error?.message);
+    expect(serverErrors).toEqual([[error, connection]]);
     await expectStillServing(port);
   });
 
@@ -182,12 +194,12 @@ describe('Connection: protocol errors close the connection with the right code',
 });
 
 describe('Connection: close handshake', () => {
-  it('echoes the peer close code and then ends TCP', async () => {
+  it('echoes the peer close code and reason, and then ends TCP', async () => {
     const { port, server } = await startServer();
     const closed = new Promise<unknown[]>((resolve) => server.on('close', (_c, ...rest) => resolve(rest)));
     const client = await RawClient.connect(port);
     client.sendFrame(CLOSE, closePayload(4001, 'bye now'));
-    expect(await client.nextClose()).toEqual({ code: 4001, reason: '' });
+    expect(await client.nextClose()).toEqual({ code: 4001, reason: 'bye now' });
     await client.waitClosed();
     expect(await within(closed, 3000, 'close event')).toEqual([4001, 'bye now', true]);
   });
@@ -235,6 +247,21 @@ describe('Connection: close handshake', () => {
     expect(() => connection.close(1005)).toThrow(RangeError);
     expect(() => connection.close(1000, 'r'.repeat(124))).toThrow(RangeError);
     expect(connection.state).toBe('open');
+  });
+
+  it('takes a peer that resets TCP for a disconnect (1006), with no error event on the connection or the server', async () => {
+    const { port, server } = await startServer();
+    const errors: Error[] = [];
+    server.on('error', (error) => errors.push(error));
+    const { client, connection } = await connectPair(server, port);
+    connection.on('error', (error) => errors.push(error));
+    const closed = new Promise<unknown[]>((resolve) => connection.on('close', (...args) => resolve(args)));
+    // Something for the kernel to discard, so the reset reaches the server as ECONNRESET on read.
+    client.sendFrame(TEXT, 'x'.repeat(1000));
+    client.socket.resetAndDestroy();
+    expect(await within(closed, 3000, 'close event')).toEqual([1006, '', false]);
+    await sleep(50);
+    expect(errors).toEqual([]);
   });
 
   it('terminate() drops TCP without a close frame and reports 1006', async () => {

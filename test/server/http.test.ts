@@ -90,6 +90,22 @@ describe('handshake over real HTTP', () => {
     await RawClient.connect(port);
   });
 
+  it("agrees with protocols on the client's first offer that is in the list", async () => {
+    const { port, server } = await startServer({ protocols: ['chat.v1', 'chat.v2'] });
+    const connected = nextConnection(server);
+    const client = await RawClient.connect(port, { headers: { 'Sec-WebSocket-Protocol': 'other, chat.v2, chat.v1' } });
+    expect(client.handshake).toMatch(/\r\nSec-WebSocket-Protocol: chat\.v2\r\n/i);
+    expect((await connected).protocol).toBe('chat.v2');
+    const none = await RawClient.connect(port, { headers: { 'Sec-WebSocket-Protocol': 'other' } });
+    expect(none.handshake).not.toMatch(/Sec-WebSocket-Protocol/i);
+  });
+
+  it("rejects protocols that are not tokens, or given with selectProtocol", () => {
+    expect(() => createServer({ protocols: ['has space'] })).toThrow(RangeError);
+    expect(() => createServer({ protocols: 'chat' as unknown as string[] })).toThrow(TypeError);
+    expect(() => createServer({ protocols: ['chat'], selectProtocol: () => 'chat' })).toThrow(TypeError);
+  });
+
   it('agrees on the subprotocol chosen by selectProtocol', async () => {
     const { port, server } = await startServer({ selectProtocol: (offered) => offered.find((p) => p === 'chat.v2') });
     const connected = nextConnection(server);

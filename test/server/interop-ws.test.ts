@@ -84,13 +84,13 @@ describe('interop with the ws package client', () => {
     expect((await pong).toString()).toBe('ping-42');
   });
 
-  it('completes a client-initiated close with the same code', async () => {
+  it('completes a client-initiated close with the same code and reason', async () => {
     const { url, server } = await startServer();
     const serverClosed = within(new Promise<unknown[]>((resolve) => server.on('close', (_c, ...rest) => resolve(rest))), 3000, 'server close');
     const ws = await wsClient(url);
     const closed = closeEvent(ws);
     ws.close(4321, 'see you');
-    expect(await closed).toEqual({ code: 4321, reason: '' });
+    expect(await closed).toEqual({ code: 4321, reason: 'see you' });
     expect(await serverClosed).toEqual([4321, 'see you', true]);
   });
 
