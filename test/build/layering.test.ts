@@ -57,6 +57,26 @@ describe('source layering', () => {
     });
   }
 
+  // Each feature stands alone (a bundle pays only for the ones it imports), and session/ also
+  // keeps off the codecs: it never looks inside a message.
+  const FEATURES: Record<string, readonly string[]> = {
+    rpc: ['core', 'codecs', 'binary', 'protocol'],
+    stats: ['core', 'binary'],
+    session: ['core', 'binary', 'protocol'],
+  };
+  it('knows every feature folder (a new feature needs a rule here)', () => {
+    expect(readdirSync(join(src, 'features')).sort()).toEqual(Object.keys(FEATURES).sort());
+  });
+  for (const [feature, allowed] of Object.entries(FEATURES)) {
+    it(`features/${feature}/ imports only ${allowed.join(', ')} and itself`, () => {
+      const wrong = importsOf('features').filter(({ file }) => file.startsWith(join('features', feature))).filter(({ file, specifier }) => {
+        const target = relative(src, resolve(dirname(join(src, file)), specifier)).split(/[\\/]/);
+        return target[0] === 'features' ? target[1] !== feature : !allowed.includes(target[0] as string);
+      });
+      expect(wrong).toEqual([]);
+    });
+  }
+
   it('the browser entries never import the server', () => {
     for (const entry of ['index.ts', 'umd.ts']) {
       expect(readFileSync(join(src, entry), 'utf8')).not.toMatch(/from\s+['"]\.\/server\//);

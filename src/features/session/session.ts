@@ -287,7 +287,11 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     const fits = (size: number): boolean => outbox.length < maxMessages && bytes + size <= maxBytes;
 
     if (storage) {
-      void storage.load(host.error).then((state) => {
+      // Read in a microtask: what it reports reaches listeners added right after connect().
+      void Promise.resolve()
+        .then(() => storage.load(host.error))
+        .then(undefined, (cause: unknown) => void host.error(new HoldfastError('STORAGE', 'session storage failed', { cause })))
+        .then((state) => {
         if (state && mode !== 'closed') {
           ({ id, rx, seq, acked } = state);
           // Stored messages go before anything sent meanwhile.
