@@ -108,7 +108,6 @@ export interface SessionPeer {
 export type NotResumedReason = 'new' | 'unknown' | 'overflow' | 'mismatch';
 
 const PREFIX = Buffer.from('{"type":"session"');
-const BEAT = /"p[io]ng"/;
 
 const isCount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
 
@@ -118,11 +117,19 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+/** True when `data` holds `"ping"` or `"pong"` (a byte scan: no string is made for the many frames that do not). */
+function mentionsBeat(data: Uint8Array): boolean {
+  for (let i = data.indexOf(0x22); i >= 0 && i + 5 < data.length; i = data.indexOf(0x22, i + 1)) {
+    // "p?ng" with ? = i or o
+    if (data[i + 1] === 0x70 && (data[i + 2] === 0x69 || data[i + 2] === 0x6f) && data[i + 3] === 0x6e && data[i + 4] === 0x67 && data[i + 5] === 0x22) return true;
+  }
+  return false;
+}
+
 /** A text frame that is a CONTRACT heartbeat: belongs to the core on both sides, never counted. */
 function isBeat(data: Uint8Array): boolean {
-  if (data.length > 127) return false;
+  if (data.length > 127 || !mentionsBeat(data)) return false;
   const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
-  if (!BEAT.test(text)) return false;
   try {
     const m = JSON.parse(text) as { type?: unknown; ts?: unknown } | null;
     return Number.isFinite(m?.ts) && (m?.type === 'ping' || m?.type === 'pong');
@@ -131,7 +138,7 @@ function isBeat(data: Uint8Array): boolean {
   }
 }
 
-const isSessionFrame = (data: Uint8Array): boolean => data.length >= PREFIX.length && PREFIX.equals(data.subarray(0, PREFIX.length));
+const isSessionFrame = (data: Uint8Array): boolean => data.length >= PREFIX.length && data[0] === 0x7b && PREFIX.compare(data, 0, PREFIX.length) === 0;
 
 /** Parses a session frame; undefined when it is not well-formed (it is then application data). */
 function parseControl(data: Uint8Array): { id?: string | null; ack: number; hello: boolean } | undefined {
@@ -410,11 +417,11 @@ export class SessionLink {
    */
   send(data: Uint8Array, binary: boolean): boolean {
     const record = this.#record;
-    if (!record || (!binary && isBeat(data))) {
+    if (!record || (!binary && data.length < 128 && isBeat(data))) {
       return !this.#gone && !this.#taken && this.#peer.write(data, binary) !== false;
     }
-    // A copy: the caller may reuse its buffer, and a slice would keep a whole read chunk alive.
-    const kept = Uint8Array.prototype.slice.call(data);
+    // A view into a bigger buffer (a read chunk, Node's pool) is copied: keeping it would keep the whole buffer alive.
+    const kept = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : Uint8Array.prototype.slice.call(data);
     this.#hub.keep(record, kept, binary)?.write(kept, binary);
     return true;
   }

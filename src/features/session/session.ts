@@ -178,7 +178,9 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
     /** Drops what the server has acknowledged (frame numbers up to `n`). */
     const trim = (n: number): void => {
-      while (outbox[0]?.n && outbox[0].n <= n) remove(0);
+      let k = 0;
+      while (outbox[k]?.n && (outbox[k] as Entry).n <= n) bytes -= (outbox[k++] as Entry).s;
+      outbox.splice(0, k);
     };
 
     const writeAck = (): void => {
