@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connect, type HoldfastSocket } from '../../src/core/connect';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
+import { rpc } from '../../src/features/rpc/rpc';
 import { session, type SessionEvent, type SessionOptions } from '../../src/features/session/session';
 import { createServer, type HoldfastServer, type ServerOptions } from '../../src/server/index';
 import { sleep, waitFor } from '../helpers/client-wait';
@@ -174,6 +175,33 @@ describe('session() over the reference server', () => {
     server.faults.reset();
     await waitFor(() => events.length === 2, 10_000, 'the next session');
     expect(events[1]).toMatchObject({ resumed: false, reason: 'unknown' });
+  });
+
+  it('with rpc(): a request in flight when the link drops runs exactly once and still resolves, with or without retry', async () => {
+    const { server, url } = await startServer();
+    const runs: number[] = [];
+    server.handle('slow', async (params) => {
+      runs.push(params as number);
+      await sleep(100);
+      return (params as number) * 2;
+    });
+    const socket = connect(url, {
+      WebSocket: WebSocket as unknown as WebSocketConstructorLike,
+      environment: false,
+      heartbeat: false,
+      backoff: { initialDelay: 10, maxDelay: 50 },
+      use: [session(), rpc({ timeout: 10_000 })],
+    });
+    sockets.push(socket);
+    await waitFor(() => socket.session.state === 'active', 5000, 'the session');
+    const plain = socket.request('slow', 1);
+    const retried = socket.request('slow', 2, { retry: true });
+    await waitFor(() => runs.length === 2, 5000, 'both requests running');
+    server.faults.drop(); // the answers are produced while the client is away
+    expect(await plain).toBe(2);
+    expect(await retried).toBe(4);
+    await sleep(100);
+    expect(runs).toEqual([1, 2]);
   });
 
   it('a server with sessions off: SESSION error, plain delivery (the echo server sends the hello back)', async () => {

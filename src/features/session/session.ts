@@ -45,6 +45,11 @@ export interface SessionInfo {
   readonly received: number;
   /** Our application frames the server has acknowledged in this session. */
   readonly acked: number;
+  /**
+   * True unless `unsupported` or `closed`: what is in flight when a link drops is carried over
+   * to the next one. `rpc()` reads it: its requests then stay pending across a drop.
+   */
+  readonly durable: boolean;
 }
 
 /** What `session()` adds to the socket. */
@@ -388,7 +393,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
     return {
       get session(): SessionInfo {
-        return { id, state: mode, outbox: { length: outbox.length, bytes }, received: rx, acked };
+        return { id, state: mode, outbox: { length: outbox.length, bytes }, received: rx, acked, durable: mode !== 'unsupported' && mode !== 'closed' };
       },
       onSession: (listener) => listeners.on('s', listener),
     };

@@ -337,6 +337,35 @@ describe('session() with rpc()', () => {
   });
 });
 
+describe('session() with rpc() across a drop', () => {
+  it('keeps requests pending (retry or not): the frame is re-sent only by the session, the answer settles it', async () => {
+    const kit = createFakeWebSocket();
+    const socket = connect('ws://x/', { WebSocket: kit.WebSocket, environment: false, heartbeat: false, backoff: { initialDelay: 10 }, random: () => 0, use: [session(), rpc()] });
+    await tick();
+    const first = kit.last();
+    first.open();
+    first.receive(welcome({}));
+    const a = socket.request('a', 1);
+    const b = socket.request('b', 2, { retry: true });
+    expect(first.sent.slice(1).map((f) => JSON.parse(f as string).method)).toEqual(['a', 'b']);
+    first.receive(ack(1)); // the server has 'a'
+    first.closed(1006);
+    await tick(10);
+    const second = kit.last();
+    second.open();
+    second.receive(welcome({ resumed: true, ack: 1, seq: 0, reason: undefined }));
+    // Only 'b' again, once: no second copy from rpc's retry.
+    expect(second.sent.slice(1).map((f) => JSON.parse(f as string).method)).toEqual(['b']);
+    second.receive('{"type":"response","id":1,"result":"A"}');
+    second.receive('{"type":"response","id":2,"result":"B"}');
+    expect(await a).toBe('A');
+    expect(await b).toBe('B');
+    expect(socket.session.durable).toBe(true);
+    socket.close();
+    expect(socket.session.durable).toBe(false);
+  });
+});
+
 describe('session() options', () => {
   it.each([
     [{ maxMessages: -1 }, 'session.maxMessages'],
