@@ -110,18 +110,18 @@ function isBeat(text: string): boolean {
 
 const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
 
-const limit = (name: string, value: unknown, fallback: number): number => duration(`session.${name}`, value, fallback, true);
 
 /**
  * The session feature. List it first in `use`, so that it sees every frame before another
  * feature consumes it. Throws HoldfastError `OPTIONS` for a bad option.
  */
 export function session(options: SessionOptions = {}): Feature<Session> {
-  const maxMessages = limit('maxMessages', options.maxMessages, 1000);
-  const maxBytes = limit('maxBytes', options.maxBytes, 1024 * 1024);
-  const timeout = limit('timeout', options.timeout, 5000);
-  const ackEvery = limit('ackEvery', options.ackEvery, 64);
-  const ackDelay = limit('ackDelay', options.ackDelay, 100);
+  const limits = { maxMessages: 1000, maxBytes: 1 << 20, timeout: 5000, ackEvery: 64, ackDelay: 100 };
+  for (const k in limits) {
+    const name = k as keyof typeof limits;
+    limits[name] = duration(`session.${name}`, options[name], limits[name], true);
+  }
+  const { maxMessages, maxBytes, timeout, ackEvery, ackDelay } = limits;
   const overflow = options.overflow ?? 'drop-oldest';
   if (!['drop-oldest', 'drop-newest', 'throw'].includes(overflow)) throw badOption('session.overflow', overflow);
   const storage = options.storage;
