@@ -76,6 +76,10 @@ export const apps = {
     "import { connect, rpc } from 'holdfast'; const s = connect('wss://example.com/live', { use: [rpc()] }); s.request('sum', [1, 2]).then(console.log); s.handle('ping', (p) => p); s.emit('typing', true); s.onEvent('chat', console.log); s.close();",
   'core + shared()':
     "import { connect, shared } from 'holdfast'; const s = connect('wss://example.com/live', { heartbeat: { interval: 25000, timeout: 10000 }, use: [shared()] }); s.on('message', (d) => console.log(d)); s.on('state', (e) => console.log(e.to)); s.send('hello'); console.log(s.leader); s.close();",
+  'core + session()':
+    "import { connect, session } from 'holdfast'; const s = connect('wss://example.com/live', { use: [session()] }); s.onSession((e) => console.log(e.resumed)); s.on('message', (d) => console.log(d)); s.send('hello'); console.log(s.session.state); s.close();",
+  'core + session() + storage':
+    "import { connect, session, browserStorage } from 'holdfast'; const s = connect('wss://example.com/live', { use: [session({ storage: browserStorage() })] }); s.onSession((e) => console.log(e.resumed)); s.on('message', (d) => console.log(d)); s.send('hello'); console.log(s.session.state); s.close();",
   'holdfast (everything)': "export * from 'holdfast';",
   'holdfast/miniprogram': "export * from 'holdfast/miniprogram';",
 };

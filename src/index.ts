@@ -90,6 +90,10 @@ export type {
 } from './core/options';
 export type { SocketEvents, DropReason } from './core/events';
 export type { State } from './core/state';
+export { session } from './features/session/session';
+export type { Session, SessionOptions, SessionEvent, SessionInfo, SessionReason, SessionState } from './features/session/session';
+export { browserStorage, miniProgramStorage, keyValueStorage } from './features/session/storage';
+export type { SessionStorage, SessionPersistence, StoredState, MiniProgramStorageApi } from './features/session/storage';
 export { stats } from './features/stats/stats';
 export type { Stats, StatsMethods } from './features/stats/stats';
 export { shared, SHARED_VERSION, SHARED_TICK } from './features/shared/shared';

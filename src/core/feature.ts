@@ -7,6 +7,7 @@
 import type { PlatformBlob } from '../protocol/bytes';
 import type { HoldfastError } from '../protocol/errors';
 import type { AttemptContext } from './options';
+import type { DropReason } from './events';
 import type { CloseInfo } from './reconnect';
 import type { Fate } from './queue';
 import type { CoreSocket, SendResult } from './socket';
@@ -76,6 +77,8 @@ export interface FeatureHost {
   write(data: SendData): boolean;
   /** Reports a problem as an `error` event on the socket; the link stays up. */
   error(error: HoldfastError): void;
+  /** Reports a message the feature discarded itself (its own outbox) as a `drop` event. */
+  drop(data: SendData, reason: DropReason): void;
   /** Registers hooks; the returned function removes them. */
   hook(hooks: FeatureHooks): () => void;
   /**

@@ -494,6 +494,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     send,
     write,
     error,
+    drop: dropped,
     hook(h) {
       hooks = [...hooks, h];
       return () => {

@@ -37,6 +37,13 @@ export type ErrorCode =
    * half-open links are not detected (set `heartbeat: false` for such a server).
    */
   | 'HEARTBEAT'
+  /**
+   * `session()`: the server does not speak sessions (it echoed or ignored the hello: plain
+   * delivery from then on), or an established session's server did not answer a hello in time.
+   */
+  | 'SESSION'
+  /** `session()`: its storage failed (read, write, full) or held corrupt or foreign content. */
+  | 'STORAGE'
   /** An option passed to `connect()` or a feature has the wrong type or is out of range. */
   | 'OPTIONS'
   /** An event listener, handler hook or `shouldReconnect` threw; `cause` holds what it threw. */

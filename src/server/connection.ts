@@ -96,7 +96,7 @@ export interface RequestOptions {
 /** Receives every complete message before the public `message` event (used by the default app). */
 export type MessageSink = (connection: Connection, payload: Buffer, isBinary: boolean) => void;
 
-type TimerKey = 'ping' | 'close';
+type TimerKey = 'ping' | 'close' | 'held';
 
 /** Payloads up to this size are copied behind their header so each frame is a single write. */
 const SINGLE_WRITE_LIMIT = 16 * 1024;
@@ -166,6 +166,9 @@ export class Connection {
   #pendingPongs = 0;
   #pingOutstanding = false;
   #delay = 0;
+  /** Messages the `delay` fault holds back, in order, each with when it is due. */
+  #held: Array<{ at: number; opcode: 1 | 2; payload: Uint8Array; fragmentSize: number }> | undefined;
+  #relay: ((data: Uint8Array, binary: boolean) => boolean) | undefined;
 
   /** The open fragmented message, created on the first one; most connections never need it. */
   #fragments: FragmentBuffer | undefined;
@@ -253,17 +256,47 @@ export class Connection {
   send(data: string | Uint8Array, options?: SendOptions): boolean {
     const isText = typeof data === 'string';
     if (!isText && !(data instanceof Uint8Array)) throw new TypeError('send() takes a string or a Uint8Array');
+    const binary = options?.binary ?? !isText;
+    // A session keeps what is sent even once this link is gone: its client gets it on the next one.
+    if (this.#relay) return this.#relay(isText ? Buffer.from(data, 'utf8') : data, binary);
+    return this.write(data, binary, options?.fragmentSize);
+  }
+
+  /**
+   * @internal Where `send()` hands data messages instead of writing them (the session layer),
+   * which writes them with `write()`.
+   */
+  relay(to: ((data: Uint8Array, binary: boolean) => boolean) | undefined): void {
+    this.#relay = to;
+  }
+
+  /** @internal Writes one data message as `send()` does without a relay (the `delay` fault applies). */
+  write(data: string | Uint8Array, binary: boolean, fragmentSize = this.#fragmentSize): boolean {
     if (this.#state !== 'open') return false;
-    const payload = isText ? Buffer.from(data, 'utf8') : data;
-    const opcode = (options?.binary ?? !isText) ? Opcode.Binary : Opcode.Text;
-    const fragmentSize = options?.fragmentSize ?? this.#fragmentSize;
-    if (this.#delay > 0) {
-      this.#timers.defer(this.#delay, () => {
-        if (this.#state === 'open') this.#writeMessage(opcode, payload, fragmentSize);
-      });
+    const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const opcode = binary ? Opcode.Binary : Opcode.Text;
+    // Held messages keep their order, also behind ones held under a longer delay than the current
+    // one (a delay holds the path back, as a slow network does; it never reorders TCP).
+    if (this.#delay > 0 || this.#held) {
+      const held = (this.#held ??= []);
+      held.push({ at: Date.now() + this.#delay, opcode, payload, fragmentSize });
+      if (held.length === 1) this.#releaseHeld();
       return true;
     }
     return this.#writeMessage(opcode, payload, fragmentSize);
+  }
+
+  /** Writes the held messages that are due, in order, and waits for the next one. */
+  #releaseHeld(): void {
+    const held = this.#held;
+    if (!held) return;
+    const now = Date.now();
+    while (held.length > 0 && (held[0] as { at: number }).at <= now) {
+      const { opcode, payload, fragmentSize } = held.shift() as { opcode: 1 | 2; payload: Uint8Array; fragmentSize: number };
+      if (this.#state === 'open') this.#writeMessage(opcode, payload, fragmentSize);
+    }
+    if (held.length === 0) this.#held = undefined;
+    else this.#timers.set('held', Math.max(0, (held[0] as { at: number }).at - now), () => this.#releaseHeld());
   }
 
   /**

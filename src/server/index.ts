@@ -15,6 +15,7 @@ import { encodeClosePayload } from './frame-writer.js';
 import { TOKEN_PATTERN, type HandshakeOptions } from './handshake.js';
 import { DemoControls } from './demo-controls.js';
 import { HttpFront, type Admission, type TlsOptions } from './http.js';
+import { SessionHub, type SessionLink, type SessionOptions } from './session.js';
 
 export { Connection } from './connection.js';
 export type { ConnectionEvents, ConnectionOptions, ConnectionState, RequestOptions, SendOptions } from './connection.js';
@@ -37,6 +38,8 @@ export type {
   HandlerResult,
 } from '../protocol/api.js';
 export type { TlsOptions } from './http.js';
+export { SessionHub, SessionLink, MemorySessionStore } from './session.js';
+export type { SessionOptions, SessionStore, SessionRecord, ReplayFrame, SessionPeer, NotResumedReason } from './session.js';
 export type { HandshakeOptions } from './handshake.js';
 export { acceptKey, checkUpgrade } from './handshake.js';
 export { FrameParser } from './frame-parser.js';
@@ -102,6 +105,12 @@ export interface ServerOptions {
    * ResponseError; the server's `error` event gets what was thrown.
    */
   exposeErrors?: boolean;
+  /**
+   * The server half of the client's `session()` (docs/session.md): `false` turns it off; an
+   * object sets its limits and store. Harmless for clients without `session()`: a link takes part
+   * only once its client said hello. Default on, with the defaults of `SessionOptions`.
+   */
+  sessions?: boolean | SessionOptions;
 }
 
 /** Where a listening server can be reached. */
@@ -280,6 +289,8 @@ export class HoldfastServer<Api = DefaultApi> {
   readonly #app: HoldfastApp<Api, Connection>;
   readonly #faults: FaultControls;
   readonly #demo: DemoControls | undefined;
+  readonly #sessions: SessionHub | undefined;
+  readonly #links = new WeakMap<Connection, SessionLink>();
   #state: ServerState = 'idle';
   #closing: Promise<void> | undefined;
 
@@ -306,6 +317,7 @@ export class HoldfastServer<Api = DefaultApi> {
       fragmentSize: options.fragmentSize,
       requestTimeout: options.requestTimeout,
     };
+    this.#sessions = options.sessions === false ? undefined : new SessionHub(options.sessions === true ? {} : options.sessions);
     this.#faults = new FaultControls((connection) => (connection ? [connection] : [...this.#connections]));
     this.faults = this.#faults;
     const app = new HoldfastApp<Api, Connection>({ echo: options.echo ?? true, exposeErrors: options.exposeErrors });
@@ -337,6 +349,16 @@ export class HoldfastServer<Api = DefaultApi> {
     const demo = options.demo ? new DemoControls({ faults: this.#faults, connections: this.#connections }) : undefined;
     this.#demo = demo;
     if (demo) this.on('connection', (connection, request) => demo.track(connection, request));
+  }
+
+  /** The session table (undefined with `sessions: false`). */
+  get sessions(): SessionHub | undefined {
+    return this.#sessions;
+  }
+
+  /** The id of the session on `connection`, once its client's hello was answered (else undefined). */
+  sessionId(connection: Connection): string | undefined {
+    return this.#links.get(connection)?.id;
   }
 
   /** The open (and closing) connections. */
@@ -454,6 +476,7 @@ export class HoldfastServer<Api = DefaultApi> {
     );
     this.#demo?.close();
     await Promise.all(gone);
+    this.#sessions?.close();
     // close() during listen(): let the bind finish, so that closing really stops the listener.
     await this.#binding?.catch(() => undefined);
     await this.#front.close();
@@ -471,10 +494,27 @@ export class HoldfastServer<Api = DefaultApi> {
   }
 
   #accept(socket: Socket, head: Buffer, request: IncomingMessage, protocol: string): void {
-    const connection = new Connection(socket, { ...this.#connectionOptions, protocol }, head, (conn, payload, isBinary) => {
+    const deliver = (conn: Connection, payload: Buffer, isBinary: boolean): void => {
       if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary, conn);
       this.#app.receive(conn, conn, payload, isBinary);
+    };
+    // The session layer sits between the link and the application: it takes its own frames,
+    // counts and keeps the others, and never lets a duplicate through (docs/protocol.md §6).
+    const session: SessionLink | undefined = this.#sessions?.link({
+      write: (data, binary): boolean => connection.write(data, binary),
+      close: () => connection.terminate(),
     });
+    const connection: Connection = new Connection(
+      socket,
+      { ...this.#connectionOptions, protocol },
+      head,
+      session ? (conn, payload, isBinary) => session.receive(payload, isBinary, (p, b) => deliver(conn, p, b)) : deliver,
+    );
+    if (session) {
+      this.#links.set(connection, session);
+      connection.relay((data, binary) => session.send(data, binary));
+      connection.on('close', () => session.detach());
+    }
     if (this.#faults.outgoingDelay > 0) connection.setOutgoingDelay(this.#faults.outgoingDelay);
     this.#connections.add(connection);
     connection.on('error', (error) => this.#events.fire('error', error, connection));

@@ -28,6 +28,8 @@ const FEATURES: Record<string, readonly string[]> = {
   stats: ['core', 'binary'],
   // shared() relays frames without decoding them with a codec: core types and byte helpers only.
   shared: ['core', 'binary', 'protocol'],
+  // session() never looks inside a message either: it counts frames.
+  session: ['core', 'binary', 'protocol'],
 };
 
 function filesUnder(dir: string): string[] {

@@ -5,6 +5,7 @@
  * its own: `clock` is the system clock (fake timers apply) unless one is injected.
  */
 import type { Feature, FeatureHooks, FeatureHost } from '../../src/core/feature';
+import type { DropReason } from '../../src/core/events';
 import type { Fate } from '../../src/core/queue';
 import type { CloseInfo } from '../../src/core/reconnect';
 import type { CoreSocket, SendResult } from '../../src/core/socket';
@@ -33,6 +34,8 @@ export interface FakeHost {
   readonly written: SendData[];
   /** Every `host.error()` call, in order. */
   readonly errors: HoldfastError[];
+  /** Every `host.drop()` call, in order. */
+  readonly drops: Array<{ data: SendData; reason: DropReason }>;
   /** The hooks registered and not removed, in registration order. */
   readonly hooks: readonly FeatureHooks[];
   /** What `host.socket.state` answers. */
@@ -60,6 +63,7 @@ export function createFakeHost(options: FakeHostOptions = {}): FakeHost {
   const sent: SentFrame[] = [];
   const written: SendData[] = [];
   const errors: HoldfastError[] = [];
+  const drops: Array<{ data: SendData; reason: DropReason }> = [];
   let hooks: readonly FeatureHooks[] = [];
   const refuse = (what: string) => (): never => {
     throw new Error(`fake host: socket.${what}() is not part of this fake`);
@@ -69,6 +73,7 @@ export function createFakeHost(options: FakeHostOptions = {}): FakeHost {
     sent,
     written,
     errors,
+    drops,
     get hooks() {
       return hooks;
     },
@@ -114,6 +119,7 @@ export function createFakeHost(options: FakeHostOptions = {}): FakeHost {
       return true;
     },
     error: (error) => void errors.push(error),
+    drop: (data, reason) => void drops.push({ data, reason }),
     hook(h) {
       hooks = [...hooks, h];
       return () => {

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Connection, HoldfastServer } from '../../src/server/index.js';
-import { RawClient, cleanup, nextConnection, sleep, startServer, within } from '../helpers/server.js';
+import { RawClient, cleanup, nextConnection, sleep, startServer, waitFor, within } from '../helpers/server.js';
 
 const clients = new Set<WebSocket>();
 afterEach(async () => {
@@ -190,6 +190,20 @@ describe('fault controls', () => {
     ws.send('fast');
     await nextMessage(ws);
     expect(Date.now() - started).toBeLessThan(140);
+  });
+
+  it('delay() never reorders: a message sent after the delay was lowered waits behind the held ones', async () => {
+    const { url, server } = await startServer();
+    const ws = await wsClient(url);
+    const got: string[] = [];
+    ws.on('message', (data) => void got.push(data.toString()));
+    server.faults.delay(150);
+    ws.send('held');
+    await sleep(30); // the echo of 'held' is now held for 150 ms
+    server.faults.delay(0);
+    ws.send('after');
+    await waitFor(() => got.length === 2, 'both echoes');
+    expect(got).toEqual(['held', 'after']);
   });
 
   it('rejectHandshakes(status, count) refuses exactly the next count upgrades', async () => {

@@ -256,6 +256,9 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
         return true;
       },
       down(info) {
+        // A durable session (session()) carries what was in flight over to the next link: requests
+        // stay pending (their frames wait in its outbox, their timeouts run), answers go out there.
+        if ((host.socket as { session?: { durable?: boolean } }).session?.durable) return;
         const retries = pending.onDisconnect(info.code);
         abortHandlers(new ClosedError('DISCONNECTED', 'the link went away before the answer was sent', info.code));
         for (const r of retries) sendRequest(r.id, r.method, r.params);

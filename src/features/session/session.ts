@@ -1,0 +1,401 @@
+/**
+ * `session()`: every application message exactly once and in order, both ways, across dropped
+ * links (and page reloads, with a persistent `storage`). No envelope: both sides count the
+ * application frames of the session and exchange cumulative counts (docs/protocol.md §6).
+ * It reaches the socket only through its FeatureHost.
+ */
+import type { Feature } from '../../core/feature';
+import { createEmitter } from '../../core/events';
+import { badOption, duration } from '../../core/options';
+import type { Fate, OverflowPolicy } from '../../core/queue';
+import type { SendResult } from '../../core/socket';
+import type { SendData } from '../../core/transport';
+import { byteLength } from '../../binary/bytes';
+import { HoldfastError, ProtocolError, QueueFullError } from '../../protocol/errors';
+import type { SessionPersistence } from './storage';
+
+/** Why a session was not resumed (docs/protocol.md §6): the server's reasons, and `unsupported` when it does not speak sessions. */
+export type SessionReason = 'new' | 'unknown' | 'overflow' | 'mismatch' | 'unsupported';
+
+/** What `onSession` listeners get each time a link's session handshake settles. */
+export interface SessionEvent {
+  /** The session's id (undefined when the server does not speak sessions). */
+  id: string | undefined;
+  /** True: nothing was lost, the session carries on. False: a new session began (`reason` says why); fetch your state again. */
+  resumed: boolean;
+  reason?: SessionReason;
+  /** Messages of the outbox that were sent (again) right after the handshake. */
+  resent: number;
+}
+
+/**
+ * Where the session is: `offline` (no link), `handshake` (hello sent, no answer yet: messages
+ * wait in the outbox), `active`, `unsupported` (the server does not speak sessions: plain
+ * delivery), `closed`.
+ */
+export type SessionState = 'offline' | 'handshake' | 'active' | 'unsupported' | 'closed';
+
+/** A snapshot of the session. */
+export interface SessionInfo {
+  readonly id: string | undefined;
+  readonly state: SessionState;
+  /** Messages not yet acknowledged by the server (waiting or on the wire), and their bytes. */
+  readonly outbox: { readonly length: number; readonly bytes: number };
+  /** Application frames received from the server in this session. */
+  readonly received: number;
+  /** Our application frames the server has acknowledged in this session. */
+  readonly acked: number;
+  /**
+   * True unless `unsupported` or `closed`: what is in flight when a link drops is carried over
+   * to the next one. `rpc()` reads it: its requests then stay pending across a drop.
+   */
+  readonly durable: boolean;
+}
+
+/** What `session()` adds to the socket. */
+export interface Session {
+  /** The session now (a snapshot). */
+  readonly session: SessionInfo;
+  /** Calls `listener` after every session handshake (and on the fallback to plain delivery); returns the function that unsubscribes. */
+  onSession(listener: (event: SessionEvent) => void): () => void;
+}
+
+/** Options of `session()`. Times are in milliseconds. */
+export interface SessionOptions {
+  /** Most messages the outbox holds (waiting, or sent and not acknowledged). Default 1000. */
+  maxMessages?: number;
+  /** Most bytes the outbox holds. Default 1 MiB. */
+  maxBytes?: number;
+  /**
+   * When a message does not fit: `'drop-oldest'` (default) drops the oldest messages not yet on
+   * the wire, then the new one if that is not enough (messages on the wire stay until
+   * acknowledged: dropping one would leave a gap); `'drop-newest'` drops the new one; `'throw'`
+   * throws QueueFullError. Every drop is a `drop` event with reason `overflow`.
+   */
+  overflow?: OverflowPolicy;
+  /** How long to wait for the server's answer to the hello before falling back (or, once answered before, reconnecting). Default 5000. */
+  timeout?: number;
+  /** Acknowledge after this many frames received (0 or 1: every frame)... Default 64. */
+  ackEvery?: number;
+  /** ...or this long after the first unacknowledged one. Default 100. */
+  ackDelay?: number;
+  /**
+   * Keeps the session (id, counts, outbox) across page reloads and app restarts:
+   * `browserStorage()`, `miniProgramStorage(wx)`, `keyValueStorage(yours)`. Default: memory only.
+   */
+  storage?: SessionPersistence;
+}
+
+interface Entry {
+  readonly d: SendData;
+  readonly s: number;
+  /** Our frame number once it went on the wire; 0 before. */
+  n: number;
+  /** Its fate, until it is called. */
+  f: Fate | undefined;
+}
+
+const PREFIX = '{"type":"session"';
+const BEAT = /"p[io]ng"/;
+
+/** A heartbeat frame (the core's, never counted): the test the core makes. */
+function isBeat(text: string): boolean {
+  try {
+    const m = (text.length < 128 && BEAT.test(text) && JSON.parse(text)) as { type?: unknown; ts?: unknown } | null;
+    return Number.isFinite(m?.ts) && (m?.type === 'ping' || m?.type === 'pong');
+  } catch {
+    return false;
+  }
+}
+
+const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
+
+
+/**
+ * The session feature. List it first in `use`, so that it sees every frame before another
+ * feature consumes it. Throws HoldfastError `OPTIONS` for a bad option.
+ */
+export function session(options: SessionOptions = {}): Feature<Session> {
+  const limits = { maxMessages: 1000, maxBytes: 1 << 20, timeout: 5000, ackEvery: 64, ackDelay: 100 };
+  for (const k in limits) {
+    const name = k as keyof typeof limits;
+    limits[name] = duration(`session.${name}`, options[name], limits[name], true);
+  }
+  const { maxMessages, maxBytes, timeout, ackEvery, ackDelay } = limits;
+  const overflow = options.overflow ?? 'drop-oldest';
+  if (!['drop-oldest', 'drop-newest', 'throw'].includes(overflow)) throw badOption('session.overflow', overflow);
+  const storage = options.storage;
+  if (storage && typeof storage.load !== 'function') throw badOption('session.storage', storage);
+
+  return (host) => {
+    const clock = host.clock;
+    const listeners = createEmitter<{ s: SessionEvent }>((cause) => host.error(new HoldfastError('LISTENER', 'onSession listener threw', { cause })));
+    let outbox: Entry[] = [];
+    let bytes = 0;
+    let id: string | undefined;
+    /** Server frames received; our last frame number; the server's last ack of ours. */
+    let rx = 0;
+    let seq = 0;
+    let acked = 0;
+    /** Frames received since our last ack; frames still to skip as duplicates; the current frame is one. */
+    let unacked = 0;
+    let dups = 0;
+    let dup = false;
+    let mode: SessionState = 'offline';
+    /** This socket had a welcome: from then on a missing one means a bad link, not a server without sessions. */
+    let welcomed = false;
+    let flushing = false;
+    /** False while the stored state loads: the hello waits for it. */
+    let loaded = !storage;
+    let helloTimer: unknown;
+    let ackTimer: unknown;
+    let saving = false;
+
+    const stop = (timer: unknown): undefined => void (timer !== undefined && clock.clearTimeout(timer as never));
+    const quiet = (): void => {
+      helloTimer = stop(helloTimer);
+      ackTimer = stop(ackTimer);
+      unacked = 0;
+    };
+
+    const save = (): void => {
+      if (!storage || saving || !loaded) return;
+      // One write per task, however many messages it sent: a reload always comes in a later task.
+      saving = true;
+      void Promise.resolve().then(() => {
+        saving = false;
+        storage.save({ id, rx, seq, acked, outbox }, maxBytes, host.error);
+      });
+    };
+
+    const emit = (resumed: boolean, reason: SessionReason | undefined, resent: number): void => listeners.emit('s', { id, resumed, reason, resent });
+
+    const remove = (at: number): Entry => {
+      const [e] = outbox.splice(at, 1) as [Entry];
+      bytes -= e.s;
+      return e;
+    };
+
+    const lose = (e: Pick<Entry, 'd' | 'f'>, reason: 'overflow' | 'closed'): void => {
+      e.f?.(reason);
+      host.drop(e.d, reason);
+    };
+
+    /** Drops what the server has acknowledged (frame numbers up to `n`). */
+    const trim = (n: number): void => {
+      let k = 0;
+      while (outbox[k]?.n && (outbox[k] as Entry).n <= n) bytes -= (outbox[k++] as Entry).s;
+      outbox.splice(0, k);
+    };
+
+    const writeAck = (): void => {
+      ackTimer = stop(ackTimer);
+      if (unacked > 0 && mode === 'active') {
+        unacked = 0;
+        host.write(`${PREFIX},"ack":${rx}}`);
+        save();
+      }
+    };
+
+    /** Puts `e` on the wire (numbering it first); false when it was withdrawn by its fate. */
+    const put = (e: Entry): boolean => {
+      if (!e.n) {
+        const fate = e.f;
+        e.f = undefined;
+        if (fate?.('sent') === false) return false;
+        e.n = ++seq;
+      }
+      host.write(e.d);
+      return true;
+    };
+
+    /** Sends the outbox in order: numbered frames again, then the waiting ones. */
+    const flush = (): void => {
+      // Fates are not guarded, as in the core's queue flush. A fate that closes or reconnects
+      // moves `mode` on: the rest waits for the next link.
+      flushing = true;
+      for (let i = 0; i < outbox.length && mode === 'active'; ) {
+        if (put(outbox[i] as Entry)) i++;
+        else remove(i);
+      }
+      flushing = false;
+    };
+
+    const writeHello = (): void => {
+      host.write(JSON.stringify({ type: 'session', id: id ?? null, ack: rx }));
+      helloTimer = clock.setTimeout(() => {
+        helloTimer = undefined;
+        if (!welcomed) return unsupported('no welcome');
+        host.error(new HoldfastError('SESSION', 'no session welcome: reconnecting'));
+        host.socket.reconnect();
+      }, timeout);
+    };
+
+    /** The server does not speak sessions: say so and deliver plainly from now on. */
+    const unsupported = (why: string): void => {
+      helloTimer = stop(helloTimer);
+      mode = 'unsupported';
+      host.error(new HoldfastError('SESSION', `no sessions on the server (${why})`));
+      const waiting = outbox;
+      outbox = [];
+      bytes = 0;
+      // The link is open (this runs in `receive` or in the hello's timer, cleared by `down`): these are written now, never queued.
+      for (const e of waiting) host.send(e.d, e.f);
+      storage?.save(undefined, maxBytes, host.error);
+      emit(false, 'unsupported', waiting.length);
+    };
+
+    const welcome = (m: { id?: unknown; resumed?: unknown; ack?: unknown; seq?: unknown; reason?: unknown }): void => {
+      if (mode !== 'handshake' || !m.id || typeof m.id !== 'string' || typeof m.resumed !== 'boolean' || !count(m.ack) || !count(m.seq)) {
+        host.error(new ProtocolError('bad session welcome'));
+        return;
+      }
+      let resumed = m.resumed;
+      helloTimer = stop(helloTimer);
+      if (resumed && (m.id !== id || m.ack > seq || m.ack < acked || m.seq > rx)) {
+        // The counts are not ours: start a new session on this link rather than lose or repeat frames.
+        host.error(new ProtocolError('session counts differ: new session'));
+        id = undefined;
+        reset();
+        return writeHello();
+      }
+      trim(m.ack);
+      if (resumed) {
+        acked = m.ack;
+        dups = rx - m.seq;
+      } else reset();
+      id = m.id;
+      mode = 'active';
+      welcomed = true;
+      const resent = outbox.length;
+      flush();
+      save();
+      emit(resumed, resumed ? undefined : ((m.reason || 'unknown') as SessionReason), resent);
+    };
+
+    /** The server acknowledged our frames up to `n`. */
+    const onAck = (n: unknown): void => {
+      if (!count(n) || n > seq) {
+        host.error(new ProtocolError('bad session ack'));
+        return;
+      }
+      if (n <= acked) return;
+      acked = n;
+      trim(n);
+      save();
+    };
+
+    /** A new session: counts from 0, and what waits in the outbox is numbered afresh. */
+    const reset = (): void => {
+      rx = seq = acked = 0;
+      for (const e of outbox) e.n = 0;
+    };
+
+    const fits = (size: number): boolean => outbox.length < maxMessages && bytes + size <= maxBytes;
+
+    if (storage) {
+      // Read in a microtask: what it reports reaches listeners added right after connect().
+      void Promise.resolve()
+        .then(() => storage.load(host.error))
+        .then(undefined, (cause: unknown) => void host.error(new HoldfastError('STORAGE', 'session storage failed', { cause })))
+        .then((state) => {
+        if (state && mode !== 'closed') {
+          ({ id, rx, seq, acked } = state);
+          // Stored messages go before anything sent meanwhile.
+          for (const e of state.outbox) bytes += e.s;
+          outbox = [...(state.outbox as Entry[]), ...outbox];
+        }
+        loaded = true;
+        // A link that opened meanwhile is waiting for its hello.
+        if (mode === 'handshake') writeHello();
+        save();
+      });
+    }
+
+    host.hook({
+      frame(data, outbound) {
+        if (outbound || mode !== 'active' || (typeof data === 'string' && (data.startsWith(PREFIX) || isBeat(data)))) return;
+        if (dups > 0) {
+          dups--;
+          dup = true;
+          return;
+        }
+        rx++;
+        if (++unacked >= ackEvery) writeAck();
+        else ackTimer ??= clock.setTimeout(writeAck, ackDelay);
+      },
+      receive(data) {
+        if (dup) {
+          dup = false;
+          return true; // a frame we already had
+        }
+        if (mode === 'unsupported' || typeof data !== 'string' || !data.startsWith(PREFIX)) return;
+        let m: { id?: unknown; resumed?: unknown; ack?: unknown } | undefined;
+        try {
+          m = Object(JSON.parse(data)) as typeof m;
+        } catch {
+          // reported below
+        }
+        if (!m) host.error(new ProtocolError('bad session frame'));
+        else if ('resumed' in m) welcome(m);
+        else if ('id' in m) unsupported('hello echoed');
+        else onAck(m.ack);
+        return true;
+      },
+      send(data, fate): SendResult | void {
+        if (mode === 'unsupported' || mode === 'closed') return;
+        const size = byteLength(data);
+        if (!fits(size)) {
+          if (overflow === 'throw') throw new QueueFullError('session outbox full');
+          if (overflow === 'drop-oldest') {
+            // Only messages not yet on the wire may go: a numbered one would leave a gap.
+            for (let at = outbox.findIndex((e) => !e.n); at >= 0 && at < outbox.length && !fits(size); ) lose(remove(at), 'overflow');
+          }
+          if (!fits(size)) {
+            lose({ d: data, f: fate }, 'overflow');
+            return 'dropped';
+          }
+        }
+        const e: Entry = { d: data, s: size, n: 0, f: fate };
+        outbox.push(e);
+        bytes += size;
+        save();
+        if (mode !== 'active' || flushing) return 'queued';
+        if (!put(e)) remove(outbox.length - 1);
+        return 'sent';
+      },
+      up() {
+        if (mode === 'unsupported') return;
+        mode = 'handshake';
+        dups = unacked = 0;
+        dup = false;
+        if (loaded) writeHello();
+      },
+      down() {
+        if (mode === 'unsupported') return;
+        mode = 'offline';
+        quiet();
+        save();
+      },
+      end() {
+        quiet();
+        const wasActive = mode === 'active';
+        if (mode !== 'unsupported') mode = 'closed';
+        if (storage) return void save();
+        // Without storage the outbox ends here. On an open link its frames are on the wire and the
+        // closing handshake delivers them; otherwise each one is reported.
+        const left = outbox;
+        outbox = [];
+        bytes = 0;
+        for (const e of left) if (!wasActive || !e.n) lose(e, 'closed');
+      },
+    });
+
+    return {
+      get session(): SessionInfo {
+        return { id, state: mode, outbox: { length: outbox.length, bytes }, received: rx, acked, durable: mode !== 'unsupported' && mode !== 'closed' };
+      },
+      onSession: (listener) => listeners.on('s', listener),
+    };
+  };
+}

@@ -1,0 +1,497 @@
+/**
+ * The server half of `session()` (docs/protocol.md §6): a session table with a TTL, the dedup
+ * high-water mark (frames received), and a bounded replay buffer per session, behind a store
+ * interface. It knows nothing of sockets: a transport hands each link's frames to a
+ * `SessionLink` and sends through it, so it works over the reference server's connections and
+ * over any other WebSocket server alike.
+ */
+import { randomUUID } from 'node:crypto';
+
+/** One server frame kept for replay until the client acknowledges it. */
+export interface ReplayFrame {
+  /** Its number in the session (1, 2, …). */
+  readonly n: number;
+  readonly data: Uint8Array;
+  readonly binary: boolean;
+  /** When it was sent (ms, the hub's clock). */
+  readonly t: number;
+}
+
+/** A session as the store keeps it. Plain data, so that a shared store can serialise it. */
+export interface SessionRecord {
+  readonly id: string;
+  /** Client frames received: the dedup high-water mark. */
+  in: number;
+  /** Server frames numbered so far. */
+  out: number;
+  /** Server frames the client has acknowledged. */
+  acked: number;
+  /** Unacknowledged server frames still kept, oldest first. */
+  frames: ReplayFrame[];
+  /** Their total size in bytes. */
+  bytes: number;
+  /** The highest frame number dropped from `frames` before the client acknowledged it (0: none). */
+  lost: number;
+  /** When the session may be forgotten (ms): Infinity while a link is attached, else detach time + ttl. */
+  expires: number;
+}
+
+/**
+ * Where sessions live. The default keeps them in this process's memory (a restart forgets them:
+ * clients then get `resumed: false`, reason `unknown`). A deployment of several processes can
+ * plug a shared store: `get` may answer with a promise (frames of that link wait for it, in
+ * order), `set` is called whenever a record changed in a way that must survive this process
+ * (attach, detach, every ack batch), `delete` when a session is replaced.
+ */
+export interface SessionStore {
+  get(id: string): SessionRecord | undefined | PromiseLike<SessionRecord | undefined>;
+  set(record: SessionRecord): void | PromiseLike<void>;
+  delete(id: string): void | PromiseLike<void>;
+  /** Forgets the records whose `expires` is before `now`; called periodically by the hub. */
+  sweep?(now: number): void;
+}
+
+/** The default store: a Map in this process. */
+export class MemorySessionStore implements SessionStore {
+  readonly #records = new Map<string, SessionRecord>();
+
+  get size(): number {
+    return this.#records.size;
+  }
+
+  get(id: string): SessionRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  set(record: SessionRecord): void {
+    this.#records.set(record.id, record);
+  }
+
+  delete(id: string): void {
+    this.#records.delete(id);
+  }
+
+  sweep(now: number): void {
+    for (const [id, record] of this.#records) if (record.expires < now) this.#records.delete(id);
+  }
+}
+
+/** Options of the session hub (`createServer({ sessions })`). Times in ms. */
+export interface SessionOptions {
+  /** How long a session without a link is kept. Default 120000 (2 minutes). */
+  ttl?: number;
+  /** Most unacknowledged frames kept per session for replay. Default 1000. */
+  maxMessages?: number;
+  /** Most bytes of unacknowledged frames kept per session. Default 1 MiB. */
+  maxBytes?: number;
+  /** Unacknowledged frames older than this are not kept. Default 120000 (2 minutes). */
+  maxAge?: number;
+  /** Acknowledge after this many client frames... Default 64. */
+  ackEvery?: number;
+  /** ...or this long after the first unacknowledged one. Default 100. */
+  ackDelay?: number;
+  /** Default: a MemorySessionStore. */
+  store?: SessionStore;
+  /** Clock for TTL and age (tests). Default Date.now. */
+  now?: () => number;
+}
+
+/** What a link needs from its transport. */
+export interface SessionPeer {
+  /** Writes one frame to this link, as it is (never through the session again); false when it could not. */
+  write(data: Uint8Array, binary: boolean): boolean | void;
+  /** Drops this link: another link took its session over. */
+  close(): void;
+}
+
+/** Why a hello did not resume its session (docs/protocol.md §6). */
+export type NotResumedReason = 'new' | 'unknown' | 'overflow' | 'mismatch';
+
+const PREFIX = Buffer.from('{"type":"session"');
+
+const isCount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0)) throw new RangeError(`sessions.${name} must be a non-negative number, got ${String(value)}`);
+  return value;
+}
+
+/** True when `data` holds `"ping"` or `"pong"` (a byte scan: no string is made for the many frames that do not). */
+function mentionsBeat(data: Uint8Array): boolean {
+  for (let i = data.indexOf(0x22); i >= 0 && i + 5 < data.length; i = data.indexOf(0x22, i + 1)) {
+    // "p?ng" with ? = i or o
+    if (data[i + 1] === 0x70 && (data[i + 2] === 0x69 || data[i + 2] === 0x6f) && data[i + 3] === 0x6e && data[i + 4] === 0x67 && data[i + 5] === 0x22) return true;
+  }
+  return false;
+}
+
+/** A text frame that is a CONTRACT heartbeat: belongs to the core on both sides, never counted. */
+function isBeat(data: Uint8Array): boolean {
+  if (data.length > 127 || !mentionsBeat(data)) return false;
+  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+  try {
+    const m = JSON.parse(text) as { type?: unknown; ts?: unknown } | null;
+    return Number.isFinite(m?.ts) && (m?.type === 'ping' || m?.type === 'pong');
+  } catch {
+    return false;
+  }
+}
+
+const isSessionFrame = (data: Uint8Array): boolean => data.length >= PREFIX.length && data[0] === 0x7b && PREFIX.compare(data, 0, PREFIX.length) === 0;
+
+/** Parses a session frame; undefined when it is not well-formed (it is then application data). */
+function parseControl(data: Uint8Array): { id?: string | null; ack: number; hello: boolean } | undefined {
+  let m: { id?: unknown; ack?: unknown } | null;
+  try {
+    m = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as typeof m;
+  } catch {
+    return undefined;
+  }
+  if (typeof m !== 'object' || m === null || !isCount(m.ack)) return undefined;
+  if (!('id' in m)) return { ack: m.ack, hello: false };
+  if (m.id !== null && (typeof m.id !== 'string' || m.id === '')) return undefined;
+  return { id: m.id, ack: m.ack, hello: true };
+}
+
+const text = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value), 'utf8');
+
+/**
+ * The session table of one server process. `link(peer)` for every new WebSocket link; the link
+ * does the rest. `close()` releases the timers (the memory store's sessions go with the process).
+ */
+export class SessionHub {
+  readonly store: SessionStore;
+  readonly #ttl: number;
+  readonly #maxMessages: number;
+  readonly #maxBytes: number;
+  readonly #maxAge: number;
+  readonly #ackEvery: number;
+  readonly #ackDelay: number;
+  readonly #now: () => number;
+  /** Sessions attached to a link of this process, by id, with their live record. */
+  readonly #attached = new Map<string, { record: SessionRecord; link: SessionLink }>();
+  readonly #links = new Set<SessionLink>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  /** Throws RangeError for a negative or non-numeric limit. */
+  constructor(options: SessionOptions = {}) {
+    this.#ttl = positive('ttl', options.ttl, 120_000);
+    this.#maxMessages = positive('maxMessages', options.maxMessages, 1000);
+    this.#maxBytes = positive('maxBytes', options.maxBytes, 1024 * 1024);
+    this.#maxAge = positive('maxAge', options.maxAge, 120_000);
+    this.#ackEvery = Math.max(1, positive('ackEvery', options.ackEvery, 64));
+    this.#ackDelay = positive('ackDelay', options.ackDelay, 100);
+    this.store = options.store ?? new MemorySessionStore();
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Sessions attached to a link of this process right now. */
+  get attached(): number {
+    return this.#attached.size;
+  }
+
+  /** A new link: hand it every frame the link receives, and send through it. */
+  link(peer: SessionPeer): SessionLink {
+    const link = new SessionLink(this, peer);
+    this.#links.add(link);
+    if (!this.#sweeper && !this.#closed && this.store.sweep) {
+      this.#sweeper = setInterval(() => this.store.sweep?.(this.#now()), Math.min(this.#ttl, 30_000) || 1000);
+      this.#sweeper.unref?.();
+    }
+    return link;
+  }
+
+  /**
+   * Sends to the session `id` wherever its client is: numbered and kept, and written at once
+   * when the session is on a link of this process; replayed when the client comes back. A
+   * string goes as text, bytes as binary. False when this process does not know the session
+   * (ended, expired, or only in a shared store).
+   */
+  send(id: string, data: string | Uint8Array): boolean {
+    const held = this.#attached.get(id);
+    const record = held?.record ?? this.store.get(id);
+    if (!record || typeof (record as PromiseLike<unknown>).then === 'function' || (record as SessionRecord).expires < this.#now()) return false;
+    const binary = typeof data !== 'string';
+    const bytes = binary ? Uint8Array.prototype.slice.call(data) : Buffer.from(data, 'utf8');
+    this.keep(record as SessionRecord, bytes, binary)?.write(bytes, binary);
+    return true;
+  }
+
+  /** Stops the sweeper and every link's ack timer. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    for (const link of [...this.#links]) link.detach();
+  }
+
+  /** @internal */
+  get ackEvery(): number {
+    return this.#ackEvery;
+  }
+
+  /** @internal */
+  get ackDelay(): number {
+    return this.#ackDelay;
+  }
+
+  /** @internal Forgets a link once its transport is gone. */
+  forget(link: SessionLink): void {
+    this.#links.delete(link);
+  }
+
+  /** @internal The live record of `id` and the link it is attached to in this process. */
+  attachedTo(id: string): { record: SessionRecord; link: SessionLink } | undefined {
+    return this.#attached.get(id);
+  }
+
+  /** @internal Looks a session up: in this process first, then in the store. */
+  lookup(id: string): SessionRecord | undefined | PromiseLike<SessionRecord | undefined> {
+    return this.#attached.get(id)?.record ?? this.store.get(id);
+  }
+
+  /**
+   * @internal Answers a hello on `link`: resumes `found` when the client's `ack` fits it, else
+   * starts a new session. Returns the record now attached to `link`, the welcome, and what to re-send.
+   */
+  answer(link: SessionLink, id: string | null | undefined, ack: number, found: SessionRecord | undefined): { record: SessionRecord; welcome: Uint8Array; replay: readonly ReplayFrame[] } {
+    const now = this.#now();
+    let reason: NotResumedReason | undefined = id === null || id === undefined ? 'new' : 'unknown';
+    let record = found && found.expires >= now ? found : undefined;
+    if (record) {
+      this.#trimAge(record, now);
+      if (ack > record.out) reason = 'mismatch';
+      else if (ack < record.lost) reason = 'overflow';
+      else reason = undefined;
+    }
+    // Whatever happens, the session is no one else's now: its old link (here) is dropped.
+    const held = id ? this.#attached.get(id) : undefined;
+    if (held && held.link !== link) held.link.takenOver();
+    if (record && reason === undefined) {
+      this.#acknowledge(record, ack);
+      this.#attach(record, link);
+      return { record, welcome: text({ type: 'session', id: record.id, resumed: true, ack: record.in, seq: ack }), replay: record.frames.filter((f) => f.n > ack) };
+    }
+    const processed = record?.in ?? 0;
+    if (id) {
+      this.#attached.delete(id);
+      void this.#quietly(() => this.store.delete(id));
+    }
+    record = { id: randomUUID(), in: 0, out: 0, acked: 0, frames: [], bytes: 0, lost: 0, expires: Infinity };
+    this.#attach(record, link);
+    return { record, welcome: text({ type: 'session', id: record.id, resumed: false, ack: processed, seq: 0, reason }), replay: [] };
+  }
+
+  /** @internal Numbers and keeps a server frame; returns the link to write it to (none while detached). */
+  keep(record: SessionRecord, data: Uint8Array, binary: boolean): SessionLink | undefined {
+    const now = this.#now();
+    const frame: ReplayFrame = { n: ++record.out, data, binary, t: now };
+    record.frames.push(frame);
+    record.bytes += data.byteLength;
+    while (record.frames.length > this.#maxMessages || record.bytes > this.#maxBytes) this.#drop(record);
+    this.#trimAge(record, now);
+    const held = this.#attached.get(record.id);
+    return held?.record === record ? held.link : undefined;
+  }
+
+  /** @internal The client acknowledged `ack` server frames. False when it claims more than were sent. */
+  acknowledged(record: SessionRecord, ack: number): boolean {
+    if (ack > record.out) return false;
+    this.#acknowledge(record, ack);
+    return true;
+  }
+
+  /** @internal Saves the record (after an ack batch). */
+  save(record: SessionRecord): void {
+    void this.#quietly(() => this.store.set(record));
+  }
+
+  /** @internal `link` is gone: its session starts its TTL. */
+  detached(record: SessionRecord, link: SessionLink): void {
+    const held = this.#attached.get(record.id);
+    if (held?.link !== link) return;
+    this.#attached.delete(record.id);
+    record.expires = this.#now() + this.#ttl;
+    this.save(record);
+  }
+
+  #attach(record: SessionRecord, link: SessionLink): void {
+    record.expires = Infinity;
+    this.#attached.set(record.id, { record, link });
+    this.save(record);
+  }
+
+  #acknowledge(record: SessionRecord, ack: number): void {
+    if (ack <= record.acked) return;
+    record.acked = ack;
+    let drop = 0;
+    while (drop < record.frames.length && (record.frames[drop] as ReplayFrame).n <= ack) record.bytes -= (record.frames[drop++] as ReplayFrame).data.byteLength;
+    if (drop > 0) record.frames.splice(0, drop);
+  }
+
+  #drop(record: SessionRecord): void {
+    const frame = record.frames.shift() as ReplayFrame;
+    record.bytes -= frame.data.byteLength;
+    record.lost = frame.n;
+  }
+
+  #trimAge(record: SessionRecord, now: number): void {
+    while (record.frames.length > 0 && now - (record.frames[0] as ReplayFrame).t > this.#maxAge) this.#drop(record);
+  }
+
+  /** Runs a store call; a failure (or rejection) is swallowed: the store's own problem, never the link's. */
+  async #quietly(call: () => void | PromiseLike<void>): Promise<void> {
+    try {
+      await call();
+    } catch {
+      // A shared store that fails loses durability, not the live session.
+    }
+  }
+}
+
+type Deliver = (payload: Buffer, isBinary: boolean) => void;
+
+/**
+ * One WebSocket link as the session layer sees it. Before a hello it is transparent; after the
+ * welcome it counts, acknowledges and keeps frames. Frames are handled strictly in order, also
+ * while a shared store looks the session up.
+ */
+export class SessionLink {
+  readonly #hub: SessionHub;
+  readonly #peer: SessionPeer;
+  #record: SessionRecord | undefined;
+  /** Another link took the session over: what arrives here is not the session's any more. */
+  #taken = false;
+  #gone = false;
+  /** Frames that arrived while the store looked a session up, in order. */
+  #waiting: Array<[Buffer, boolean, Deliver]> | undefined;
+  #unacked = 0;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** @internal Created by `SessionHub.link()`. */
+  constructor(hub: SessionHub, peer: SessionPeer) {
+    this.#hub = hub;
+    this.#peer = peer;
+  }
+
+  /** The id of the session on this link, once a hello was answered. */
+  get id(): string | undefined {
+    return this.#record?.id;
+  }
+
+  /**
+   * A complete frame from the client: session frames are taken, duplicates and frames of a link
+   * that lost its session are dropped, the rest goes to `deliver` (the application), in order.
+   */
+  receive(payload: Buffer, isBinary: boolean, deliver: Deliver): void {
+    if (this.#gone) return;
+    if (this.#waiting) {
+      this.#waiting.push([payload, isBinary, deliver]);
+      return;
+    }
+    const control = !isBinary && isSessionFrame(payload) ? parseControl(payload) : undefined;
+    if (control?.hello) return this.#hello(control.id, control.ack);
+    const record = this.#record;
+    if (control && record) {
+      if (!this.#taken && this.#hub.acknowledged(record, control.ack)) this.#hub.save(record);
+      return;
+    }
+    if (!record) return deliver(payload, isBinary);
+    if (this.#taken) return; // the session moved to another link: counting this would break it
+    if (!isBinary && isBeat(payload)) return deliver(payload, isBinary);
+    record.in++;
+    if (++this.#unacked >= this.#hub.ackEvery) this.#ack();
+    else if (!this.#ackTimer) {
+      this.#ackTimer = setTimeout(() => this.#ack(), this.#hub.ackDelay);
+      this.#ackTimer.unref?.();
+    }
+    deliver(payload, isBinary);
+  }
+
+  /**
+   * Sends one application frame: numbered, kept for replay and written when the session is on a
+   * link. Before the hello it is written as it is; heartbeat pongs are never counted. A link whose
+   * session moved on still sends into that session (a late answer reaches the client's new link).
+   */
+  send(data: Uint8Array, binary: boolean): boolean {
+    const record = this.#record;
+    if (!record || (!binary && data.length < 128 && isBeat(data))) {
+      return !this.#gone && !this.#taken && this.#peer.write(data, binary) !== false;
+    }
+    // A view into a bigger buffer (a read chunk, Node's pool) is copied: keeping it would keep the whole buffer alive.
+    const kept = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : Uint8Array.prototype.slice.call(data);
+    this.#hub.keep(record, kept, binary)?.write(kept, binary);
+    return true;
+  }
+
+  /** The transport is gone: the session starts its TTL; every timer of this link stops. */
+  detach(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#waiting = undefined;
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    if (this.#record && !this.#taken) this.#hub.detached(this.#record, this);
+    this.#hub.forget(this);
+  }
+
+  /** @internal Writes to this link's transport. */
+  write(data: Uint8Array, binary: boolean): void {
+    if (!this.#gone && !this.#taken) this.#peer.write(data, binary);
+  }
+
+  /** @internal A hello on another link took this link's session: stop, and drop the link. */
+  takenOver(): void {
+    this.#taken = true;
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    this.#peer.close();
+  }
+
+  #ack(): void {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    const record = this.#record;
+    if (!record || this.#taken || this.#gone || this.#unacked === 0) return;
+    this.#unacked = 0;
+    this.#peer.write(text({ type: 'session', ack: record.in }), false);
+    this.#hub.save(record);
+  }
+
+  #hello(id: string | null | undefined, ack: number): void {
+    // A second hello on a link starts over: its old session goes back to waiting for a link.
+    const old = this.#record;
+    if (old && !this.#taken) this.#hub.detached(old, this);
+    this.#record = undefined;
+    this.#taken = false;
+    this.#unacked = 0;
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    let found: SessionRecord | undefined | PromiseLike<SessionRecord | undefined>;
+    try {
+      found = id ? this.#hub.lookup(id) : undefined;
+    } catch {
+      found = undefined;
+    }
+    if (typeof (found as PromiseLike<unknown> | undefined)?.then !== 'function') return this.#welcome(id, ack, found as SessionRecord | undefined);
+    const waiting: Array<[Buffer, boolean, Deliver]> = [];
+    this.#waiting = waiting;
+    const go = (record: SessionRecord | undefined): void => {
+      if (this.#waiting !== waiting) return; // detached meanwhile
+      this.#waiting = undefined;
+      this.#welcome(id, ack, record);
+      // receive() queues behind a hello among them that waits for the store in turn.
+      for (const [payload, isBinary, deliver] of waiting) this.receive(payload, isBinary, deliver);
+    };
+    (found as PromiseLike<SessionRecord | undefined>).then(go, () => go(undefined));
+  }
+
+  #welcome(id: string | null | undefined, ack: number, found: SessionRecord | undefined): void {
+    const { record, welcome, replay } = this.#hub.answer(this, id, ack, found);
+    this.#record = record;
+    this.#peer.write(welcome, false);
+    for (const frame of replay) this.#peer.write(frame.data, frame.binary);
+  }
+}

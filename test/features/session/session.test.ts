@@ -1,0 +1,379 @@
+// session(): counting, acks, the outbox and resuming, on the fake WebSocket with fake timers.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { connect, type ConnectOptions } from '../../../src/core/connect';
+import type { DropReason } from '../../../src/core/events';
+import { rpc } from '../../../src/features/rpc/rpc';
+import { session, type SessionEvent, type SessionOptions } from '../../../src/features/session/session';
+import type { HoldfastError } from '../../../src/protocol/errors';
+import { createFakeWebSocket, type FakeWebSocket } from '../../helpers/client-fake-ws';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(1_000_000);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+const welcome = (fields: Record<string, unknown>) => JSON.stringify({ type: 'session', id: 's1', resumed: false, ack: 0, seq: 0, reason: 'new', ...fields });
+const ack = (n: number) => `{"type":"session","ack":${n}}`;
+
+function setup(options: SessionOptions = {}, core: Omit<ConnectOptions, 'use'> = {}) {
+  const kit = createFakeWebSocket();
+  const socket = connect('ws://x/', { WebSocket: kit.WebSocket, environment: false, heartbeat: false, random: () => 0, backoff: { initialDelay: 10 }, ...core, use: [session(options)] });
+  const events: SessionEvent[] = [];
+  const errors: HoldfastError[] = [];
+  const drops: Array<{ data: unknown; reason: DropReason }> = [];
+  const messages: unknown[] = [];
+  socket.onSession((e) => void events.push(e));
+  socket.on('error', (e) => void errors.push(e));
+  socket.on('drop', (d) => void drops.push(d));
+  socket.on('message', (m) => void messages.push(m));
+  /** Opens the next link and answers its hello with `fields`. */
+  const link = async (fields?: Record<string, unknown>): Promise<FakeWebSocket> => {
+    await tick(10);
+    const ws = kit.last();
+    ws.open();
+    if (fields) ws.receive(welcome(fields));
+    return ws;
+  };
+  return { kit, socket, events, errors, drops, messages, link };
+}
+
+describe('session(): the handshake', () => {
+  it('writes the hello before anything queued, holds messages until the welcome, then sends them in order', async () => {
+    const { socket, events, link } = setup();
+    socket.send('a');
+    const ws = await link();
+    expect(ws.sent).toEqual(['{"type":"session","id":null,"ack":0}']);
+    expect(socket.session.state).toBe('handshake');
+    expect(socket.send('b')).toBe('queued');
+    ws.receive(welcome({}));
+    expect(ws.sent.slice(1)).toEqual(['a', 'b']);
+    expect(events).toEqual([{ id: 's1', resumed: false, reason: 'new', resent: 2 }]);
+    expect(socket.send('c')).toBe('sent');
+    expect(ws.sent.at(-1)).toBe('c');
+    expect(socket.session).toMatchObject({ id: 's1', state: 'active', outbox: { length: 3, bytes: 3 }, acked: 0 });
+    socket.close();
+  });
+
+  it('counts application frames only (not heartbeats, session frames or frames before the welcome) and acks after ackEvery', async () => {
+    const { socket, messages, link } = setup({ ackEvery: 3, ackDelay: 1000 });
+    const ws = await link();
+    ws.receive('before'); // outside the session
+    ws.receive(welcome({}));
+    ws.receive('1');
+    ws.receive('{"type":"ping","ts":5}'); // answered by the core, not counted
+    ws.receive(new Uint8Array([1]).buffer);
+    expect(ws.sent.filter((f) => typeof f === 'string' && f.includes('"ack"') && !f.includes('id'))).toEqual([]);
+    ws.receive('3');
+    expect(ws.sent).toContain(ack(3));
+    expect(socket.session.received).toBe(3);
+    expect(messages).toEqual(['before', '1', expect.any(ArrayBuffer), '3']);
+    socket.close();
+  });
+
+  it('acks ackDelay ms after the first unacknowledged frame when fewer than ackEvery arrive', async () => {
+    const { socket, link } = setup({ ackEvery: 64, ackDelay: 100 });
+    const ws = await link({});
+    ws.receive('x');
+    await tick(99);
+    expect(ws.sent).not.toContain(ack(1));
+    await tick(1);
+    expect(ws.sent).toContain(ack(1));
+    const before = ws.sent.length;
+    await tick(500); // nothing new: no more acks
+    expect(ws.sent.length).toBe(before);
+    socket.close();
+  });
+
+  it('drops what the server acknowledges from the outbox and reports a bad ack', async () => {
+    const { socket, errors, link } = setup();
+    const ws = await link({});
+    socket.send('a');
+    socket.send('b');
+    ws.receive(ack(1));
+    expect(socket.session).toMatchObject({ acked: 1, outbox: { length: 1 } });
+    ws.receive(ack(5)); // more than we sent
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['PROTOCOL', 'bad session ack']]);
+    expect(socket.session.outbox.length).toBe(1);
+    socket.close();
+  });
+});
+
+describe('session(): resuming', () => {
+  it('resumes with the id and what it received, re-sends what the server did not get, in order, before newer messages', async () => {
+    const { socket, events, link, kit } = setup();
+    const first = await link({});
+    socket.send('a');
+    socket.send('b');
+    socket.send('c');
+    first.receive('s1');
+    first.receive('s2');
+    first.receive(ack(1));
+    first.closed(1006);
+    socket.send('d'); // offline
+    const second = await link();
+    expect(second.sent).toEqual(['{"type":"session","id":"s1","ack":2}']);
+    second.receive(welcome({ resumed: true, ack: 2, seq: 2, reason: undefined }));
+    expect(second.sent.slice(1)).toEqual(['c', 'd']);
+    expect(events.at(-1)).toEqual({ id: 's1', resumed: true, resent: 2 });
+    expect(kit.instances).toHaveLength(2);
+    second.receive(ack(4));
+    expect(socket.session.outbox.length).toBe(0);
+    socket.close();
+  });
+
+  it('drops frames the server sends again that it had already delivered', async () => {
+    const { socket, messages, link } = setup();
+    const first = await link({});
+    first.receive('s1');
+    first.receive('s2');
+    first.closed(1006);
+    const second = await link({ resumed: true, ack: 0, seq: 1, reason: undefined });
+    second.receive('s2'); // a duplicate: the server re-sent from 2
+    second.receive('s3');
+    expect(messages).toEqual(['s1', 's2', 's3']);
+    expect(socket.session.received).toBe(3);
+    socket.close();
+  });
+
+  it('on resumed: false keeps what the old session did not acknowledge, renumbered from 1 in the new one', async () => {
+    const { socket, events, link } = setup({ ackEvery: 1 });
+    const first = await link({});
+    socket.send('a');
+    socket.send('b');
+    first.receive('s1');
+    first.closed(1006);
+    const second = await link({ id: 's2', resumed: false, ack: 0, seq: 0, reason: 'unknown' });
+    expect(second.sent).toEqual(['{"type":"session","id":"s1","ack":1}', 'a', 'b']);
+    expect(events.at(-1)).toEqual({ id: 's2', resumed: false, reason: 'unknown', resent: 2 });
+    expect(socket.session).toMatchObject({ id: 's2', received: 0, acked: 0 });
+    second.receive(ack(2)); // numbered 1 and 2 in the new session
+    expect(socket.session.outbox.length).toBe(0);
+    second.receive('t1');
+    expect(second.sent.at(-1)).toBe(ack(1));
+    socket.close();
+  });
+
+  it('on resumed: false with an ack (overflow) drops what the old session had processed', async () => {
+    const { socket, link } = setup();
+    const first = await link({});
+    socket.send('a');
+    socket.send('b');
+    first.closed(1006);
+    const second = await link({ id: 's2', resumed: false, ack: 1, reason: 'overflow' });
+    expect(second.sent.slice(1)).toEqual(['b']);
+    socket.close();
+  });
+
+  it('starts a new session when a resumed welcome does not fit its counts', async () => {
+    const { socket, errors, link } = setup();
+    const first = await link({});
+    socket.send('a');
+    first.closed(1006);
+    const second = await link({ resumed: true, ack: 7, seq: 0, reason: undefined });
+    expect(errors.map((e) => e.code)).toEqual(['PROTOCOL']);
+    expect(second.sent).toEqual(['{"type":"session","id":"s1","ack":0}', '{"type":"session","id":null,"ack":0}']);
+    second.receive(welcome({ id: 's3' }));
+    expect(second.sent.at(-1)).toBe('a');
+    socket.close();
+  });
+
+  it('reports a malformed welcome and a frame that is not JSON, and keeps waiting', async () => {
+    const { socket, errors, link } = setup();
+    const ws = await link();
+    ws.receive('{"type":"session","resumed":true,"id":""}');
+    ws.receive('{"type":"session"');
+    expect(errors.map((e) => e.message)).toEqual(['bad session welcome', 'bad session frame']);
+    expect(socket.session.state).toBe('handshake');
+    socket.close();
+  });
+});
+
+describe('session(): a server that does not speak sessions', () => {
+  it('falls back at once when the hello comes back (an echo server): SESSION error, plain delivery in order', async () => {
+    const { socket, errors, events, messages, link } = setup();
+    socket.send('a');
+    const ws = await link();
+    socket.send('b');
+    ws.receive(ws.sent[0]); // the echo of our hello
+    expect(errors.map((e) => e.code)).toEqual(['SESSION']);
+    expect(events).toEqual([{ id: undefined, resumed: false, reason: 'unsupported', resent: 2 }]);
+    expect(ws.sent.slice(1)).toEqual(['a', 'b']);
+    expect(socket.session.state).toBe('unsupported');
+    ws.receive('{"type":"session","ack":1}'); // application data now
+    expect(messages).toEqual(['{"type":"session","ack":1}']);
+    ws.closed(1006);
+    socket.send('c'); // the core's queue
+    const next = await link();
+    expect(next.sent).toEqual(['c']); // no hello any more
+    socket.close();
+  });
+
+  it('falls back after `timeout` ms without an answer, never hanging', async () => {
+    const { socket, errors, link } = setup({ timeout: 300 });
+    socket.send('a');
+    const ws = await link();
+    await tick(299);
+    expect(ws.sent).toEqual(['{"type":"session","id":null,"ack":0}']);
+    await tick(1);
+    expect(errors.map((e) => e.code)).toEqual(['SESSION']);
+    expect(ws.sent.slice(1)).toEqual(['a']);
+    socket.close();
+  });
+
+  it('reconnects instead when a server that answered before does not answer a hello in time', async () => {
+    const { socket, errors, link, kit } = setup({ timeout: 300 });
+    const first = await link({});
+    first.closed(1006);
+    const second = await link();
+    await tick(300);
+    expect(errors.map((e) => e.code)).toEqual(['SESSION']);
+    expect(socket.session.state).not.toBe('unsupported');
+    expect(second.closeCalls).toHaveLength(1);
+    await tick(10);
+    expect(kit.instances).toHaveLength(3);
+    socket.close();
+  });
+});
+
+describe('session(): the outbox', () => {
+  it('drop-newest drops the new message with a drop event when the outbox is full', async () => {
+    const { socket, drops } = setup({ maxMessages: 2, overflow: 'drop-newest' });
+    socket.send('a');
+    socket.send('b');
+    expect(socket.send('c')).toBe('dropped');
+    expect(drops).toEqual([{ data: 'c', reason: 'overflow' }]);
+    socket.close();
+  });
+
+  it('drop-oldest drops the oldest message not yet on the wire, never one the server may have', async () => {
+    const { socket, drops, link } = setup({ maxMessages: 3 });
+    const ws = await link({});
+    socket.send('a'); // on the wire, unacknowledged
+    ws.closed(1006);
+    socket.send('b');
+    socket.send('c');
+    socket.send('d');
+    expect(drops).toEqual([{ data: 'b', reason: 'overflow' }]);
+    const next = await link({ resumed: true, ack: 0, seq: 0, reason: undefined });
+    expect(next.sent.slice(1)).toEqual(['a', 'c', 'd']);
+    socket.close();
+  });
+
+  it('drop-oldest drops the new message when everything in the outbox is on the wire', async () => {
+    const { socket, drops, link } = setup({ maxBytes: 2 });
+    await link({});
+    socket.send('a');
+    socket.send('b');
+    expect(socket.send('c')).toBe('dropped');
+    expect(drops).toEqual([{ data: 'c', reason: 'overflow' }]);
+    socket.close();
+  });
+
+  it('throw throws QueueFullError and keeps the outbox', async () => {
+    const { socket } = setup({ maxMessages: 1, overflow: 'throw' });
+    socket.send('a');
+    expect(() => socket.send('b')).toThrowError(expect.objectContaining({ code: 'QUEUE_FULL' }) as Error);
+    expect(socket.session.outbox.length).toBe(1);
+    socket.close();
+  });
+
+  it('close() while offline reports every message of the outbox as dropped (closed)', async () => {
+    const { socket, drops, link } = setup();
+    const ws = await link({});
+    socket.send('a');
+    ws.closed(1006);
+    socket.send('b');
+    socket.close();
+    expect(drops).toEqual([
+      { data: 'a', reason: 'closed' },
+      { data: 'b', reason: 'closed' },
+    ]);
+    expect(socket.send('c')).toBe('dropped');
+    expect(drops.at(-1)).toEqual({ data: 'c', reason: 'closed' });
+  });
+
+  it('close() on an active link drops nothing that is on the wire: the closing handshake delivers it', async () => {
+    const { socket, drops, link } = setup();
+    await link({});
+    socket.send('a');
+    socket.close();
+    expect(drops).toEqual([]);
+    expect(socket.session.state).toBe('closed');
+  });
+
+  it('leaves no timer behind after close()', async () => {
+    const { socket, link } = setup({ timeout: 300 });
+    const ws = await link();
+    ws.receive(welcome({}));
+    ws.receive('x'); // starts the ack timer
+    socket.close();
+    ws.closed(1000);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('session() with rpc()', () => {
+  it('numbers requests like any message, and a request that settled while waiting is withdrawn, not sent', async () => {
+    const kit = createFakeWebSocket();
+    const socket = connect('ws://x/', { WebSocket: kit.WebSocket, environment: false, heartbeat: false, use: [session(), rpc({ timeout: 50 })] });
+    const late = socket.request('slow').catch((e: HoldfastError) => e.code);
+    await tick(60);
+    const ws = kit.last();
+    ws.open();
+    ws.receive(welcome({}));
+    expect(await late).toBe('TIMEOUT');
+    expect(ws.sent).toEqual(['{"type":"session","id":null,"ack":0}']);
+    expect(socket.session.outbox.length).toBe(0);
+    const answer = socket.request('echo', [1]);
+    expect(JSON.parse(ws.sent.at(-1) as string)).toMatchObject({ type: 'request', method: 'echo' });
+    ws.receive('{"type":"response","id":2,"result":[1]}');
+    expect(await answer).toEqual([1]);
+    expect(socket.session.received).toBe(1);
+    socket.close();
+  });
+});
+
+describe('session() with rpc() across a drop', () => {
+  it('keeps requests pending (retry or not): the frame is re-sent only by the session, the answer settles it', async () => {
+    const kit = createFakeWebSocket();
+    const socket = connect('ws://x/', { WebSocket: kit.WebSocket, environment: false, heartbeat: false, backoff: { initialDelay: 10 }, random: () => 0, use: [session(), rpc()] });
+    await tick();
+    const first = kit.last();
+    first.open();
+    first.receive(welcome({}));
+    const a = socket.request('a', 1);
+    const b = socket.request('b', 2, { retry: true });
+    expect(first.sent.slice(1).map((f) => JSON.parse(f as string).method)).toEqual(['a', 'b']);
+    first.receive(ack(1)); // the server has 'a'
+    first.closed(1006);
+    await tick(10);
+    const second = kit.last();
+    second.open();
+    second.receive(welcome({ resumed: true, ack: 1, seq: 0, reason: undefined }));
+    // Only 'b' again, once: no second copy from rpc's retry.
+    expect(second.sent.slice(1).map((f) => JSON.parse(f as string).method)).toEqual(['b']);
+    second.receive('{"type":"response","id":1,"result":"A"}');
+    second.receive('{"type":"response","id":2,"result":"B"}');
+    expect(await a).toBe('A');
+    expect(await b).toBe('B');
+    expect(socket.session.durable).toBe(true);
+    socket.close();
+    expect(socket.session.durable).toBe(false);
+  });
+});
+
+describe('session() options', () => {
+  it.each([
+    [{ maxMessages: -1 }, 'session.maxMessages'],
+    [{ ackEvery: -1 }, 'session.ackEvery'],
+    [{ timeout: Number.NaN }, 'session.timeout'],
+    [{ overflow: 'sometimes' }, 'session.overflow'],
+    [{ storage: {} }, 'session.storage'],
+  ])('refuses %j with OPTIONS', (options, name) => {
+    expect(() => session(options as SessionOptions)).toThrowError(expect.objectContaining({ code: 'OPTIONS', message: expect.stringContaining(name) as string }) as Error);
+  });
+});
