@@ -90,6 +90,19 @@ export type {
 } from './core/options';
 export type { SocketEvents, DropReason } from './core/events';
 export type { State } from './core/state';
+export { HoldfastWebSocket } from './websocket/websocket';
+export type { ListenerOptions } from './websocket/websocket';
+export type {
+  HoldfastWebSocketOptions,
+  HoldfastWebSocketEventMap,
+  ReconnectMode,
+  EventLike,
+  CloseEventFields,
+  PlatformEvent,
+  PlatformMessageEvent,
+  PlatformCloseEvent,
+  WebSocketErrorEvent,
+} from './websocket/types';
 export { stats } from './features/stats/stats';
 export type { Stats, StatsMethods } from './features/stats/stats';
 export type { OverflowPolicy } from './core/queue';

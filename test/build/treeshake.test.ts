@@ -16,6 +16,7 @@ const leftOut: [what: string, marker: RegExp][] = [
   ['the JSON-RPC codec', /jsonrpc/],
   // The envelope's magic "HFB1" as a string or as the bytes 0x48 0x46 0x42 0x31.
   ['the binary envelope', /HFB1|72,70,66,49/],
+  ['the drop-in WebSocket', /needs EventTarget/],
 ];
 // Code only the rpc() feature contains.
 const rpcOnly: [what: string, marker: RegExp][] = [['the request table', /METHOD_NOT_FOUND/]];
