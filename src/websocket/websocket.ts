@@ -103,7 +103,7 @@ function checkProtocols(protocols: string | string[]): void {
  *
  * Needs the platform's `EventTarget` and `Event` (every browser, Node 15+, Deno, Bun).
  */
-export class HoldfastWebSocket<U extends readonly Feature[] = []> extends Target {
+export class HoldfastWebSocket<U extends readonly Feature[] = readonly Feature[]> extends Target {
   // Getters, not static fields: nothing runs when the module loads, and bundlers can drop the class.
   static get CONNECTING(): 0 {
     return 0;
@@ -329,7 +329,7 @@ export class HoldfastWebSocket<U extends readonly Feature[] = []> extends Target
 }
 
 /** The EventTarget methods, typed by the drop-in's event map (the platform's EventTarget implements them). */
-export interface HoldfastWebSocket<U extends readonly Feature[] = []> {
+export interface HoldfastWebSocket<U extends readonly Feature[] = readonly Feature[]> {
   addEventListener<K extends keyof HoldfastWebSocketEventMap>(type: K, listener: Listener<HoldfastWebSocketEventMap[K]> | null, options?: boolean | ListenerOptions): void;
   addEventListener(type: string, listener: Listener<PlatformEvent> | null, options?: boolean | ListenerOptions): void;
   removeEventListener<K extends keyof HoldfastWebSocketEventMap>(type: K, listener: Listener<HoldfastWebSocketEventMap[K]> | null, options?: boolean | Pick<ListenerOptions, 'capture'>): void;
