@@ -229,8 +229,10 @@ export class HoldfastWebSocket<U extends readonly Feature[] = readonly Feature[]
       dispatch(event('message', { data: this._b === 'blob' && typeof data !== 'string' && g.Blob ? new g.Blob([data]) : data }));
     });
     socket.on('error', (e) => {
-      // What ends an attempt, as a platform socket reports it; the rest stays on `socket.on('error')`.
-      if (live && /^(CONNECT|TIMEOUT|URL)$/.test(e.code)) failure = e;
+      // An attempt that fails to open: `error`, then `close`, as a platform socket reports it. A
+      // lost open link is a `close` alone, as in browsers (graphql-ws takes an `error` for fatal);
+      // every other holdfast error stays on `socket.on('error')`.
+      if (live && socket.state === 'connecting' && /^(CONNECT|TIMEOUT|URL)$/.test(e.code)) failure = e;
     });
     socket.on('close', (e) => {
       if (e.willReconnect) {

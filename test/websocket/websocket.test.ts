@@ -202,6 +202,19 @@ describe("reconnect: 'always' (the default)", () => {
     expect(ws.readyState).toBe(WebSocket.OPEN);
   });
 
+  it('a lost open link is a close alone, even when the platform reported an error first (as browsers do)', async () => {
+    const { kit, ws, log } = await opened({ heartbeat: { interval: 1000, timeout: 500, required: true } });
+    const errors: string[] = [];
+    ws.socket.on('error', (e) => errors.push(e.code));
+    kit.last().error();
+    kit.last().closed(1006);
+    await tick(100);
+    kit.last().open();
+    await tick(1500); // the heartbeat declares the new link dead
+    expect(errors).toEqual(['CONNECT', 'TIMEOUT']);
+    expect(log).toEqual(['open@1', 'close:1006@3', 'open@1', 'close:4000@3']);
+  });
+
   it('a connect timeout fails the attempt with error and close', async () => {
     const { kit, log } = setup({ connectTimeout: 500 });
     await tick(500);
