@@ -76,8 +76,16 @@ export const apps = {
     "import { connect, rpc } from 'holdfast'; const s = connect('wss://example.com/live', { use: [rpc()] }); s.request('sum', [1, 2]).then(console.log); s.handle('ping', (p) => p); s.emit('typing', true); s.onEvent('chat', console.log); s.close();",
   'HoldfastWebSocket':
     "import { HoldfastWebSocket } from 'holdfast'; const ws = new HoldfastWebSocket('wss://example.com/live'); ws.binaryType = 'arraybuffer'; ws.onmessage = (e) => console.log(e.data); ws.addEventListener('close', (e) => console.log(e.code)); ws.send('hello'); ws.close();",
+  'core + shared()':
+    "import { connect, shared } from 'holdfast'; const s = connect('wss://example.com/live', { heartbeat: { interval: 25000, timeout: 10000 }, use: [shared()] }); s.on('message', (d) => console.log(d)); s.on('state', (e) => console.log(e.to)); s.send('hello'); console.log(s.leader); s.close();",
   'holdfast (everything)': "export * from 'holdfast';",
   'holdfast/miniprogram': "export * from 'holdfast/miniprogram';",
+};
+
+/** Rows computed as `[with the feature, without it]`: the bytes a feature adds to the core. */
+export const deltas = {
+  'shared() added': ['core + shared()', 'core: connect'],
+  'HoldfastWebSocket added': ['HoldfastWebSocket', 'core: connect'],
 };
 
 async function main() {
@@ -95,6 +103,12 @@ async function main() {
       if (!(error instanceof MissingExportError)) throw error;
       rows.push({ name, missing: error.details });
     }
+  }
+  // What a feature costs on top of the core: the difference of two rows (same app, plus the feature).
+  for (const [name, [withIt, without]] of Object.entries(deltas)) {
+    const a = rows.find((row) => row.name === withIt);
+    const b = rows.find((row) => row.name === without);
+    if (a?.gzip !== undefined && b?.gzip !== undefined) rows.push({ name, min: a.min - b.min, gzip: a.gzip - b.gzip });
   }
   const umd = readFileSync(join(root, 'dist', 'holdfast.umd.min.js'));
   rows.push({ name: 'dist/holdfast.umd.min.js', min: umd.length, gzip: gzip(umd) });

@@ -1,29 +1,15 @@
-// `npm start`: builds dist/ when it is missing or older than src/, then runs the reference server
+// `npm start`: builds dist/ when it is stale (scripts/build.mjs), then runs the reference server
 // (with its demo page) on 127.0.0.1:8080. Extra arguments are passed on: `npm start -- --port 0`.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIfStale } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'dist', 'cli.js');
 
-function newest(dir) {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-const stale = !existsSync(built) || !existsSync(join(root, 'dist', 'holdfast.umd.min.js')) || statSync(built).mtimeMs < newest(join(root, 'src'));
-if (stale) {
-  console.log('building dist/ …');
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-}
+const status = buildIfStale();
+if (status !== 0) process.exit(status);
 
 const args = process.argv.slice(2);
 const defaults = [];

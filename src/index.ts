@@ -105,6 +105,8 @@ export type {
 } from './websocket/types';
 export { stats } from './features/stats/stats';
 export type { Stats, StatsMethods } from './features/stats/stats';
+export { shared, SHARED_VERSION, SHARED_TICK } from './features/shared/shared';
+export type { Shared, SharedOptions, LockManagerLike, BroadcastChannelLike } from './features/shared/shared';
 export type { OverflowPolicy } from './core/queue';
 export type { CloseInfo, ReconnectContext } from './core/reconnect';
 export type { Clock } from './core/timers';

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function findChromium() {
+export function findChromium() {
   if (process.env.HOLDFAST_CHROMIUM) return process.env.HOLDFAST_CHROMIUM;
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     for (const name of ['chromium', 'chromium-browser']) {

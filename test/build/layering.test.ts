@@ -20,6 +20,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   server: ['protocol'],
 };
 
+/**
+ * Folders below src/features/ and the top-level folders each may import from. Features never
+ * import each other (they meet only on the socket), so that each one can be left out of a bundle.
+ */
+const FEATURES: Record<string, readonly string[]> = {
+  rpc: ['core', 'codecs', 'binary', 'protocol'],
+  stats: ['core', 'binary'],
+  // shared() relays frames without decoding them with a codec: core types and byte helpers only.
+  shared: ['core', 'binary', 'protocol'],
+};
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -54,6 +65,22 @@ describe('source layering', () => {
   for (const [folder, allowed] of Object.entries(ALLOWED)) {
     it(`${folder}/ imports only ${allowed.length ? allowed.join(', ') : 'itself'}`, () => {
       const wrong = importsOf(folder).filter(({ reaches }) => reaches !== folder && !allowed.includes(reaches));
+      expect(wrong).toEqual([]);
+    });
+  }
+
+  it('knows every feature folder (a new feature needs a rule here)', () => {
+    const folders = readdirSync(join(src, 'features')).filter((name) => statSync(join(src, 'features', name)).isDirectory());
+    expect(folders.sort()).toEqual(Object.keys(FEATURES).sort());
+  });
+
+  for (const [feature, allowed] of Object.entries(FEATURES)) {
+    it(`features/${feature}/ imports only ${allowed.join(', ')} (never another feature)`, () => {
+      const folder = join('features', feature);
+      const wrong = importsOf(folder).filter(({ file, specifier }) => {
+        const target = relative(src, resolve(dirname(join(src, file)), specifier)).split(/[\\/]/);
+        return target[0] === 'features' ? target[1] !== feature : !allowed.includes(target[0] as string);
+      });
       expect(wrong).toEqual([]);
     });
   }

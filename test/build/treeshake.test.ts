@@ -7,7 +7,7 @@ import { apps as sizeApps, bundleSize, MissingExportError as MissingExport } fro
 
 type Bundle = { text: string; min: number; gzip: number };
 const bundle = bundleSize as (code: string) => Promise<Bundle>;
-const apps = sizeApps as Record<'core: connect' | 'core + rpc()' | 'holdfast (everything)', string>;
+const apps = sizeApps as Record<'core: connect' | 'core + rpc()' | 'core + shared()' | 'holdfast (everything)', string>;
 const MissingExportError = MissingExport as new (...args: never[]) => Error;
 
 // Code that only an optional module contains, as it appears in a minified bundle.
@@ -17,6 +17,8 @@ const leftOut: [what: string, marker: RegExp][] = [
   // The envelope's magic "HFB1" as a string or as the bytes 0x48 0x46 0x42 0x31.
   ['the binary envelope', /HFB1|72,70,66,49/],
   ['the drop-in WebSocket', /needs EventTarget/],
+  // shared(): the prefix of its lock and channel names.
+  ['shared()', /holdfast\//],
 ];
 // Code only the rpc() feature contains.
 const rpcOnly: [what: string, marker: RegExp][] = [['the request table', /METHOD_NOT_FOUND/]];
@@ -39,6 +41,12 @@ describe('tree-shaking', () => {
     const withRpc = await bundle(apps['core + rpc()']);
     for (const [what, marker] of rpcOnly) expect(withRpc.text, `${what} should be in a core + rpc() bundle`).toMatch(marker);
     for (const [what, marker] of leftOut) expect(withRpc.text, `${what} (${marker}) leaked into a core + rpc() bundle`).not.toMatch(marker);
+  });
+
+  it('an app that uses shared() carries it, and no rpc()', async () => {
+    const withShared = await bundle(apps['core + shared()']);
+    expect(withShared.text).toMatch(/holdfast\//);
+    for (const [what, marker] of rpcOnly) expect(withShared.text, `${what} leaked into a core + shared() bundle`).not.toMatch(marker);
   });
 
   it('a bundle of the mini-program entry carries no client core', async () => {

@@ -1,0 +1,336 @@
+/**
+ * `shared()`: one physical link for every socket of an origin that connects to the same URL (or
+ * the same `key`), whichever tab it lives in. One socket leads: it holds a Web Lock and the real
+ * WebSocket; every other socket gets, from `host.transport`, a WebSocket-like object that talks
+ * to the leader over a BroadcastChannel. The core above it is unchanged: each socket keeps its
+ * own state, queue, listeners, requests and handlers. docs/shared.md explains the design.
+ */
+import { toArrayBuffer } from '../../binary/bytes';
+import type { PlatformAbortSignal } from '../../protocol/bytes';
+import type { Feature } from '../../core/feature';
+import { badOption } from '../../core/options';
+import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../../core/transport';
+
+/** The version of the channel protocol below; part of every lock/channel name and every message. */
+export const SHARED_VERSION = 1;
+
+/**
+ * The follower's watchdog period (ms): a leader silent for a tick is asked whether it is alive;
+ * unanswered two ticks later, it is taken for frozen and its lock is stolen. A frozen leader is
+ * replaced 3–4 ticks after its last word.
+ */
+export const SHARED_TICK = 1000;
+
+/** The part of `navigator.locks` (the Web Locks API) that `shared()` uses. */
+export interface LockManagerLike {
+  request(name: string, options: { signal?: PlatformAbortSignal; steal?: boolean }, callback: () => Promise<void>): Promise<unknown>;
+}
+
+/** The part of a `BroadcastChannel` that `shared()` uses. */
+export interface BroadcastChannelLike {
+  /** Declared as a method so that the platform's `(ev: MessageEvent) => any` fits. */
+  onmessage: { bivariant(event: { readonly data: unknown }): void }['bivariant'] | null;
+  postMessage(message: unknown): void;
+  close(): void;
+}
+
+/** Options of `shared()`. */
+export interface SharedOptions {
+  /**
+   * Names the group of sockets that share a link. Default: the url (and subprotocols) of the
+   * attempt, so that sockets connecting to the same url share. Give a key when the url differs
+   * between tabs or attempts (a token in the query string): sockets with the same key share, and
+   * the leading tab's url is the one connected to.
+   */
+  key?: string;
+  /** The Web Locks lock manager. Default `navigator.locks`; without one, every socket keeps its own link. */
+  locks?: LockManagerLike;
+  /** The BroadcastChannel constructor. Default `globalThis.BroadcastChannel`; without one, every socket keeps its own link. */
+  BroadcastChannel?: new (name: string) => BroadcastChannelLike;
+}
+
+/** What `shared()` adds to the socket. */
+export interface Shared {
+  /** True while this socket holds the physical link for its group (always true where nothing is shared). */
+  readonly leader: boolean;
+}
+
+/** A message on the channel: `[version, kind, link, a, b]`. */
+type Message = [number, string, number, unknown?, unknown?];
+
+/** The tab's side of the shared link: a WebSocket as far as the core can tell. */
+interface Port extends WebSocketLike {
+  readyState: number;
+  protocol: string;
+}
+
+// The core's own heartbeat frames: a follower's ping is answered in its tab (the leader's
+// heartbeat watches the real link), and the server's heartbeat frames stay with the leader.
+const PING = /^\{"type":"ping","ts":(.*)\}$/;
+const BEAT = /"p[io]ng"/;
+/** A request id rewritten by some tab: `~<tab>~<the id as JSON>`. */
+const TAGGED = /^~\w+~/;
+
+type Json = { id?: unknown; method?: unknown };
+const json = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+/** The JSON object in `text`, if `text` holds `"<word>"`. */
+const parse = (text: string, word: string): Json | undefined => {
+  const value = text.includes(word) ? json(text) : undefined;
+  return typeof value === 'object' && value ? (value as Json) : undefined;
+};
+/** A request (CONTRACT or JSON-RPC shape): it has a method and an id. */
+const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'string' && (typeof o.id === 'string' || typeof o.id === 'number');
+/**
+ * Shares one link between the sockets of every tab of the origin that connect to the same url (or
+ * `key`). Falls back to a link per socket, silently, where the Web Locks API or BroadcastChannel
+ * is missing (older browsers, mini-programs, Node).
+ */
+export function shared(options: SharedOptions = {}): Feature<Shared> {
+  const key = options.key;
+  if (key !== undefined && typeof key !== 'string') throw badOption('key', key);
+  return (host) => {
+    const locks = options.locks ?? (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
+    const Channel = options.BroadcastChannel ?? (globalThis.BroadcastChannel as SharedOptions['BroadcastChannel']);
+    if (!locks || !Channel) return { leader: true };
+    const clock = host.clock;
+    /** This socket's tag on request ids. */
+    const me = `~${Math.random().toString(36).slice(2)}~`;
+    let Platform: WebSocketConstructorLike;
+    let url = '';
+    let protocols: string | string[] | undefined;
+    let name = '';
+    let channel: BroadcastChannelLike | undefined;
+    let abort: AbortController | undefined;
+    let release: (() => void) | undefined;
+    /** Bumped when the socket leaves its group: lock grants for an older one are handed back. */
+    let gen = 0;
+    let leading = false;
+    /** The real link and its number, while this socket leads and one is open or opening. */
+    let ws: WebSocketLike | undefined;
+    let wn = 0;
+    /** The newest link number heard of; smaller ones are a former leader's. */
+    let seen = 0;
+    /** The link that is open (0: none) and its subprotocol. */
+    let up = 0;
+    let proto = '';
+    /** The port of this socket's current attempt, and the link it is open on (0 while connecting). */
+    let port: Port | undefined;
+    let pn = 0;
+    let heard = 0;
+    /** Ticks since this socket asked a silent leader whether it is alive (0: not asked). */
+    let probed = 0;
+    let timer: unknown;
+
+    const post = (kind: string, n: number, a?: unknown, b?: unknown): Message => {
+      const m: Message = [SHARED_VERSION, kind, n, a, b];
+      channel?.postMessage(m);
+      return m;
+    };
+    /** A leader's message: to every other socket of the group, and to this one. */
+    const say = (kind: string, n: number, a?: unknown, b?: unknown): void => handle(post(kind, n, a, b));
+
+    const shut = (p: Port | undefined, code: number, reason: string): void => {
+      if (!p || p.readyState > 2) return;
+      p.readyState = 3;
+      if (port === p) port = undefined;
+      p.onclose?.({ code, reason, wasClean: code !== 1006 } satisfies CloseEventLike);
+    };
+    const opened = (p: Port): void => {
+      p.readyState = 1;
+      pn = up;
+      p.protocol = proto;
+      p.onopen?.({});
+    };
+
+    function handle([, kind, n, a, b]: Message): void {
+      if (kind === '?') {
+        // Answered from a timer: a frozen page runs no timers, though Chromium still hands it
+        // channel messages. A hidden page's timers run late (about 1 s), hence two ticks to answer.
+        if (leading) clock.setTimeout(() => leading && post(up ? 'o' : '!', up || seen, proto), 0);
+        return;
+      }
+      if (kind === 's') {
+        if (leading && wn === n && ws?.readyState === 1) ws.send(a as SendData);
+        return;
+      }
+      // From a leader: '!' (alive, or a new link is opening), 'o' open, 'm' message, 'c' closed.
+      if (n < seen) return;
+      heard = clock.now();
+      probed = 0;
+      if (n > seen) {
+        // A newer link: whatever was open before is gone.
+        seen = n;
+        up = 0;
+        if (pn) shut(port, 1001, 'leader changed');
+      }
+      if (kind === 'o') {
+        up = n;
+        proto = a as string;
+        if (port?.readyState === 0) opened(port);
+      } else if (kind === 'c') {
+        if (up === n) up = 0;
+        if (pn === n || port?.readyState === 0) shut(port, a as number, b as string);
+      } else if (kind === 'm' && pn === n && port?.readyState === 1) {
+        // Answers to another socket's requests are not ours; ours get their own id back.
+        let data = a;
+        const o = typeof data === 'string' ? parse(data, '"id"') : undefined;
+        const id = o?.id;
+        if (o && !('method' in o) && typeof id === 'string' && TAGGED.test(id)) {
+          if (!id.startsWith(me)) return;
+          data = JSON.stringify({ ...o, id: json(id.slice(me.length)) ?? id });
+        }
+        port.onmessage?.({ data } satisfies MessageEventLike);
+      }
+    }
+
+    const openLink = (): void => {
+      const n = Math.max(seen + 1, Date.now());
+      const real = new Platform(url, protocols);
+      real.binaryType = 'arraybuffer';
+      ws = real;
+      wn = n;
+      say('!', n);
+      real.onopen = () => say('o', n, real.protocol ?? '');
+      // Heartbeats and the server's requests reach the leading socket only: they are answered once.
+      real.onmessage = ({ data }) =>
+        typeof data === 'string' && ((data.length < 128 && BEAT.test(data)) || isRequest(parse(data, '"method"')))
+          ? handle([SHARED_VERSION, 'm', n, data])
+          : say('m', n, data);
+      real.onclose = real.onerror = (event) => {
+        const e = event as Partial<CloseEventLike>;
+        drop();
+        say('c', n, e.code ?? 1006, e.reason ?? '');
+      };
+    };
+    /** Lets go of the real link: handlers off, closed with `code` when given. */
+    const drop = (code?: number, reason?: string): void => {
+      const w = ws;
+      ws = undefined;
+      if (!w) return;
+      w.onopen = w.onmessage = w.onclose = w.onerror = null;
+      if (w.readyState > 1) return;
+      try {
+        w.close(code, reason);
+      } catch {
+        w.close();
+      }
+    };
+    /** The leading socket closes the link for everyone; the others see `told`, a code they reconnect after. */
+    const closeLink = (code: number | undefined, reason = '', told = code ?? 1006): void => {
+      if (!ws) return;
+      drop(code, reason);
+      say('c', wn, told, reason);
+    };
+
+    const stepDown = (): void => {
+      leading = false;
+      release?.();
+      drop();
+      if (pn) shut(port, 1001, 'leader changed');
+      ask();
+    };
+    /** Queues for the lock, or (`steal`) takes it from a leader that stopped answering. */
+    function ask(steal?: boolean): void {
+      abort?.abort();
+      const mine = gen;
+      let held = false;
+      locks
+        ?.request(name, steal ? { steal } : { signal: (abort = new AbortController()).signal }, () => {
+          return new Promise<void>((done) => {
+            if (mine !== gen) return done();
+            release = done;
+            held = leading = true;
+            try {
+              openLink();
+            } catch {
+              // The constructor refused the url: this socket's next attempt reports it.
+            }
+          });
+        })
+        // Aborted while queued, or stolen while leading (taken for frozen): then step down.
+        .catch(() => held && leading && mine === gen && stepDown());
+    }
+
+    const tick = (): void => {
+      timer = clock.setTimeout(tick, SHARED_TICK);
+      if (leading || clock.now() - heard < SHARED_TICK) return;
+      if (!probed) post('?', 0);
+      if (++probed > 2) {
+        probed = 0;
+        ask(true);
+      }
+    };
+
+    /** Leaves the group: lock, channel, timer and (when leading) the real link. */
+    const leave = (code = 1000): void => {
+      gen++;
+      port = undefined;
+      clock.clearTimeout(timer);
+      abort?.abort();
+      if (leading) closeLink(code, 'leader left', 1001);
+      leading = false;
+      release?.();
+      channel?.close();
+      channel = undefined;
+      seen = up = 0;
+    };
+    const join = (next: string): void => {
+      if (next === name && channel) return;
+      leave();
+      name = next;
+      const ch = (channel = new Channel(name));
+      ch.onmessage = ({ data }: { readonly data: unknown }) => {
+        if (Array.isArray(data) && data[0] === SHARED_VERSION) handle(data as Message);
+      };
+      heard = clock.now();
+      post('?', 0);
+      ask();
+      tick();
+    };
+
+    host.hook({ end: (code) => leave(code) });
+    host.transport((current) => {
+      Platform = current;
+      return function SharedPort(u: string, p?: string | string[]): Port {
+        url = u;
+        protocols = p;
+        join(`holdfast/${SHARED_VERSION} ${key ?? JSON.stringify([u, p])}`);
+        const self = {
+          readyState: 0,
+          send(data: SendData) {
+            if (self.readyState !== 1) return;
+            if (typeof data === 'string') {
+              const ping = leading ? null : PING.exec(data);
+              if (ping) return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: `{"type":"pong","ts":${ping[1]}}` }));
+              const o = parse(data, '"method"');
+              if (isRequest(o)) data = JSON.stringify({ ...o, id: me + JSON.stringify(o.id) });
+            } else if (ArrayBuffer.isView(data)) data = toArrayBuffer(data);
+            if (!leading) post('s', pn, data);
+            else if (wn === pn && ws?.readyState === 1) ws.send(data);
+          },
+          close(code?: number, reason?: string) {
+            if (leading && port === self && (pn === wn || !pn)) closeLink(code, reason);
+            shut(self, code ?? 1005, reason ?? '');
+          },
+        } as Port;
+        port = self;
+        pn = 0;
+        if (leading && !ws) openLink();
+        else if (up) queueMicrotask(() => port === self && !self.readyState && up && opened(self));
+        return self;
+      } as unknown as WebSocketConstructorLike;
+    });
+
+    return {
+      get leader() {
+        return leading;
+      },
+    };
+  };
+}
