@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'client',
           environment: 'jsdom',
-          include: ['test/{core,features,codecs,binary,protocol,miniprogram}/**/*.test.ts'],
+          include: ['test/{core,features,codecs,binary,protocol,miniprogram,websocket}/**/*.test.ts'],
         },
       },
       {

@@ -74,6 +74,8 @@ export const apps = {
     "import { connect } from 'holdfast'; const s = connect('wss://example.com/live', { heartbeat: { interval: 25000, timeout: 10000 } }); s.on('message', (d) => console.log(d)); s.on('state', (e) => console.log(e.to)); s.send('hello'); s.close();",
   'core + rpc()':
     "import { connect, rpc } from 'holdfast'; const s = connect('wss://example.com/live', { use: [rpc()] }); s.request('sum', [1, 2]).then(console.log); s.handle('ping', (p) => p); s.emit('typing', true); s.onEvent('chat', console.log); s.close();",
+  'HoldfastWebSocket':
+    "import { HoldfastWebSocket } from 'holdfast'; const ws = new HoldfastWebSocket('wss://example.com/live'); ws.binaryType = 'arraybuffer'; ws.onmessage = (e) => console.log(e.data); ws.addEventListener('close', (e) => console.log(e.code)); ws.send('hello'); ws.close();",
   'core + shared()':
     "import { connect, shared } from 'holdfast'; const s = connect('wss://example.com/live', { heartbeat: { interval: 25000, timeout: 10000 }, use: [shared()] }); s.on('message', (d) => console.log(d)); s.on('state', (e) => console.log(e.to)); s.send('hello'); console.log(s.leader); s.close();",
   'core + session()':
@@ -87,6 +89,7 @@ export const apps = {
 /** Rows computed as `[with the feature, without it]`: the bytes a feature adds to the core. */
 export const deltas = {
   'shared() added': ['core + shared()', 'core: connect'],
+  'HoldfastWebSocket added': ['HoldfastWebSocket', 'core: connect'],
 };
 
 async function main() {

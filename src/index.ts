@@ -94,6 +94,19 @@ export { session } from './features/session/session';
 export type { Session, SessionOptions, SessionEvent, SessionInfo, SessionReason, SessionState } from './features/session/session';
 export { browserStorage, miniProgramStorage, keyValueStorage } from './features/session/storage';
 export type { SessionStorage, SessionPersistence, StoredState, MiniProgramStorageApi } from './features/session/storage';
+export { HoldfastWebSocket } from './websocket/websocket';
+export type { ListenerOptions } from './websocket/websocket';
+export type {
+  HoldfastWebSocketOptions,
+  HoldfastWebSocketEventMap,
+  ReconnectMode,
+  EventLike,
+  CloseEventFields,
+  PlatformEvent,
+  PlatformMessageEvent,
+  PlatformCloseEvent,
+  WebSocketErrorEvent,
+} from './websocket/types';
 export { stats } from './features/stats/stats';
 export type { Stats, StatsMethods } from './features/stats/stats';
 export { shared, SHARED_VERSION, SHARED_TICK } from './features/shared/shared';

@@ -16,6 +16,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   core: ['protocol', 'binary'],
   features: ['core', 'codecs', 'binary', 'protocol'],
   miniprogram: ['core', 'binary', 'protocol'],
+  websocket: ['core', 'binary', 'protocol'],
   server: ['protocol'],
 };
 

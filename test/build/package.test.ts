@@ -111,5 +111,10 @@ describe('browser entries', () => {
     const esm = (await import(pathToFileURL(join(root, 'dist', 'index.js')).href)) as Record<string, unknown>;
     expect(Object.keys(global!).sort()).toEqual(Object.keys(esm).sort());
     expect(String(global!.connect).length).toBeGreaterThan(0);
+    // The sandbox has no EventTarget, as a mini-program has none: loading still works, and the
+    // drop-in WebSocket says what it needs only when it is constructed.
+    const Drop = global!.HoldfastWebSocket as new (url: string) => unknown;
+    expect(typeof Drop).toBe('function');
+    expect(() => new Drop('ws://127.0.0.1:1/')).toThrow(/needs EventTarget/);
   });
 });

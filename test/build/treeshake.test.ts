@@ -16,6 +16,7 @@ const leftOut: [what: string, marker: RegExp][] = [
   ['the JSON-RPC codec', /jsonrpc/],
   // The envelope's magic "HFB1" as a string or as the bytes 0x48 0x46 0x42 0x31.
   ['the binary envelope', /HFB1|72,70,66,49/],
+  ['the drop-in WebSocket', /needs EventTarget/],
   // shared(): the prefix of its lock and channel names.
   ['shared()', /holdfast\//],
 ];
