@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { ClosedError } from '../protocol/errors.js';
-import { createPending } from '../protocol/pending.js';
+import { createPending, type PendingRequests } from '../protocol/pending.js';
 import { encodeEnvelope, extractBinary, type EnvelopeMessage } from '../protocol/envelope.js';
 import type { ResponseMessage } from '../protocol/wire.js';
 import {
@@ -18,7 +18,7 @@ import { Emitter } from './emitter.js';
 import { FragmentBuffer } from './fragment-buffer.js';
 import { FrameParser, type Frame } from './frame-parser.js';
 import { encodeClosePayload, encodeFrame, encodeMessage } from './frame-writer.js';
-import { Timers } from './timers.js';
+import { DueQueue } from './timers.js';
 import { isValidUtf8, parseClosePayload, Utf8Validator } from './validation.js';
 import { ProtocolError } from './errors.js';
 
@@ -89,16 +89,35 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-/** Receives every complete message before the public `message` event (used by the default app). */
+/** Receives every complete message after the public `message` event (used by the default app). */
 export type MessageSink = (connection: Connection, payload: Buffer, isBinary: boolean) => void;
 
-type TimerKey = 'ping' | 'close';
+/**
+ * What the owner of many connections (the server) learns about each, through one object shared
+ * by all of them instead of listeners of its own on every connection. Each hook runs before the
+ * connection's listeners of the same event (`message`: after them).
+ */
+export interface ConnectionHooks {
+  message?: MessageSink;
+  error?(connection: Connection, error: Error): void;
+  close?(connection: Connection, code: number, reason: string, wasClean: boolean): void;
+}
 
 /** Payloads up to this size are copied behind their header so each frame is a single write. */
 const SINGLE_WRITE_LIMIT = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 let lastConnectionId = 0;
+
+/** The socket's Connection, so that one set of socket listeners serves every connection. */
+const OWNER = Symbol('holdfast.connection');
+type OwnedSocket = Socket & { [OWNER]?: Connection };
+
+/**
+ * The liveness-ping schedule of every connection with the same `pingInterval`: one timer per
+ * interval, not one per connection. Removed once empty, so an idle process keeps no timer.
+ */
+const pingQueues = new Map<number, DueQueue<Connection>>();
 
 /**
  * Encodes a wire message for sending: JSON text, or one binary envelope when the message holds
@@ -128,11 +147,11 @@ export class Connection {
   /** The subprotocol agreed in the handshake ('' when none). */
   readonly protocol: string;
 
-  readonly #socket: Socket;
+  readonly #socket: OwnedSocket;
   readonly #parser: FrameParser;
-  readonly #events = new Emitter<ConnectionEvents>();
-  readonly #timers = new Timers<TimerKey>();
-  readonly #sink: MessageSink | undefined;
+  /** Created with the first listener: a connection the server alone watches needs none. */
+  #events: Emitter<ConnectionEvents> | undefined;
+  readonly #hooks: ConnectionHooks | undefined;
   readonly #pingInterval: number;
   readonly #closeTimeout: number;
   readonly #fragmentSize: number;
@@ -166,16 +185,21 @@ export class Connection {
   #sentCode: number | undefined;
   #received: { code: number; reason: string } | undefined;
 
-  /** Requests this server sent to the client: the client's own table (ids, one shared timeout timer). */
-  readonly #pending = createPending();
+  /** Requests this server sent to the client: the client's own table (ids, one shared timeout timer), created by the first `request()`. */
+  #pending: PendingRequests | undefined;
+  /** The `closeTimeout` timer while closing or ending. */
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Messages held back by `setOutgoingDelay`, until sent or the socket is gone. */
+  #delayed: Set<ReturnType<typeof setTimeout>> | undefined;
 
   /**
    * Takes over an upgraded socket. `head` holds bytes read past the handshake; they are parsed
-   * before anything else the socket delivers. Normally created by the server, not by users.
+   * before anything else the socket delivers. `hooks` (or just a message sink) is how an owner
+   * of many connections watches them. Normally created by the server, not by users.
    */
-  constructor(socket: Socket, options: ConnectionOptions = {}, head: Buffer = EMPTY, sink?: MessageSink) {
+  constructor(socket: Socket, options: ConnectionOptions = {}, head: Buffer = EMPTY, hooks?: MessageSink | ConnectionHooks) {
     this.#socket = socket;
-    this.#sink = sink;
+    this.#hooks = typeof hooks === 'function' ? { message: hooks } : hooks;
     this.protocol = options.protocol ?? '';
     this.#parser = new FrameParser({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, maxFragments: options.maxFragments, requireMask: true });
     this.#pingInterval = options.pingInterval ?? 30_000;
@@ -187,13 +211,13 @@ export class Connection {
 
     socket.setNoDelay(true);
     socket.setTimeout(0);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('close', () => this.#onSocketClose());
-    socket.on('error', (error: Error) => {
-      if (this.#state === 'open' || this.#state === 'closing') this.#events.fire('error', error);
-    });
-    socket.on('drain', () => this.#events.fire('drain'));
+    // Shared listeners that find this connection on the socket: no closures per connection.
+    this.#socket[OWNER] = this;
+    socket.on('data', Connection.#socketData);
+    socket.on('end', Connection.#socketEnd);
+    socket.on('close', Connection.#socketClose);
+    socket.on('error', Connection.#socketError);
+    socket.on('drain', Connection.#socketDrain);
     // Bytes that arrived with the upgrade request go back in front of the stream, so they are
     // parsed only after the owner has attached its listeners.
     if (head.length > 0) socket.unshift(head);
@@ -222,13 +246,38 @@ export class Connection {
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): () => void {
-    return this.#events.on(event, listener);
+    return (this.#events ??= new Emitter()).on(event, listener);
   }
 
   /** Removes a listener added with `on()`. */
   off<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): void {
-    this.#events.off(event, listener);
+    this.#events?.off(event, listener);
   }
+
+  static #socketData = function (this: OwnedSocket, chunk: Buffer): void {
+    (this[OWNER] as Connection).#onData(chunk);
+  };
+
+  static #socketEnd = function (this: OwnedSocket): void {
+    (this[OWNER] as Connection).#onEnd();
+  };
+
+  static #socketClose = function (this: OwnedSocket): void {
+    (this[OWNER] as Connection).#onSocketClose();
+  };
+
+  static #socketError = function (this: OwnedSocket, error: Error): void {
+    const connection = this[OWNER] as Connection;
+    if (connection.#state !== 'open' && connection.#state !== 'closing') return;
+    connection.#hooks?.error?.(connection, error);
+    connection.#events?.fire('error', error);
+  };
+
+  static #socketDrain = function (this: OwnedSocket): void {
+    (this[OWNER] as Connection).#events?.fire('drain');
+  };
+
+  static #pingDue = (connection: Connection): void => connection.#onPingDue();
 
   /**
    * Sends one message: a string as text, a Uint8Array as binary (see `options.binary`).
@@ -245,9 +294,12 @@ export class Connection {
     const opcode = (options?.binary ?? !isText) ? Opcode.Binary : Opcode.Text;
     const fragmentSize = options?.fragmentSize ?? this.#fragmentSize;
     if (this.#delay > 0) {
-      this.#timers.defer(this.#delay, () => {
+      const delayed = (this.#delayed ??= new Set());
+      const timer = setTimeout(() => {
+        delayed.delete(timer);
         if (this.#state === 'open') this.#writeMessage(opcode, payload, fragmentSize);
-      });
+      }, this.#delay);
+      delayed.add(timer);
       return true;
     }
     return this.#writeMessage(opcode, payload, fragmentSize);
@@ -270,9 +322,10 @@ export class Connection {
   request(method: string, params?: unknown, options?: RequestOptions): Promise<unknown> {
     if (typeof method !== 'string' || method === '') return Promise.reject(new TypeError('request() needs a method name'));
     if (this.#state !== 'open') return Promise.reject(new ClosedError('CLOSED', `connection is ${this.#state}`));
+    const pending = (this.#pending ??= createPending());
     let request: { id: number; promise: Promise<unknown> };
     try {
-      request = this.#pending.add(method, { timeout: options?.timeout ?? this.#requestTimeout });
+      request = pending.add(method, { timeout: options?.timeout ?? this.#requestTimeout });
     } catch (error) {
       return Promise.reject(error); // RangeError: a negative timeout
     }
@@ -280,7 +333,7 @@ export class Connection {
     try {
       this.send(encodeOutgoing({ type: 'request', id, method, params }));
     } catch (error) {
-      this.#pending.reject(id, error instanceof Error ? error : new TypeError(String(error)));
+      pending.reject(id, error instanceof Error ? error : new TypeError(String(error)));
     }
     return promise;
   }
@@ -291,7 +344,7 @@ export class Connection {
    * @internal
    */
   settle(response: ResponseMessage): boolean {
-    return this.#pending.resolve(response);
+    return this.#pending?.resolve(response) ?? false;
   }
 
   /** Sends a Ping frame (at most 125 bytes). Returns false when not open. */
@@ -313,8 +366,8 @@ export class Connection {
     this.#writeFrame(Opcode.Close, payload);
     this.#sentCode = code;
     this.#state = 'closing';
-    this.#timers.clear('ping');
-    this.#timers.set('close', this.#closeTimeout, () => this.terminate());
+    this.#stopPings();
+    this.#setCloseTimer();
   }
 
   /** Destroys the socket at once, without a close frame. The `close` event follows (1006 unless frames were exchanged). */
@@ -330,7 +383,7 @@ export class Connection {
     if (this.#state === 'closed' || this.#frozen) return;
     this.#frozen = true;
     this.#socket.pause();
-    this.#timers.clear('ping');
+    this.#stopPings();
   }
 
   /** Undoes `freeze()`: reading resumes and liveness pings restart from a clean slate. */
@@ -349,17 +402,40 @@ export class Connection {
     this.#delay = ms;
   }
 
+  /** (Re)starts the wait for the next liveness ping: `pingInterval` from now. */
   #schedulePing(): void {
-    if (this.#pingInterval <= 0 || this.#state !== 'open' || this.#frozen) return;
-    this.#timers.set('ping', this.#pingInterval, () => {
-      if (this.#pingOutstanding) {
-        this.terminate();
-        return;
-      }
-      this.#pingOutstanding = true;
-      this.#writeFrame(Opcode.Ping, EMPTY);
-      this.#schedulePing();
-    });
+    const interval = this.#pingInterval;
+    if (interval <= 0 || this.#state !== 'open' || this.#frozen) return;
+    let queue = pingQueues.get(interval);
+    if (queue === undefined) {
+      queue = new DueQueue(interval, Connection.#pingDue, () => pingQueues.delete(interval));
+      pingQueues.set(interval, queue);
+    }
+    queue.schedule(this);
+  }
+
+  #stopPings(): void {
+    if (this.#pingInterval > 0) pingQueues.get(this.#pingInterval)?.cancel(this);
+  }
+
+  /** A ping is due: the previous one unanswered terminates the peer, else a new one goes out. */
+  #onPingDue(): void {
+    if (this.#pingOutstanding) {
+      this.terminate();
+      return;
+    }
+    this.#pingOutstanding = true;
+    this.#writeFrame(Opcode.Ping, EMPTY);
+    this.#schedulePing();
+  }
+
+  /** Destroys the socket if it is still there after `closeTimeout`. */
+  #setCloseTimer(): void {
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = undefined;
+      this.#socket.destroy();
+    }, this.#closeTimeout);
   }
 
   #onData(chunk: Buffer): void {
@@ -482,18 +558,19 @@ export class Connection {
         return this.#onClose(payload);
       case Opcode.Ping:
         if (this.#state === 'open') this.#writePong(payload);
-        this.#events.fire('ping', payload);
+        this.#events?.fire('ping', payload);
         return;
       case Opcode.Pong:
         this.#pingOutstanding = false;
-        this.#events.fire('pong', payload);
+        this.#events?.fire('pong', payload);
         return;
     }
   }
 
   #deliver(payload: Buffer, isBinary: boolean): void {
-    if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary);
-    this.#sink?.(this, payload, isBinary);
+    const events = this.#events;
+    if (events !== undefined && events.count('message') > 0) events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary);
+    this.#hooks?.message?.(this, payload, isBinary);
   }
 
   #onClose(payload: Buffer): void {
@@ -525,11 +602,12 @@ export class Connection {
   /** The server closes TCP first (RFC 6455 §7.1.1); a peer that never answers our FIN is destroyed after closeTimeout. */
   #end(): void {
     this.#state = 'ending';
-    this.#fragments?.clear();
+    this.#fragments = undefined;
+    this.#utf8 = undefined;
     this.#backlog = undefined;
-    this.#timers.clear('ping');
+    this.#stopPings();
     this.#socket.end();
-    this.#timers.set('close', this.#closeTimeout, () => this.#socket.destroy());
+    this.#setCloseTimer();
   }
 
   #onEnd(): void {
@@ -541,12 +619,20 @@ export class Connection {
   #onSocketClose(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    this.#timers.clearAll();
+    this.#stopPings();
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    if (this.#delayed !== undefined) for (const timer of this.#delayed) clearTimeout(timer);
+    this.#delayed = undefined;
     const code = this.#received?.code ?? this.#sentCode ?? CloseCode.Abnormal;
-    this.#pending.rejectAll(new ClosedError('CLOSED', `connection closed (${code}) before the request was answered`, code));
-    this.#fragments?.clear();
+    this.#pending?.rejectAll(new ClosedError('CLOSED', `connection closed (${code}) before the request was answered`, code));
+    this.#fragments = undefined;
+    this.#utf8 = undefined;
     this.#backlog = undefined;
-    this.#events.fire('close', code, this.#received?.reason ?? '', this.#received !== undefined && this.#sentCode !== undefined);
+    const reason = this.#received?.reason ?? '';
+    const wasClean = this.#received !== undefined && this.#sentCode !== undefined;
+    this.#hooks?.close?.(this, code, reason, wasClean);
+    this.#events?.fire('close', code, reason, wasClean);
   }
 
   /**

@@ -91,10 +91,16 @@ export class HttpFront {
   /** One handshake timer per TCP connection that has not finished its first HTTP request. */
   readonly #handshakes = new Timers<Socket>();
   readonly #routes: ReadonlyMap<string, Route>;
+  /** A socket gone before its first request takes its handshake timer along: one listener function for every socket. */
+  readonly #onEarlyClose: (this: Socket) => void;
 
   constructor(options: HttpFrontOptions, hooks: HttpFrontHooks) {
     this.#options = options;
     this.#hooks = hooks;
+    const handshakes = this.#handshakes;
+    this.#onEarlyClose = function (this: Socket): void {
+      handshakes.clear(this);
+    };
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.#onRequest(req, res);
     this.server = options.tls
       ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.handshakeTimeout }, handler) as unknown as Server)
@@ -138,11 +144,17 @@ export class HttpFront {
 
   #onConnection(socket: Socket): void {
     this.#handshakes.set(socket, this.#options.handshakeTimeout, () => socket.destroy());
-    socket.once('close', () => this.#handshakes.clear(socket));
+    socket.on('close', this.#onEarlyClose);
+  }
+
+  /** The first request arrived: no more handshake timeout, and nothing of ours stays on the socket. */
+  #requestStarted(socket: Socket): void {
+    this.#handshakes.clear(socket);
+    socket.off('close', this.#onEarlyClose);
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    this.#handshakes.clear(req.socket);
+    this.#requestStarted(req.socket);
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (this.#options.demo && this.#hooks.demo(path, req, res)) return;
     const route = this.#routes.get(path);
@@ -162,7 +174,7 @@ export class HttpFront {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    this.#handshakes.clear(socket);
+    this.#requestStarted(socket);
     // Until a Connection owns the socket, a reset peer must not become an uncaught error.
     const swallow = (): void => void socket.destroy();
     socket.on('error', swallow);

@@ -6,7 +6,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { App, type Handler } from './app.js';
-import { Connection, encodeOutgoing, type ConnectionOptions } from './connection.js';
+import { Connection, encodeOutgoing, type ConnectionHooks, type ConnectionOptions } from './connection.js';
 import { CloseCode } from './constants.js';
 import { Emitter } from './emitter.js';
 import { HandshakeError } from './errors.js';
@@ -224,6 +224,8 @@ export class HoldfastServer {
 
   readonly #options: ServerOptions;
   readonly #connectionOptions: ConnectionOptions;
+  /** How the server watches each connection: one object for all of them, no listeners per connection. */
+  readonly #connectionHooks: ConnectionHooks;
   readonly #events = new Emitter<ServerEvents>();
   readonly #connections = new Set<Connection>();
   #binding: Promise<unknown> | undefined;
@@ -255,6 +257,17 @@ export class HoldfastServer {
       closeTimeout: options.closeTimeout,
       fragmentSize: options.fragmentSize,
       requestTimeout: options.requestTimeout,
+    };
+    this.#connectionHooks = {
+      message: (connection, payload, isBinary) => {
+        if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary, connection);
+        this.#app.receive(connection, payload, isBinary);
+      },
+      error: (_connection, error) => this.#events.fire('error', error),
+      close: (connection, code, reason, wasClean) => {
+        this.#connections.delete(connection);
+        this.#events.fire('close', connection, code, reason, wasClean);
+      },
     };
     this.#faults = new FaultControls((connection) => (connection ? [connection] : [...this.#connections]));
     this.faults = this.#faults;
@@ -409,17 +422,11 @@ export class HoldfastServer {
   }
 
   #accept(socket: Socket, head: Buffer, request: IncomingMessage, protocol: string): void {
-    const connection = new Connection(socket, { ...this.#connectionOptions, protocol }, head, (conn, payload, isBinary) => {
-      if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary, conn);
-      this.#app.receive(conn, payload, isBinary);
-    });
+    // Without a subprotocol (the usual case) every connection shares the one options object.
+    const options = protocol === '' ? this.#connectionOptions : { ...this.#connectionOptions, protocol };
+    const connection = new Connection(socket, options, head, this.#connectionHooks);
     if (this.#faults.outgoingDelay > 0) connection.setOutgoingDelay(this.#faults.outgoingDelay);
     this.#connections.add(connection);
-    connection.on('error', (error) => this.#events.fire('error', error));
-    connection.on('close', (code, reason, wasClean) => {
-      this.#connections.delete(connection);
-      this.#events.fire('close', connection, code, reason, wasClean);
-    });
     this.#events.fire('connection', connection, request);
   }
 }
