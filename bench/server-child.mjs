@@ -2,8 +2,9 @@
 // server each get a core. argv[2]: "holdfast" (the built reference server) or "ws" (the ws package).
 // argv[3] "defaults": the holdfast server with its default options (liveness pings every 30 s),
 // as for the memory measurement; otherwise pings are off (they are noise in the throughput runs).
-// Prints the port on stdout once listening. Run with --expose-gc, each line "mem" on stdin is
-// answered with one JSON line: process.memoryUsage() after two full collections.
+// Prints the port on stdout once listening. Each line "cpu" on stdin is answered with one JSON
+// line, process.cpuUsage(); run with --expose-gc, each line "mem" with process.memoryUsage()
+// after two full collections.
 // Exits when stdin closes.
 import { createInterface } from 'node:readline';
 
@@ -36,7 +37,12 @@ const server = await start();
 process.stdout.write(`${server.port}\n`);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
-  if (line.trim() !== 'mem' || typeof globalThis.gc !== 'function') return;
+  const command = line.trim();
+  if (command === 'cpu') {
+    process.stdout.write(`${JSON.stringify(process.cpuUsage())}\n`);
+    return;
+  }
+  if (command !== 'mem' || typeof globalThis.gc !== 'function') return;
   globalThis.gc();
   globalThis.gc();
   process.stdout.write(`${JSON.stringify(process.memoryUsage())}\n`);

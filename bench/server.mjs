@@ -6,7 +6,7 @@
 // alternate between the servers so that machine noise hits both alike; the tables report the
 // median of the rounds and the ratio holdfast / ws (> 1 means holdfast is faster; for memory,
 // < 1 means holdfast uses less). Handshakes are timed one at a time (sequential) and 8 at a time
-// (parallel). Memory: a fresh child per round, started with --expose-gc and the server's default
+// (parallel), with the server's CPU time per handshake beside the rate. Memory: a fresh child per round, started with --expose-gc and the server's default
 // options; its process.memoryUsage() after gc before and after opening IDLE_CONNECTIONS
 // connections that then send nothing, divided by their number ("heap+ext" adds Buffers and
 // other memory outside the V8 heap).
@@ -67,6 +67,8 @@ async function startServer(kind, defaults = false) {
   return {
     port,
     mem: async () => { child.stdin.write('mem\n'); return JSON.parse(await nextLine()); },
+    /** CPU time the child has used so far, in µs (user + system). */
+    cpu: async () => { child.stdin.write('cpu\n'); const { user, system } = JSON.parse(await nextLine()); return user + system; },
     stop: async () => { child.stdin.end(); await once(child, 'exit'); },
   };
 }
@@ -108,8 +110,14 @@ async function echoRun(port, size, count) {
   return seconds;
 }
 
-/** `HANDSHAKES` handshakes, `concurrency` at a time, each socket destroyed once upgraded; resolves with seconds taken. */
-async function handshakeRun(port, concurrency) {
+/**
+ * `HANDSHAKES` handshakes, `concurrency` at a time, each socket destroyed once upgraded; resolves
+ * with the seconds taken and the server's CPU time per handshake in µs (less sensitive to a
+ * busy machine than the rate).
+ */
+async function handshakeRun(server, concurrency) {
+  const { port } = server;
+  const cpuBefore = await server.cpu();
   const started = process.hrtime.bigint();
   let next = 0;
   const worker = async () => {
@@ -120,7 +128,10 @@ async function handshakeRun(port, concurrency) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // Closing is part of a handshake's cost: let the server see the last sockets go.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return { seconds, cpu: ((await server.cpu()) - cpuBefore) / HANDSHAKES };
 }
 
 const heapOf = (m) => m.heapUsed + m.external; // external includes arrayBuffers
@@ -168,7 +179,7 @@ if (ONLY.has('echo') || ONLY.has('handshakes')) {
     for (const kind of KINDS) {
       await echoRun(servers[kind].port, 1024, 5_000);
       await echoRun(servers[kind].port, 65536, 200);
-      await handshakeRun(servers[kind].port, 8);
+      await handshakeRun(servers[kind], 8);
     }
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? KINDS : [...KINDS].reverse();
@@ -179,7 +190,7 @@ if (ONLY.has('echo') || ONLY.has('handshakes')) {
       }
       if (ONLY.has('handshakes')) {
         for (const { label, concurrency } of HANDSHAKE_MODES) {
-          for (const kind of order) push(label, kind, await handshakeRun(servers[kind].port, concurrency));
+          for (const kind of order) push(label, kind, await handshakeRun(servers[kind], concurrency));
         }
       }
     }
@@ -207,12 +218,15 @@ if (ONLY.has('echo')) {
   console.log('');
 }
 if (ONLY.has('handshakes')) {
-  console.log('handshakes/s'.padEnd(12), 'holdfast'.padStart(15), ''.padStart(8), 'ws'.padStart(12), ''.padStart(8), 'ratio'.padStart(7));
+  console.log('handshakes/s'.padEnd(12), 'holdfast'.padStart(15), 'CPU µs'.padStart(8), 'ws'.padStart(12), 'CPU µs'.padStart(8), 'ratio'.padStart(7));
   for (const { label, concurrency } of HANDSHAKE_MODES) {
-    const h = HANDSHAKES / median(results[label].holdfast);
-    const w = HANDSHAKES / median(results[label].ws);
-    console.log(`${label} (${concurrency})`.padEnd(12), fmt(h).padStart(15), ''.padStart(8), fmt(w).padStart(12), ''.padStart(8), ratio(h, w));
+    const h = HANDSHAKES / median(results[label].holdfast.map((r) => r.seconds));
+    const w = HANDSHAKES / median(results[label].ws.map((r) => r.seconds));
+    const hc = median(results[label].holdfast.map((r) => r.cpu));
+    const wc = median(results[label].ws.map((r) => r.cpu));
+    console.log(`${label} (${concurrency})`.padEnd(12), fmt(h).padStart(15), fmt(hc).padStart(8), fmt(w).padStart(12), fmt(wc).padStart(8), ratio(h, w));
   }
+  console.log('(CPU µs: server CPU time per handshake, user + system, median; lower is better)');
   console.log('');
 }
 if (ONLY.has('memory')) {

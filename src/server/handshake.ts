@@ -42,8 +42,11 @@ function tokens(value: string | undefined): string[] {
   return value.split(',').map((t) => t.trim()).filter((t) => t !== '');
 }
 
+/** True when the comma-separated list `value` holds `wanted` (lower case), in any case. */
 function hasToken(value: string | undefined, wanted: string): boolean {
-  return tokens(value).some((t) => t.toLowerCase() === wanted);
+  if (value === undefined) return false;
+  for (const part of value.split(',')) if (part.trim().toLowerCase() === wanted) return true;
+  return false;
 }
 
 function isHttp11OrLater(version: string): boolean {

@@ -93,6 +93,15 @@ export class DueQueue<T> {
     this.#onEmpty();
   }
 
+  /** Stops every item's wait and clears the timer. */
+  clear(): void {
+    if (this.#due.size === 0) return;
+    this.#due.clear();
+    if (this.#firing) return;
+    this.#disarm();
+    this.#onEmpty();
+  }
+
   #arm(ms: number): void {
     this.#timer = setTimeout(() => this.#fire(), ms);
   }

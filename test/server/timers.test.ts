@@ -118,4 +118,33 @@ describe('DueQueue', () => {
     vi.advanceTimersByTime(50);
     expect(fired).toEqual(['a', 'b']);
   });
+
+  it('clear() stops every wait, clears the timer and runs onEmpty; a clear() of an empty queue does nothing', () => {
+    const fired: string[] = [];
+    let emptied = 0;
+    const queue = new DueQueue<string>(100, (item) => fired.push(item), () => emptied++);
+    queue.clear();
+    expect(emptied).toBe(0);
+    queue.schedule('a');
+    queue.schedule('b');
+    queue.clear();
+    expect(queue.size).toBe(0);
+    expect(emptied).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(1000);
+    expect(fired).toEqual([]);
+  });
+
+  it('clear() from onDue stops the items not yet run, and no timer is left', () => {
+    const fired: string[] = [];
+    const queue = new DueQueue<string>(100, (item) => {
+      fired.push(item);
+      queue.clear();
+    });
+    queue.schedule('a');
+    queue.schedule('b');
+    vi.advanceTimersByTime(500);
+    expect(fired).toEqual(['a']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
