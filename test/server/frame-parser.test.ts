@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/server/errors.js';
-import { FrameParser, type Frame, type ParseResult } from '../../src/server/frame-parser.js';
+import { FrameParser, KEPT_CHUNK, type Frame, type ParseResult } from '../../src/server/frame-parser.js';
 import { byteByByte, clientFrame, hex, splitAt } from '../helpers/frames.js';
+import { createPrng, fuzzSeed } from '../helpers/prng.js';
 
 /** Pushes every chunk and gathers the frames; stops at (and returns) the first error. */
 function feed(parser: FrameParser, chunks: readonly Buffer[]): ParseResult {
@@ -195,6 +196,87 @@ describe('FrameParser: well-formed frames', () => {
   it('does not count control frames towards maxPayload', () => {
     const bytes = Buffer.concat([clientFrame(1, 'abcd', { fin: false }), clientFrame(9, 'ping-payload'), clientFrame(0, 'ef')]);
     expect(parseAll(bytes, { maxPayload: 6 }).error).toBeUndefined();
+  });
+});
+
+describe('FrameParser: dripped and tiny chunks', () => {
+  /** The documented bound on the buffers held for `bufferedBytes` bytes. */
+  const chunkBound = (parser: FrameParser): number => (2 * parser.bufferedBytes) / KEPT_CHUNK + 2;
+
+  it('holds a 256 KiB frame dripped one byte per chunk in a few blocks, not one Buffer per byte', () => {
+    const payload = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + 3) & 0xff;
+    const bytes = clientFrame(0x2, payload);
+    const parser = new FrameParser();
+    let most = 0;
+    let frames: Frame[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+      const result = parser.push(bytes.subarray(i, i + 1));
+      expect(result.error).toBeUndefined();
+      frames = frames.concat(result.frames);
+      if (parser.bufferedChunks > chunkBound(parser)) throw new Error(`${parser.bufferedChunks} buffers for ${parser.bufferedBytes} bytes after byte ${i}`);
+      most = Math.max(most, parser.bufferedChunks);
+    }
+    // 16 KiB blocks: about 16 of them, where one Buffer per byte would be 262,158.
+    expect(most).toBeLessThanOrEqual(24);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]?.payload.equals(payload)).toBe(true);
+    expect(parser.bufferedBytes).toBe(0);
+    expect(parser.bufferedChunks).toBe(0);
+  });
+
+  it('keeps the bound whatever the mix of chunk sizes, and returns the frames unchanged', () => {
+    const seed = fuzzSeed();
+    const random = createPrng(seed);
+    const sizes = [1, 2, 3, 100, KEPT_CHUNK - 1, KEPT_CHUNK, KEPT_CHUNK + 1, 5000, 20_000];
+    const payloads = Array.from({ length: 12 }, () => Buffer.from(random.bytes(random.int(0, 200_000))));
+    const stream = Buffer.concat(payloads.map((payload, i) => clientFrame(i % 2 === 0 ? 0x2 : 0x9, i % 2 === 0 ? payload : payload.subarray(0, 125))));
+    const parser = new FrameParser();
+    const frames: Frame[] = [];
+    for (let offset = 0; offset < stream.length; ) {
+      const size = random.pick(sizes);
+      const result = parser.push(stream.subarray(offset, offset + size));
+      offset += size;
+      expect(result.error, `seed ${seed}`).toBeUndefined();
+      frames.push(...result.frames);
+      if (parser.bufferedChunks > chunkBound(parser)) throw new Error(`seed ${seed}: ${parser.bufferedChunks} buffers for ${parser.bufferedBytes} bytes`);
+    }
+    expect(frames.map((f) => f.payload.toString('hex')), `seed ${seed}`).toEqual(
+      payloads.map((payload, i) => (i % 2 === 0 ? payload : payload.subarray(0, 125)).toString('hex')),
+    );
+    expect(parser.bufferedChunks).toBe(0);
+  });
+
+  it('queues a long chunk that does not fit the open block as it is, copies the others, and leaves the pushed chunks untouched', () => {
+    const payload = Buffer.alloc(3 * KEPT_CHUNK, 0x41);
+    const bytes = clientFrame(0x2, payload);
+    const copy = Buffer.from(bytes);
+    const parser = new FrameParser();
+    const counts: number[] = [];
+    let offset = 0;
+    // 10 bytes with nothing waiting: queued as they are. Then 1 + 1 + 500 bytes: one 1 KiB block.
+    // Then KEPT_CHUNK + 1 bytes, more than the block's room: queued as they are. Then 1 byte: a new block.
+    for (const size of [10, 1, 1, 500, KEPT_CHUNK + 1, 1]) {
+      expect(parser.push(bytes.subarray(offset, offset + size)).frames).toEqual([]);
+      offset += size;
+      counts.push(parser.bufferedChunks);
+    }
+    expect(counts).toEqual([1, 2, 2, 2, 3, 4]);
+    expect(parser.bufferedBytes).toBe(offset - 8); // the 8 header bytes are read
+    const { frames } = parser.push(bytes.subarray(offset));
+    expect(frames[0]?.payload.equals(payload)).toBe(true);
+    expect(bytes.equals(copy)).toBe(true);
+    expect(parser.bufferedChunks).toBe(0);
+  });
+
+  it('an unmasked payload read from a block is not changed by chunks copied in after it', () => {
+    const parser = new FrameParser({ requireMask: false });
+    const first = clientFrame(0x2, Buffer.from('abcdef'), { maskKey: null });
+    const second = clientFrame(0x2, Buffer.from('uvwxyz'), { maskKey: null });
+    const stream = Buffer.concat([first, second]);
+    const frames: Frame[] = [];
+    for (let i = 0; i < stream.length; i++) frames.push(...parser.push(stream.subarray(i, i + 1)).frames);
+    expect(frames.map((f) => f.payload.toString())).toEqual(['abcdef', 'uvwxyz']);
   });
 });
 
