@@ -320,10 +320,11 @@ export class FrameParser {
   /** Unmasks `source` into `target` with this frame's key. */
   #unmask(source: Buffer, target: Buffer): void {
     const key = this.#maskKey;
+    // A Uint8Array keeps the low 8 bits of what is stored in it.
     MASK_BYTES[0] = key >>> 24;
-    MASK_BYTES[1] = (key >>> 16) & 0xff;
-    MASK_BYTES[2] = (key >>> 8) & 0xff;
-    MASK_BYTES[3] = key & 0xff;
+    MASK_BYTES[1] = key >>> 16;
+    MASK_BYTES[2] = key >>> 8;
+    MASK_BYTES[3] = key;
     applyMask(source, MASK_BYTES, target);
   }
 

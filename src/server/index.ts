@@ -16,7 +16,7 @@ import { DemoControls } from './demo-controls.js';
 import { HttpFront, type Admission, type TlsOptions } from './http.js';
 
 export { Connection } from './connection.js';
-export type { ConnectionEvents, ConnectionOptions, ConnectionState, RequestOptions, SendOptions } from './connection.js';
+export type { ConnectionEvents, ConnectionHooks, ConnectionOptions, ConnectionState, MessageSink, RequestOptions, SendOptions } from './connection.js';
 export type { Handler, HandlerContext } from './app.js';
 export type { TlsOptions } from './http.js';
 export type { HandshakeOptions } from './handshake.js';

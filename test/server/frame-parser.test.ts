@@ -209,11 +209,11 @@ describe('FrameParser: dripped and tiny chunks', () => {
     const bytes = clientFrame(0x2, payload);
     const parser = new FrameParser();
     let most = 0;
-    let frames: Frame[] = [];
+    const frames: Frame[] = [];
     for (let i = 0; i < bytes.length; i++) {
       const result = parser.push(bytes.subarray(i, i + 1));
-      expect(result.error).toBeUndefined();
-      frames = frames.concat(result.frames);
+      if (result.error) throw result.error;
+      if (result.frames.length > 0) frames.push(...result.frames);
       if (parser.bufferedChunks > chunkBound(parser)) throw new Error(`${parser.bufferedChunks} buffers for ${parser.bufferedBytes} bytes after byte ${i}`);
       most = Math.max(most, parser.bufferedChunks);
     }
@@ -237,7 +237,7 @@ describe('FrameParser: dripped and tiny chunks', () => {
       const size = random.pick(sizes);
       const result = parser.push(stream.subarray(offset, offset + size));
       offset += size;
-      expect(result.error, `seed ${seed}`).toBeUndefined();
+      if (result.error) throw new Error(`seed ${seed}: ${result.error.message}`);
       frames.push(...result.frames);
       if (parser.bufferedChunks > chunkBound(parser)) throw new Error(`seed ${seed}: ${parser.bufferedChunks} buffers for ${parser.bufferedBytes} bytes`);
     }
@@ -248,21 +248,30 @@ describe('FrameParser: dripped and tiny chunks', () => {
   });
 
   it('queues a long chunk that does not fit the open block as it is, copies the others, and leaves the pushed chunks untouched', () => {
-    const payload = Buffer.alloc(3 * KEPT_CHUNK, 0x41);
+    const payload = Buffer.alloc(4 * KEPT_CHUNK, 0x41);
     const bytes = clientFrame(0x2, payload);
     const copy = Buffer.from(bytes);
     const parser = new FrameParser();
-    const counts: number[] = [];
+    const steps: Array<[size: number, chunks: number]> = [
+      [10, 1], // nothing waits: queued as it is (its 8 header bytes are read at once)
+      [1, 2], // a new 1 KiB block
+      [1, 2], // copied into it
+      [500, 2],
+      [522, 2], // exactly fills it
+      [1, 3], // a new block, as large as what waits (1,026 bytes)
+      [2, 3], // 1,023 bytes of room left
+      [KEPT_CHUNK, 4], // does not fit, and is long: queued as it is, closing the block
+      [1, 5], // a new block again
+    ];
     let offset = 0;
-    // 10 bytes with nothing waiting: queued as they are. Then 1 + 1 + 500 bytes: one 1 KiB block.
-    // Then KEPT_CHUNK + 1 bytes, more than the block's room: queued as they are. Then 1 byte: a new block.
-    for (const size of [10, 1, 1, 500, KEPT_CHUNK + 1, 1]) {
+    const counts: number[] = [];
+    for (const [size] of steps) {
       expect(parser.push(bytes.subarray(offset, offset + size)).frames).toEqual([]);
       offset += size;
       counts.push(parser.bufferedChunks);
     }
-    expect(counts).toEqual([1, 2, 2, 2, 3, 4]);
-    expect(parser.bufferedBytes).toBe(offset - 8); // the 8 header bytes are read
+    expect(counts).toEqual(steps.map(([, chunks]) => chunks));
+    expect(parser.bufferedBytes).toBe(offset - 8);
     const { frames } = parser.push(bytes.subarray(offset));
     expect(frames[0]?.payload.equals(payload)).toBe(true);
     expect(bytes.equals(copy)).toBe(true);
@@ -321,6 +330,26 @@ describe('FrameParser: protocol errors', () => {
 
   it('rejects a fragmented control frame with 1002 WS_ERR_FRAGMENTED_CONTROL', () => {
     expectProtocolError(parseAll(clientFrame(9, 'x', { fin: false })), 'WS_ERR_FRAGMENTED_CONTROL', 1002);
+  });
+
+  // Close (0x8) is the lowest control opcode: it must be treated as one like ping and pong.
+  it.each([8, 9, 0xa])('treats opcode %i as a control frame: no fragments, at most 125 bytes, no RSV bits even when negotiated', (opcode) => {
+    expectProtocolError(parseAll(clientFrame(opcode, Buffer.from([3, 0xe8]), { fin: false })), 'WS_ERR_FRAGMENTED_CONTROL', 1002);
+    expectProtocolError(parseAll(clientFrame(opcode, Buffer.alloc(126))), 'WS_ERR_CONTROL_TOO_BIG', 1002);
+    expectProtocolError(parseAll(clientFrame(opcode, Buffer.from([3, 0xe8]), { rsv: 4 }), { allowedRsv: 4 }), 'WS_ERR_UNEXPECTED_RSV', 1002);
+  });
+
+  it('a close frame between fragments neither ends the message nor counts towards its size', () => {
+    const parser = new FrameParser({ maxPayload: 4 });
+    const { frames, error } = parser.push(
+      Buffer.concat([clientFrame(1, 'ab', { fin: false }), clientFrame(8, Buffer.from([3, 0xe8, 0x61, 0x62])), clientFrame(0, 'cd')]),
+    );
+    expect(error).toBeUndefined();
+    expect(frames.map((f) => [f.opcode, f.fin, f.payload.length])).toEqual([
+      [1, false, 2],
+      [8, true, 4],
+      [0, true, 2],
+    ]);
   });
 
   it('rejects a continuation with no message started with 1002 WS_ERR_UNEXPECTED_CONTINUATION', () => {
