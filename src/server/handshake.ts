@@ -130,17 +130,12 @@ function headerSafe(value: string): string {
  * token, so nothing can be injected into the response head.
  */
 export function switchingProtocolsResponse(accept: string, protocol?: string): string {
-  if (protocol !== undefined && !TOKEN_PATTERN.test(protocol)) {
-    throw new RangeError(`Subprotocol ${JSON.stringify(protocol)} is not an HTTP token`);
+  let head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${headerSafe(accept)}\r\n`;
+  if (protocol !== undefined) {
+    if (!TOKEN_PATTERN.test(protocol)) throw new RangeError(`Subprotocol ${JSON.stringify(protocol)} is not an HTTP token`);
+    head += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   }
-  const lines = [
-    'HTTP/1.1 101 Switching Protocols',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    `Sec-WebSocket-Accept: ${headerSafe(accept)}`,
-  ];
-  if (protocol !== undefined) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
-  return `${lines.join('\r\n')}\r\n\r\n`;
+  return `${head}\r\n`;
 }
 
 const REASON_PHRASES: Readonly<Record<number, string>> = {
@@ -166,7 +161,7 @@ export function rejectResponse(error: HandshakeError): string {
     `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? 'Error'}`,
     'Connection: close',
     'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body, 'utf8')}`,
+    `Content-Length: ${Buffer.byteLength(body)}`, // UTF-8 bytes
   ];
   for (const [name, value] of Object.entries(error.headers)) {
     lines.push(`${headerSafe(name).replace(/:/g, '')}: ${headerSafe(String(value))}`);

@@ -141,6 +141,10 @@ describe('checkUpgrade', () => {
       expectRejected(checkUpgrade(request({ origin: 'https://evil.example.com' }), allowList), 403);
     });
 
+    it('allows every origin when no allow-list is given', () => {
+      expect(checkUpgrade(request({ origin: 'https://anywhere.example' }))).toEqual({ ok: true, accept: SAMPLE_ACCEPT });
+    });
+
     it('allows a request without an Origin header (non-browser client)', () => {
       expect(checkUpgrade(request(), allowList).ok).toBe(true);
     });
@@ -223,6 +227,30 @@ describe('checkUpgrade', () => {
   });
 });
 
+describe('checkUpgrade: what each refusal says', () => {
+  const throwing = (): never => {
+    throw new Error('boom');
+  };
+  it.each([
+    ['a POST', request({}, { method: 'POST' }), {}, 'Method Not Allowed: WebSocket upgrades use GET'],
+    ['HTTP/1.0', request({}, { httpVersion: '1.0' }), {}, 'WebSocket upgrades need HTTP/1.1 or later'],
+    ['no Host', request({ host: undefined }), {}, 'Missing Host header'],
+    ['no Upgrade', request({ upgrade: undefined }), {}, 'Upgrade header must name "websocket"'],
+    ['no Connection', request({ connection: undefined }), {}, 'Connection header must contain "Upgrade"'],
+    ['a bad key', request({ 'sec-websocket-key': 'x' }), {}, 'Sec-WebSocket-Key must be the base64 encoding of 16 bytes'],
+    ['version 8', request({ 'sec-websocket-version': '8' }), {}, 'Unsupported WebSocket version; this server speaks version 13'],
+    ['a throwing origin check', request({ origin: 'https://x.test' }), { origins: throwing }, 'Origin check failed'],
+    ['a foreign origin', request({ origin: 'https://x.test' }), { origins: ['https://y.test'] }, 'Origin not allowed'],
+    ['a repeated protocol', request({ 'sec-websocket-protocol': 'a, a' }), { selectProtocol: () => 'a' }, 'Sec-WebSocket-Protocol must be a list of distinct tokens'],
+    ['a throwing selector', request({ 'sec-websocket-protocol': 'a' }), { selectProtocol: throwing }, 'Subprotocol selection failed'],
+    ['a protocol not offered', request({ 'sec-websocket-protocol': 'a' }), { selectProtocol: () => 'b' }, 'Selected subprotocol was not offered by the client'],
+  ] as Array<[string, UpgradeRequestLike, HandshakeOptions, string]>)('%s', (_name, req, options, message) => {
+    const decision = checkUpgrade(req, options);
+    if (decision.ok) throw new Error('expected a refusal');
+    expect(decision.error.message).toBe(message);
+  });
+});
+
 describe('switchingProtocolsResponse', () => {
   it('writes the 101 response head ending in CRLF CRLF', () => {
     expect(switchingProtocolsResponse(SAMPLE_ACCEPT)).toBe(
@@ -240,6 +268,7 @@ describe('switchingProtocolsResponse', () => {
 
   it('throws RangeError for a protocol that could inject headers', () => {
     expect(() => switchingProtocolsResponse(SAMPLE_ACCEPT, 'chat\r\nSet-Cookie: x=1')).toThrow(RangeError);
+    expect(() => switchingProtocolsResponse(SAMPLE_ACCEPT, 'a b')).toThrow('Subprotocol "a b" is not an HTTP token');
     expect(() => switchingProtocolsResponse(SAMPLE_ACCEPT, 'x chat')).toThrow(RangeError);
     expect(() => switchingProtocolsResponse(SAMPLE_ACCEPT, 'chat x')).toThrow(RangeError);
     expect(() => switchingProtocolsResponse(SAMPLE_ACCEPT, '')).toThrow(RangeError);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/server/errors.js';
-import { Utf8Validator, isValidCloseCode, isValidUtf8, parseClosePayload } from '../../src/server/validation.js';
+import { Utf8Validator, isValidCloseCode, isValidUtf8, parseClosePayload, validateUtf8 } from '../../src/server/validation.js';
 import { hex } from '../helpers/frames.js';
 
 describe('isValidCloseCode', () => {
@@ -72,6 +72,8 @@ const utf8Cases: Array<[string, string, boolean]> = [
   ['U+FFFFF: F3 lead with a second byte of BF', 'f3bfbfbf', true],
   ['U+100000: F4 lead with a second byte of 80', 'f4808080', true],
   ['three stray continuation bytes (80 80 80)', '808080', false],
+  ['four stray continuation bytes (80 80 80 80)', '80808080', false],
+  ['an overlong 2-byte lead followed by three continuations (C1 80 80 80)', 'c1808080', false],
   ['a continuation byte above BF after a 2-byte lead (DF C0)', 'dfc0', false],
   ['a continuation byte above BF after E1 (E1 C0 80)', 'e1c080', false],
   ['a third byte above BF after E0 A0 (E0 A0 C0)', 'e0a0c0', false],
@@ -85,6 +87,12 @@ const utf8Cases: Array<[string, string, boolean]> = [
 describe('isValidUtf8', () => {
   it.each(utf8Cases)('%s -> %s', (_name, bytes, valid) => {
     expect(isValidUtf8(hex(bytes))).toBe(valid);
+  });
+});
+
+describe('validateUtf8 (the fallback without node:buffer isUtf8)', () => {
+  it.each(utf8Cases)('%s -> %s', (_name, bytes, valid) => {
+    expect(validateUtf8(hex(bytes))).toBe(valid);
   });
 });
 
@@ -168,16 +176,16 @@ describe('parseClosePayload', () => {
   });
 
   it.each([
-    ['a 1-byte payload', '03', 'WS_ERR_INVALID_CLOSE_PAYLOAD', 1002],
-    ['code 1005', '03ed', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
-    ['code 1006', '03ee', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
-    ['code 999', '03e7', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
-    ['code 5000', '1388', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
-    ['a reason that is not UTF-8', '03e8 c3', 'WS_ERR_INVALID_UTF8', 1007],
-    ['a surrogate in the reason', '03e8 eda080', 'WS_ERR_INVALID_UTF8', 1007],
-  ])('returns a ProtocolError for %s', (_name, bytes, code, closeCode) => {
+    ['a 1-byte payload', '03', 'WS_ERR_INVALID_CLOSE_PAYLOAD', 1002, 'Close frame payload of 1 byte has no room for a status code'],
+    ['code 1005', '03ed', 'WS_ERR_INVALID_CLOSE_CODE', 1002, 'Invalid close code 1005'],
+    ['code 1006', '03ee', 'WS_ERR_INVALID_CLOSE_CODE', 1002, 'Invalid close code 1006'],
+    ['code 999', '03e7', 'WS_ERR_INVALID_CLOSE_CODE', 1002, 'Invalid close code 999'],
+    ['code 5000', '1388', 'WS_ERR_INVALID_CLOSE_CODE', 1002, 'Invalid close code 5000'],
+    ['a reason that is not UTF-8', '03e8 c3', 'WS_ERR_INVALID_UTF8', 1007, 'Close reason is not valid UTF-8'],
+    ['a surrogate in the reason', '03e8 eda080', 'WS_ERR_INVALID_UTF8', 1007, 'Close reason is not valid UTF-8'],
+  ])('returns a ProtocolError for %s', (_name, bytes, code, closeCode, message) => {
     const result = parseClosePayload(hex(bytes));
     expect(result).toBeInstanceOf(ProtocolError);
-    expect(result).toMatchObject({ code, closeCode });
+    expect(result).toMatchObject({ code, closeCode, message });
   });
 });
