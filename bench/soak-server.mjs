@@ -62,7 +62,7 @@ async function startChild(kind) {
     const result = await Promise.race([lines.next(), gone.then(() => ({ done: true })), sleep(ms).then(() => ({ done: true }))]);
     return result.done ? undefined : result.value;
   };
-  const port = Number(await nextLine(10_000));
+  const port = Number(await nextLine(30_000)); // a loaded machine can take seconds to start a child
   if (!port) throw new Error(`the ${kind} soak child did not start`);
   return {
     port,
