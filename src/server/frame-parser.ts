@@ -97,10 +97,12 @@ export class FrameParser {
   #state: State = HEADER;
   #error: ProtocolError | undefined;
 
-  // The frame being read.
+  // The frame being read (each set from its header before it is used).
+  // Stryker disable next-line BooleanLiteral: equivalent, the header sets it before it is read
   #fin = false;
   #rsv = 0;
   #opcode = 0;
+  // Stryker disable next-line BooleanLiteral: equivalent, the header sets it before it is read
   #masked = false;
   #length = 0;
   /** The frame's masking key, its four bytes big-endian. */
@@ -391,6 +393,7 @@ export class FrameParser {
       chunks.splice(0, index);
       this.#head = head;
     }
+    // Stryker disable next-line ConditionalExpression: equivalent, an unmasked frame only parses where masking is not required, where the key stays 0 and unmasking with it changes nothing
     if (this.#masked) this.#unmask(out, out);
     return out;
   }
@@ -423,6 +426,7 @@ export class FrameParser {
     this.#error = new ProtocolError(code, closeCode, message);
     this.#drained();
     this.#buffered = 0;
+    // Stryker disable next-line BooleanLiteral: equivalent, push() looks at the error before at the result
     return false;
   }
 }

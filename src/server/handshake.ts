@@ -138,16 +138,29 @@ export function switchingProtocolsResponse(accept: string, protocol?: string): s
   return `${head}\r\n`;
 }
 
-const REASON_PHRASES: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  426: 'Upgrade Required',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
+/** The reason phrase of a status this server refuses with ("Error" for others). */
+function reasonPhrase(status: number): string {
+  switch (status) {
+    case 400:
+      return 'Bad Request';
+    case 403:
+      return 'Forbidden';
+    case 404:
+      return 'Not Found';
+    case 405:
+      return 'Method Not Allowed';
+    case 426:
+      return 'Upgrade Required';
+    case 429:
+      return 'Too Many Requests';
+    case 500:
+      return 'Internal Server Error';
+    case 503:
+      return 'Service Unavailable';
+    default:
+      return 'Error';
+  }
+}
 
 /**
  * A raw HTTP/1.1 error response for a refused upgrade: the status line, Connection: close,
@@ -158,7 +171,7 @@ export function rejectResponse(error: HandshakeError): string {
   const status = Number.isInteger(error.status) && error.status >= 400 && error.status <= 599 ? error.status : 500;
   const body = error.message;
   const lines = [
-    `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? 'Error'}`,
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}`,
     'Connection: close',
     'Content-Type: text/plain; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`, // UTF-8 bytes

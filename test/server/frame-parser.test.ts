@@ -545,7 +545,15 @@ describe('FrameParser: frame fields', () => {
     expect(parser.push(hex('82 00')).frames).toHaveLength(1);
     expect(parser.push(hex('82 7e')).frames).toEqual([]);
     expect(parser.push(hex('00 02')).frames).toEqual([]);
+    expect(parser.bufferedBytes).toBe(0); // the length is read as soon as its bytes are there
     expect(parser.push(hex('aabb')).frames[0]?.payload.toString('hex')).toBe('aabb');
+    expect(parser.push(hex('82 7f')).frames).toEqual([]);
+    expect(parser.push(hex('00000000 00000001')).frames).toEqual([]);
+    expect(parser.bufferedBytes).toBe(0);
+    expect(parser.push(hex('cc')).frames[0]?.payload.toString('hex')).toBe('cc');
+    // Non-minimal lengths of 0 complete a frame with their last length byte.
+    expect(parser.push(hex('82 7e 0000')).frames).toHaveLength(1);
+    expect(parser.push(hex('82 7f 0000000000000000')).frames).toHaveLength(1);
   });
 
   it('ignores an empty chunk in the middle of a frame', () => {
@@ -554,11 +562,22 @@ describe('FrameParser: frame fields', () => {
     expect(result.error).toBeUndefined();
     expect(result.frames[0]?.payload.toString()).toBe('hello');
   });
+
+  it('ignores an empty chunk between a header byte and a long chunk', () => {
+    const payload = Buffer.alloc(2000, 0x61);
+    const bytes = clientFrame(2, payload);
+    const parser = new FrameParser();
+    const result = feed(parser, [bytes.subarray(0, 1), Buffer.alloc(0), bytes.subarray(1)]);
+    expect(result.error).toBeUndefined();
+    expect(result.frames[0]?.payload.equals(payload)).toBe(true);
+    expect(parser.bufferedChunks).toBe(0);
+  });
 });
 
 describe('FrameParser: bad arguments', () => {
   it('throws TypeError when pushed something that is not bytes', () => {
     expect(() => new FrameParser().push('text' as unknown as Buffer)).toThrow(TypeError);
+    expect(() => new FrameParser().push('text' as unknown as Buffer)).toThrow('FrameParser.push expects a Buffer or Uint8Array');
   });
 
   it('ignores an empty chunk', () => {

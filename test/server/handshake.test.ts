@@ -59,6 +59,7 @@ describe('checkUpgrade', () => {
     expect(checkUpgrade(request({}, { httpVersion: '2.0' })).ok).toBe(true);
     expect(checkUpgrade(request({}, { httpVersion: '1.2' })).ok).toBe(true);
     expect(checkUpgrade(request({}, { httpVersion: '10.0' })).ok).toBe(true);
+    expect(checkUpgrade(request({}, { httpVersion: '1.10' })).ok).toBe(true);
   });
 
   it('accepts headers node:http hands over as arrays (repeated headers), joined as one list', () => {
