@@ -1,24 +1,28 @@
-// npm run bench:server: echo throughput and handshake rate of the reference server against a
-// `ws` package server, measured with the same raw-socket load generator in the same run.
+// npm run bench:server: echo throughput, handshake rate and memory per idle connection of the
+// reference server against a `ws` package server, measured with the same raw-socket load
+// generator in the same run.
 //
 // Each server runs in a child process (one core each for server and load generator). Rounds
-// alternate between the servers so that machine noise hits both alike; the table reports the
-// median of the rounds and the ratio holdfast / ws (> 1 means holdfast is faster).
+// alternate between the servers so that machine noise hits both alike; the tables report the
+// median of the rounds and the ratio holdfast / ws (> 1 means holdfast is faster; for memory,
+// < 1 means holdfast uses less). Handshakes are timed one at a time (sequential) and 8 at a time
+// (parallel), with the server's CPU time per handshake beside the rate. Memory: a fresh child per round, started with --expose-gc and the server's default
+// options; its process.memoryUsage() after gc before and after opening IDLE_CONNECTIONS
+// connections that then send nothing, divided by their number ("heap+ext" adds Buffers and
+// other memory outside the V8 heap).
+// Env: BENCH_ROUNDS (5), BENCH_MEMORY_ROUNDS (3), BENCH_IDLE_CONNECTIONS (5000),
+// BENCH_ONLY (a comma-separated subset of echo, handshakes, memory).
 // Every loop is bounded in count and time.
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { maskedFrame } from './common.mjs';
+import { maskedFrame, median, rawHandshake, requireDist } from './common.mjs';
 
+requireDist('server.js');
 const here = dirname(fileURLToPath(import.meta.url));
-if (!existsSync(join(here, '..', 'dist', 'server.js'))) {
-  console.error('dist/server.js is missing: run `npm run build` first');
-  process.exit(1);
-}
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RUN_TIMEOUT_MS = 60_000;
@@ -29,51 +33,54 @@ const SIZES = [
   { label: '1 MiB', size: 1024 * 1024, count: 100 },
 ];
 const HANDSHAKES = 1_000;
-const HANDSHAKE_CONCURRENCY = 8;
+const HANDSHAKE_MODES = [
+  { label: 'sequential', concurrency: 1 },
+  { label: 'parallel', concurrency: 8 },
+];
 const WINDOW_BYTES = 4 * 1024 * 1024; // bytes in flight before the generator waits for echoes
+const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 5_000);
+const MEMORY_ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 3);
+const OPEN_CONCURRENCY = 32;
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'echo,handshakes,memory').split(',').map((part) => part.trim()));
 
-async function startServer(kind) {
-  const child = spawn(process.execPath, [join(here, 'server-child.mjs'), kind], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [chunk] = await once(child.stdout, 'data');
-  return { port: Number(String(chunk).trim()), stop: async () => { child.stdin.end(); await once(child, 'exit'); } };
-}
-
-function handshake(port) {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const key = randomBytes(16).toString('base64');
-    const expected = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-    let head = '';
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error('handshake timed out')); }, 5000);
-    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
-    socket.on('connect', () => {
-      socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-    });
-    socket.on('data', function onData(data) {
-      head += data.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('data', onData);
+/**
+ * Starts bench/server-child.mjs with --expose-gc; `mem()` resolves with its memory after gc.
+ * `defaults`: the holdfast server with its default options (pings on).
+ */
+async function startServer(kind, defaults = false) {
+  const args = ['--expose-gc', join(here, 'server-child.mjs'), kind];
+  if (defaults) args.push('defaults');
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const nextLine = async () => {
+    let timer;
+    const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`the ${kind} server child did not answer`)), 30_000); });
+    try {
+      const { value, done } = await Promise.race([lines.next(), timeout]);
+      if (done) throw new Error(`the ${kind} server child exited`);
+      return value;
+    } finally {
       clearTimeout(timer);
-      if (!head.startsWith('HTTP/1.1 101') || !head.includes(expected)) {
-        socket.destroy();
-        reject(new Error(`bad handshake answer: ${head.split('\r\n')[0]}`));
-        return;
-      }
-      resolve(socket);
-    });
-  });
+    }
+  };
+  const port = Number(await nextLine());
+  return {
+    port,
+    mem: async () => { child.stdin.write('mem\n'); return JSON.parse(await nextLine()); },
+    /** CPU time the child has used so far, in µs (user + system). */
+    cpu: async () => { child.stdin.write('cpu\n'); const { user, system } = JSON.parse(await nextLine()); return user + system; },
+    stop: async () => { child.stdin.end(); await once(child, 'exit'); },
+  };
 }
 
-/** A masked client frame (FIN, binary) carrying `payload`. */
+/** Bytes of a server frame (unmasked) carrying `len` payload bytes. */
 function serverFrameLength(len) {
   return (len < 126 ? 2 : len < 65536 ? 4 : 10) + len;
 }
 
 /** Sends `count` echo messages of `size` bytes with a bounded window; resolves with seconds taken. */
 async function echoRun(port, size, count) {
-  const socket = await handshake(port);
-  socket.setNoDelay(true);
+  const socket = await rawHandshake(port);
   const frame = maskedFrame(0x2, randomBytes(size));
   const answerBytes = serverFrameLength(size);
   const total = answerBytes * count;
@@ -103,57 +110,131 @@ async function echoRun(port, size, count) {
   return seconds;
 }
 
-async function handshakeRun(port) {
+/**
+ * `HANDSHAKES` handshakes, `concurrency` at a time, each socket destroyed once upgraded; resolves
+ * with the seconds taken and the server's CPU time per handshake in µs (less sensitive to a
+ * busy machine than the rate).
+ */
+async function handshakeRun(server, concurrency) {
+  const { port } = server;
+  const cpuBefore = await server.cpu();
   const started = process.hrtime.bigint();
   let next = 0;
   const worker = async () => {
     while (next < HANDSHAKES) {
       next++;
-      const socket = await handshake(port);
+      const socket = await rawHandshake(port);
       socket.destroy();
     }
   };
-  await Promise.all(Array.from({ length: HANDSHAKE_CONCURRENCY }, worker));
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // Closing is part of a handshake's cost: let the server see the last sockets go.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return { seconds, cpu: ((await server.cpu()) - cpuBefore) / HANDSHAKES };
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+const heapOf = (m) => m.heapUsed + m.external; // external includes arrayBuffers
 
-const servers = { holdfast: await startServer('holdfast'), ws: await startServer('ws') };
-const results = {}; // label -> kind -> [seconds]
-try {
-  // Warm-up: JIT both servers before measuring.
-  for (const kind of Object.keys(servers)) {
-    await echoRun(servers[kind].port, 1024, 5_000);
-    await echoRun(servers[kind].port, 65536, 200);
+/**
+ * A fresh server child: memory after gc before and after `IDLE_CONNECTIONS` upgraded connections
+ * that send nothing more, per connection. A few connections are opened and closed first, so that
+ * code the first connection loads is in the baseline.
+ */
+async function idleMemoryRun(kind) {
+  const server = await startServer(kind, true);
+  const sockets = [];
+  try {
+    for (let i = 0; i < 50; i++) (await rawHandshake(server.port)).destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = await server.mem();
+    let next = 0;
+    const worker = async () => {
+      while (next < IDLE_CONNECTIONS) {
+        next++;
+        sockets.push(await rawHandshake(server.port, 30_000));
+      }
+    };
+    await Promise.all(Array.from({ length: OPEN_CONCURRENCY }, worker));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await server.mem();
+    return {
+      rss: (after.rss - before.rss) / IDLE_CONNECTIONS,
+      heap: (after.heapUsed - before.heapUsed) / IDLE_CONNECTIONS,
+      all: (heapOf(after) - heapOf(before)) / IDLE_CONNECTIONS,
+    };
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await server.stop();
   }
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ['holdfast', 'ws'] : ['ws', 'holdfast'];
-    for (const { label, size, count } of SIZES) {
-      for (const kind of order) {
-        ((results[label] ??= {})[kind] ??= []).push(await echoRun(servers[kind].port, size, count));
+}
+
+const KINDS = ['holdfast', 'ws'];
+const results = {}; // label -> kind -> [seconds]
+const push = (label, kind, value) => ((results[label] ??= {})[kind] ??= []).push(value);
+if (ONLY.has('echo') || ONLY.has('handshakes')) {
+  const servers = { holdfast: await startServer('holdfast'), ws: await startServer('ws') };
+  try {
+    // Warm-up: JIT both servers before measuring.
+    for (const kind of KINDS) {
+      await echoRun(servers[kind].port, 1024, 5_000);
+      await echoRun(servers[kind].port, 65536, 200);
+      await handshakeRun(servers[kind], 8);
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? KINDS : [...KINDS].reverse();
+      if (ONLY.has('echo')) {
+        for (const { label, size, count } of SIZES) {
+          for (const kind of order) push(label, kind, await echoRun(servers[kind].port, size, count));
+        }
+      }
+      if (ONLY.has('handshakes')) {
+        for (const { label, concurrency } of HANDSHAKE_MODES) {
+          for (const kind of order) push(label, kind, await handshakeRun(servers[kind], concurrency));
+        }
       }
     }
-    for (const kind of order) {
-      ((results.handshakes ??= {})[kind] ??= []).push(await handshakeRun(servers[kind].port));
-    }
+  } finally {
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
   }
-} finally {
-  await Promise.all(Object.values(servers).map((server) => server.stop()));
+}
+if (ONLY.has('memory')) {
+  for (let round = 0; round < MEMORY_ROUNDS; round++) {
+    const order = round % 2 === 0 ? KINDS : [...KINDS].reverse();
+    for (const kind of order) push('memory', kind, await idleMemoryRun(kind));
+  }
 }
 
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const ratio = (h, w) => `${(h / w).toFixed(2)}x`.padStart(7);
 console.log(`bench:server, median of ${ROUNDS} rounds (node ${process.version}); ratio = holdfast / ws\n`);
-console.log('echo'.padEnd(10), 'holdfast msg/s'.padStart(15), 'MB/s'.padStart(8), 'ws msg/s'.padStart(12), 'MB/s'.padStart(8), 'ratio'.padStart(7));
-for (const { label, size, count } of SIZES) {
-  const h = count / median(results[label].holdfast);
-  const w = count / median(results[label].ws);
-  console.log(label.padEnd(10), fmt(h).padStart(15), fmt((h * size) / 1e6).padStart(8), fmt(w).padStart(12), fmt((w * size) / 1e6).padStart(8), `${(h / w).toFixed(2)}x`.padStart(7));
+if (ONLY.has('echo')) {
+  console.log('echo'.padEnd(12), 'holdfast msg/s'.padStart(15), 'MB/s'.padStart(8), 'ws msg/s'.padStart(12), 'MB/s'.padStart(8), 'ratio'.padStart(7));
+  for (const { label, size, count } of SIZES) {
+    const h = count / median(results[label].holdfast);
+    const w = count / median(results[label].ws);
+    console.log(label.padEnd(12), fmt(h).padStart(15), fmt((h * size) / 1e6).padStart(8), fmt(w).padStart(12), fmt((w * size) / 1e6).padStart(8), ratio(h, w));
+  }
+  console.log('');
 }
-const hh = HANDSHAKES / median(results.handshakes.holdfast);
-const hw = HANDSHAKES / median(results.handshakes.ws);
-console.log('\nhandshakes/s'.padEnd(11), fmt(hh).padStart(15), ''.padStart(8), fmt(hw).padStart(12), ''.padStart(8), `${(hh / hw).toFixed(2)}x`.padStart(7));
+if (ONLY.has('handshakes')) {
+  console.log('handshakes/s'.padEnd(12), 'holdfast'.padStart(15), 'CPU µs'.padStart(8), 'ws'.padStart(12), 'CPU µs'.padStart(8), 'ratio'.padStart(7));
+  for (const { label, concurrency } of HANDSHAKE_MODES) {
+    const h = HANDSHAKES / median(results[label].holdfast.map((r) => r.seconds));
+    const w = HANDSHAKES / median(results[label].ws.map((r) => r.seconds));
+    const hc = median(results[label].holdfast.map((r) => r.cpu));
+    const wc = median(results[label].ws.map((r) => r.cpu));
+    console.log(`${label} (${concurrency})`.padEnd(12), fmt(h).padStart(15), fmt(hc).padStart(8), fmt(w).padStart(12), fmt(wc).padStart(8), ratio(h, w));
+  }
+  console.log('(CPU µs: server CPU time per handshake, user + system, median; lower is better)');
+  console.log('');
+}
+if (ONLY.has('memory')) {
+  console.log(`memory per idle connection, KiB (${IDLE_CONNECTIONS} connections, default options, median of ${MEMORY_ROUNDS} rounds; ratio < 1: holdfast uses less)`);
+  console.log(''.padEnd(12), 'holdfast'.padStart(15), ''.padStart(8), 'ws'.padStart(12), ''.padStart(8), 'ratio'.padStart(7));
+  for (const [field, label] of [['rss', 'RSS'], ['heap', 'heap'], ['all', 'heap+ext']]) {
+    const h = median(results.memory.holdfast.map((m) => m[field])) / 1024;
+    const w = median(results.memory.ws.map((m) => m[field])) / 1024;
+    console.log(label.padEnd(12), h.toFixed(2).padStart(15), ''.padStart(8), w.toFixed(2).padStart(12), ''.padStart(8), ratio(h, w));
+  }
+}

@@ -10,6 +10,9 @@
 //   fragments    a persistent attacker: per quarter 12 connections, each an unfinished binary
 //                message followed by 20,000 empty continuation frames (a connection the server
 //                does not close is kept open until the end).
+//   drip         4 connections each send the header of one 8 MiB binary frame, then per quarter
+//                32 KiB of its payload one byte per write (one TCP segment each), so the server
+//                receives thousands of one-byte chunks of an unfinished frame.
 //   slow reader  one client that never reads sends 16 × 1 MiB binary messages per quarter (the
 //                echoes have nowhere to go).
 //   ping flood   one client that never reads sends 50,000 pings with 125-byte payloads per quarter.
@@ -20,7 +23,8 @@
 // Exits 1 when, for the reference server, growth exceeds SOAK_SERVER_MAX_GROWTH_MIB (default 4)
 // in any flood, or its process dies. The ws rows are informational.
 // Env: SOAK_SERVER_MODULE (path or URL of another build of the server to test instead of
-// dist/server.js, e.g. an older one, to see the check fail), SOAK_SERVER_MAX_GROWTH_MIB.
+// dist/server.js, e.g. an older one, to see the check fail), SOAK_SERVER_MAX_GROWTH_MIB,
+// SOAK_SERVER_FLOODS (a comma-separated subset of the floods, by name).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -58,7 +62,7 @@ async function startChild(kind) {
     const result = await Promise.race([lines.next(), gone.then(() => ({ done: true })), sleep(ms).then(() => ({ done: true }))]);
     return result.done ? undefined : result.value;
   };
-  const port = Number(await nextLine(10_000));
+  const port = Number(await nextLine(30_000)); // a loaded machine can take seconds to start a child
   if (!port) throw new Error(`the ${kind} soak child did not start`);
   return {
     port,
@@ -181,6 +185,36 @@ const FLOODS = [
     },
   },
   {
+    name: 'drip',
+    detail: '4 × 4 conns × 32 KiB, one byte per write',
+    make(port) {
+      const sockets = [];
+      let closedEarly = 0;
+      // The header of one 8 MiB binary frame (under maxPayload), whose payload then trickles in.
+      const header = Buffer.from([0x82, 0x80 | 127, 0, 0, 0, 0, 0, 0x80, 0, 0, 1, 2, 3, 4]);
+      const byte = Buffer.from([0x5a]);
+      return {
+        async quarter() {
+          while (sockets.length < 4) {
+            const socket = await connectAttacker(port);
+            socket.once('close', () => closedEarly++);
+            socket.write(header);
+            sockets.push(socket);
+          }
+          // A byte to each connection, then a turn of the event loop, so that the bytes leave
+          // (and arrive) one per TCP segment instead of being coalesced.
+          for (let i = 0; i < 32 * 1024; i++) {
+            for (const socket of sockets) if (!socket.destroyed) socket.write(byte);
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          await settle(() => sockets.reduce((sum, socket) => sum + socket.writableLength, 0));
+        },
+        note: () => `${4 - closedEarly} of 4 dripping connections still open`,
+        stop() { for (const socket of sockets) socket.destroy(); },
+      };
+    },
+  },
+  {
     name: 'slow reader',
     detail: '4 × 16 × 1 MiB, never reads',
     make: (port) => nonReader(port, maskedFrame(0x2, Buffer.alloc(MiB, 0x5a)), 16),
@@ -237,7 +271,11 @@ const used = (m) => m.heapUsed + m.external;
 const rows = [];
 let failed = false;
 
-for (const flood of FLOODS) {
+const ONLY = process.env.SOAK_SERVER_FLOODS?.split(',').map((name) => name.trim());
+const floods = ONLY ? FLOODS.filter((flood) => ONLY.includes(flood.name)) : FLOODS;
+if (floods.length === 0) throw new Error(`SOAK_SERVER_FLOODS names no flood (there are: ${FLOODS.map((f) => f.name).join(', ')})`);
+
+for (const flood of floods) {
   for (const kind of ['holdfast', 'ws']) {
     const child = await startChild(kind);
     const row = { flood: flood.name, detail: flood.detail, kind, samples: [], after: undefined, note: '' };
@@ -285,7 +323,7 @@ for (const row of rows) {
   console.log(line([row.flood, row.kind, ...q, row.growth === undefined ? '-' : mib(row.growth), row.after === undefined ? '-' : mib(row.after), row.verdict]));
 }
 console.log('\nfloods:');
-for (const flood of FLOODS) console.log(`  ${flood.name.padEnd(12)} ${flood.detail}`);
+for (const flood of floods) console.log(`  ${flood.name.padEnd(12)} ${flood.detail}`);
 console.log('notes:');
 for (const row of rows) console.log(`  ${row.flood.padEnd(12)} ${row.kind.padEnd(9)} ${row.note}`);
 clearTimeout(watchdog);

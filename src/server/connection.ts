@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { ClosedError } from '../protocol/errors.js';
-import { createPending } from '../protocol/pending.js';
+import { createPending, type PendingRequests } from '../protocol/pending.js';
 import { encodeEnvelope, extractBinary, type EnvelopeMessage } from '../protocol/envelope.js';
 import type { ResponseMessage } from '../protocol/wire.js';
 import {
@@ -18,7 +18,7 @@ import { Emitter } from './emitter.js';
 import { FragmentBuffer } from './fragment-buffer.js';
 import { FrameParser, type Frame } from './frame-parser.js';
 import { encodeClosePayload, encodeFrame, encodeMessage } from './frame-writer.js';
-import { Timers } from './timers.js';
+import { DueQueue } from './timers.js';
 import { isValidUtf8, parseClosePayload, Utf8Validator } from './validation.js';
 import { ProtocolError } from './errors.js';
 
@@ -93,16 +93,35 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-/** Receives every complete message before the public `message` event (used by the default app). */
+/** Receives every complete message after the public `message` event (used by the default app). */
 export type MessageSink = (connection: Connection, payload: Buffer, isBinary: boolean) => void;
 
-type TimerKey = 'ping' | 'close' | 'held';
+/**
+ * What the owner of many connections (the server) learns about each, through one object shared
+ * by all of them instead of listeners of its own on every connection. Each hook runs before the
+ * connection's listeners of the same event (`message`: after them).
+ */
+export interface ConnectionHooks {
+  message?: MessageSink;
+  error?(connection: Connection, error: Error): void;
+  close?(connection: Connection, code: number, reason: string, wasClean: boolean): void;
+}
 
 /** Payloads up to this size are copied behind their header so each frame is a single write. */
 const SINGLE_WRITE_LIMIT = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 let lastConnectionId = 0;
+
+/** The socket's Connection, so that one set of socket listeners serves every connection. */
+const OWNER = Symbol('holdfast.connection');
+type OwnedSocket = Socket & { [OWNER]?: Connection };
+
+/**
+ * The liveness-ping schedule of every connection with the same `pingInterval`: one timer per
+ * interval, not one per connection. Removed once empty, so an idle process keeps no timer.
+ */
+const pingQueues = new Map<number, DueQueue<Connection>>();
 
 /**
  * Encodes a wire message for sending: JSON text, or one binary envelope when the message holds
@@ -138,11 +157,11 @@ export class Connection {
   /** The subprotocol agreed in the handshake ('' when none). */
   readonly protocol: string;
 
-  readonly #socket: Socket;
+  readonly #socket: OwnedSocket;
   readonly #parser: FrameParser;
-  readonly #events = new Emitter<ConnectionEvents>();
-  readonly #timers = new Timers<TimerKey>();
-  readonly #sink: MessageSink | undefined;
+  /** Created with the first listener: a connection the server alone watches needs none. */
+  #events: Emitter<ConnectionEvents> | undefined;
+  readonly #hooks: ConnectionHooks | undefined;
   readonly #pingInterval: number;
   readonly #closeTimeout: number;
   readonly #fragmentSize: number;
@@ -179,16 +198,21 @@ export class Connection {
   #sentCode: number | undefined;
   #received: { code: number; reason: string } | undefined;
 
-  /** Requests this server sent to the client: the client's own table (ids, one shared timeout timer). */
-  readonly #pending = createPending();
+  /** Requests this server sent to the client: the client's own table (ids, one shared timeout timer), created by the first `request()`. */
+  #pending: PendingRequests | undefined;
+  /** The `closeTimeout` timer while closing or ending. */
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The timer that releases the next held message (see `#held`). */
+  #heldTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Takes over an upgraded socket. `head` holds bytes read past the handshake; they are parsed
-   * before anything else the socket delivers. Normally created by the server, not by users.
+   * before anything else the socket delivers. `hooks` (or just a message sink) is how an owner
+   * of many connections watches them. Normally created by the server, not by users.
    */
-  constructor(socket: Socket, options: ConnectionOptions = {}, head: Buffer = EMPTY, sink?: MessageSink) {
+  constructor(socket: Socket, options: ConnectionOptions = {}, head: Buffer = EMPTY, hooks?: MessageSink | ConnectionHooks) {
     this.#socket = socket;
-    this.#sink = sink;
+    this.#hooks = typeof hooks === 'function' ? { message: hooks } : hooks;
     this.protocol = options.protocol ?? '';
     this.#parser = new FrameParser({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, maxFragments: options.maxFragments, requireMask: true });
     this.#pingInterval = options.pingInterval ?? 30_000;
@@ -200,16 +224,13 @@ export class Connection {
 
     socket.setNoDelay(true);
     socket.setTimeout(0);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('close', () => this.#onSocketClose());
-    socket.on('error', (error: Error) => {
-      // A peer that resets TCP (or is gone when we write) has disconnected, like one that closes
-      // without a close frame: the `close` event (1006) says so; it is no error of ours.
-      if (isDisconnect(error)) return;
-      if (this.#state === 'open' || this.#state === 'closing') this.#events.fire('error', error);
-    });
-    socket.on('drain', () => this.#events.fire('drain'));
+    // Shared listeners that find this connection on the socket: no closures per connection.
+    this.#socket[OWNER] = this;
+    socket.on('data', Connection.#socketData);
+    socket.on('end', Connection.#socketEnd);
+    socket.on('close', Connection.#socketClose);
+    socket.on('error', Connection.#socketError);
+    socket.on('drain', Connection.#socketDrain);
     // Bytes that arrived with the upgrade request go back in front of the stream, so they are
     // parsed only after the owner has attached its listeners.
     if (head.length > 0) socket.unshift(head);
@@ -238,13 +259,41 @@ export class Connection {
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): () => void {
-    return this.#events.on(event, listener);
+    return (this.#events ??= new Emitter()).on(event, listener);
   }
 
   /** Removes a listener added with `on()`. */
   off<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): void {
-    this.#events.off(event, listener);
+    this.#events?.off(event, listener);
   }
+
+  static #socketData = function (this: OwnedSocket, chunk: Buffer): void {
+    (this[OWNER] as Connection).#onData(chunk);
+  };
+
+  static #socketEnd = function (this: OwnedSocket): void {
+    (this[OWNER] as Connection).#onEnd();
+  };
+
+  static #socketClose = function (this: OwnedSocket): void {
+    (this[OWNER] as Connection).#onSocketClose();
+  };
+
+  static #socketError = function (this: OwnedSocket, error: Error): void {
+    const connection = this[OWNER] as Connection;
+    // A peer that resets TCP (or is gone when we write) has disconnected, like one that closes
+    // without a close frame: the `close` event (1006) says so; it is no error of ours.
+    if (isDisconnect(error)) return;
+    if (connection.#state !== 'open' && connection.#state !== 'closing') return;
+    connection.#hooks?.error?.(connection, error);
+    connection.#events?.fire('error', error);
+  };
+
+  static #socketDrain = function (this: OwnedSocket): void {
+    (this[OWNER] as Connection).#events?.fire('drain');
+  };
+
+  static #pingDue = (connection: Connection): void => connection.#onPingDue();
 
   /**
    * Sends one message: a string as text, a Uint8Array as binary (see `options.binary`).
@@ -296,7 +345,7 @@ export class Connection {
       if (this.#state === 'open') this.#writeMessage(opcode, payload, fragmentSize);
     }
     if (held.length === 0) this.#held = undefined;
-    else this.#timers.set('held', Math.max(0, (held[0] as { at: number }).at - now), () => this.#releaseHeld());
+    else this.#heldTimer = setTimeout(() => this.#releaseHeld(), Math.max(0, (held[0] as { at: number }).at - now));
   }
 
   /**
@@ -316,9 +365,10 @@ export class Connection {
   request(method: string, params?: unknown, options?: RequestOptions): Promise<unknown> {
     if (typeof method !== 'string' || method === '') return Promise.reject(new TypeError('request() needs a method name'));
     if (this.#state !== 'open') return Promise.reject(new ClosedError('CLOSED', `connection is ${this.#state}`));
+    const pending = (this.#pending ??= createPending());
     let request: { id: number; promise: Promise<unknown> };
     try {
-      request = this.#pending.add(method, { timeout: options?.timeout ?? this.#requestTimeout });
+      request = pending.add(method, { timeout: options?.timeout ?? this.#requestTimeout });
     } catch (error) {
       return Promise.reject(error); // RangeError: a negative timeout
     }
@@ -326,7 +376,7 @@ export class Connection {
     try {
       this.send(encodeOutgoing({ type: 'request', id, method, params }));
     } catch (error) {
-      this.#pending.reject(id, error instanceof Error ? error : new TypeError(String(error)));
+      pending.reject(id, error instanceof Error ? error : new TypeError(String(error)));
     }
     return promise;
   }
@@ -337,7 +387,7 @@ export class Connection {
    * @internal
    */
   settle(response: ResponseMessage): boolean {
-    return this.#pending.resolve(response);
+    return this.#pending?.resolve(response) ?? false;
   }
 
   /** Sends a Ping frame (at most 125 bytes). Returns false when not open. */
@@ -359,8 +409,8 @@ export class Connection {
     this.#writeFrame(Opcode.Close, payload);
     this.#sentCode = code;
     this.#state = 'closing';
-    this.#timers.clear('ping');
-    this.#timers.set('close', this.#closeTimeout, () => this.terminate());
+    this.#stopPings();
+    this.#setCloseTimer();
   }
 
   /** Destroys the socket at once, without a close frame. The `close` event follows (1006 unless frames were exchanged). */
@@ -376,7 +426,7 @@ export class Connection {
     if (this.#state === 'closed' || this.#frozen) return;
     this.#frozen = true;
     this.#socket.pause();
-    this.#timers.clear('ping');
+    this.#stopPings();
   }
 
   /** Undoes `freeze()`: reading resumes and liveness pings restart from a clean slate. */
@@ -395,17 +445,40 @@ export class Connection {
     this.#delay = ms;
   }
 
+  /** (Re)starts the wait for the next liveness ping: `pingInterval` from now. */
   #schedulePing(): void {
-    if (this.#pingInterval <= 0 || this.#state !== 'open' || this.#frozen) return;
-    this.#timers.set('ping', this.#pingInterval, () => {
-      if (this.#pingOutstanding) {
-        this.terminate();
-        return;
-      }
-      this.#pingOutstanding = true;
-      this.#writeFrame(Opcode.Ping, EMPTY);
-      this.#schedulePing();
-    });
+    const interval = this.#pingInterval;
+    if (interval <= 0 || this.#state !== 'open' || this.#frozen) return;
+    let queue = pingQueues.get(interval);
+    if (queue === undefined) {
+      queue = new DueQueue(interval, Connection.#pingDue, () => pingQueues.delete(interval));
+      pingQueues.set(interval, queue);
+    }
+    queue.schedule(this);
+  }
+
+  #stopPings(): void {
+    if (this.#pingInterval > 0) pingQueues.get(this.#pingInterval)?.cancel(this);
+  }
+
+  /** A ping is due: the previous one unanswered terminates the peer, else a new one goes out. */
+  #onPingDue(): void {
+    if (this.#pingOutstanding) {
+      this.terminate();
+      return;
+    }
+    this.#pingOutstanding = true;
+    this.#writeFrame(Opcode.Ping, EMPTY);
+    this.#schedulePing();
+  }
+
+  /** Destroys the socket if it is still there after `closeTimeout`. */
+  #setCloseTimer(): void {
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = undefined;
+      this.#socket.destroy();
+    }, this.#closeTimeout);
   }
 
   #onData(chunk: Buffer): void {
@@ -528,18 +601,19 @@ export class Connection {
         return this.#onClose(payload);
       case Opcode.Ping:
         if (this.#state === 'open') this.#writePong(payload);
-        this.#events.fire('ping', payload);
+        this.#events?.fire('ping', payload);
         return;
       case Opcode.Pong:
         this.#pingOutstanding = false;
-        this.#events.fire('pong', payload);
+        this.#events?.fire('pong', payload);
         return;
     }
   }
 
   #deliver(payload: Buffer, isBinary: boolean): void {
-    if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary);
-    this.#sink?.(this, payload, isBinary);
+    const events = this.#events;
+    if (events !== undefined && events.count('message') > 0) events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary);
+    this.#hooks?.message?.(this, payload, isBinary);
   }
 
   #onClose(payload: Buffer): void {
@@ -566,17 +640,19 @@ export class Connection {
       this.#sentCode = error.closeCode;
     }
     this.#end();
-    this.#events.fire('error', error);
+    this.#hooks?.error?.(this, error);
+    this.#events?.fire('error', error);
   }
 
   /** The server closes TCP first (RFC 6455 §7.1.1); a peer that never answers our FIN is destroyed after closeTimeout. */
   #end(): void {
     this.#state = 'ending';
-    this.#fragments?.clear();
+    this.#fragments = undefined;
+    this.#utf8 = undefined;
     this.#backlog = undefined;
-    this.#timers.clear('ping');
+    this.#stopPings();
     this.#socket.end();
-    this.#timers.set('close', this.#closeTimeout, () => this.#socket.destroy());
+    this.#setCloseTimer();
   }
 
   #onEnd(): void {
@@ -588,12 +664,21 @@ export class Connection {
   #onSocketClose(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    this.#timers.clearAll();
+    this.#stopPings();
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    if (this.#heldTimer !== undefined) clearTimeout(this.#heldTimer);
+    this.#heldTimer = undefined;
+    this.#held = undefined;
     const code = this.#received?.code ?? this.#sentCode ?? CloseCode.Abnormal;
-    this.#pending.rejectAll(new ClosedError('CLOSED', `connection closed (${code}) before the request was answered`, code));
-    this.#fragments?.clear();
+    this.#pending?.rejectAll(new ClosedError('CLOSED', `connection closed (${code}) before the request was answered`, code));
+    this.#fragments = undefined;
+    this.#utf8 = undefined;
     this.#backlog = undefined;
-    this.#events.fire('close', code, this.#received?.reason ?? '', this.#received !== undefined && this.#sentCode !== undefined);
+    const reason = this.#received?.reason ?? '';
+    const wasClean = this.#received !== undefined && this.#sentCode !== undefined;
+    this.#hooks?.close?.(this, code, reason, wasClean);
+    this.#events?.fire('close', code, reason, wasClean);
   }
 
   /**

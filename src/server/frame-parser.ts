@@ -51,14 +51,34 @@ const MAX_SAFE_HIGH = 0x1fffff;
 /** Every empty payload: a zero-length view cannot be written to, so one instance serves all. */
 const EMPTY = Buffer.alloc(0);
 
+/** The queue while nothing is buffered (the usual state between chunks): shared, never written to. */
+const NO_CHUNKS: Buffer[] = [];
+
+/**
+ * A chunk this long or longer that arrives while bytes wait, and does not fit the open block, is
+ * queued as it is; shorter ones are copied into blocks (see `#queue`).
+ */
+export const KEPT_CHUNK = 1024;
+/** Blocks that short chunks are copied into start at this size and grow with what waits, up to BLOCK_MAX. */
+const BLOCK_MIN = 1024;
+const BLOCK_MAX = 16 * 1024;
+
+/** The mask key is kept as a number and spelled out here, synchronously, just before unmasking. */
+const MASK_BYTES = new Uint8Array(4);
+
 /**
  * Incremental RFC 6455 frame parser: push chunks of any size and get back every frame they
  * complete, in order. It checks framing rules (opcodes, RSV bits, masking, control-frame
  * limits, fragmentation order, message size) but not UTF-8, and does no I/O.
  *
  * Chunks are queued, not concatenated: only a frame's payload is copied, and only when it spans
- * chunks or must be unmasked. The first protocol violation is final; after it every push returns
- * no frames and the same error.
+ * chunks or must be unmasked. A peer that drips a frame in tiny chunks (one byte per TCP packet)
+ * cannot make the queue long: a chunk shorter than KEPT_CHUNK that arrives while bytes wait is
+ * copied into a block (1–16 KiB) instead of being queued as its own Buffer, so the queue holds at
+ * most `2 * bufferedBytes / KEPT_CHUNK + 2` entries and at most twice the buffered bytes plus one
+ * block, and every byte is copied at most once before its frame's payload is assembled: the work
+ * per push is proportional to the chunk, whatever came before. The first protocol violation is
+ * final; after it every push returns no frames and the same error.
  */
 export class FrameParser {
   readonly #maxPayload: number;
@@ -66,20 +86,27 @@ export class FrameParser {
   readonly #requireMask: boolean;
   readonly #allowedRsv: number;
 
-  #chunks: Buffer[] = [];
+  /** The bytes waiting, oldest first; NO_CHUNKS when none do. */
+  #chunks: Buffer[] = NO_CHUNKS;
   /** Read position inside `#chunks[0]`. */
   #head = 0;
   #buffered = 0;
+  /** The block short chunks are being copied into (the last queued entry is a view of it), and how much of it is used. */
+  #block: Buffer | undefined;
+  #blockUsed = 0;
   #state: State = HEADER;
   #error: ProtocolError | undefined;
 
-  // The frame being read.
+  // The frame being read (each set from its header before it is used).
+  // Stryker disable next-line BooleanLiteral: equivalent, the header sets it before it is read
   #fin = false;
   #rsv = 0;
   #opcode = 0;
+  // Stryker disable next-line BooleanLiteral: equivalent, the header sets it before it is read
   #masked = false;
   #length = 0;
-  #maskKey = new Uint8Array(4);
+  /** The frame's masking key, its four bytes big-endian. */
+  #maskKey = 0;
 
   /** Opcode of the open fragmented message, or 0 when none is open. */
   #messageOpcode = 0;
@@ -116,6 +143,11 @@ export class FrameParser {
     return this.#buffered;
   }
 
+  /** Buffers those bytes are held in (see the class comment for the bound). */
+  get bufferedChunks(): number {
+    return this.#chunks.length;
+  }
+
   /**
    * Feeds a chunk (any size, split anywhere). Returns every frame completed by it, in order,
    * and the error if the stream broke the protocol (frames before the violation are still
@@ -127,10 +159,7 @@ export class FrameParser {
       throw new TypeError('FrameParser.push expects a Buffer or Uint8Array');
     }
     const frames: Frame[] = [];
-    if (chunk.length > 0) {
-      this.#chunks.push(asBuffer(chunk));
-      this.#buffered += chunk.length;
-    }
+    if (chunk.length > 0) this.#queue(asBuffer(chunk));
     for (;;) {
       let progressed: boolean;
       switch (this.#state) {
@@ -153,6 +182,50 @@ export class FrameParser {
       if (this.#error) return { frames, error: this.#error };
       if (!progressed) return { frames };
     }
+  }
+
+  /**
+   * Appends a chunk to the queue. With nothing waiting it is queued as it is (no copy: the usual
+   * case). Otherwise a chunk that fits the open block is copied into it; a long one that does not
+   * is queued as it is and closes the block; a short one starts a new block. A block is left with
+   * unused room only when a longer chunk arrived, so the unused room is less than the bytes kept
+   * beside it.
+   */
+  #queue(chunk: Buffer): void {
+    const length = chunk.length;
+    const buffered = this.#buffered;
+    this.#buffered = buffered + length;
+    if (buffered === 0) {
+      this.#chunks = [chunk];
+      return;
+    }
+    const chunks = this.#chunks;
+    let block = this.#block;
+    if (block !== undefined && length <= block.length - this.#blockUsed) {
+      // The open block's view is the last entry: replace it with a longer one.
+      const viewStart = this.#blockUsed - (chunks[chunks.length - 1] as Buffer).length;
+      block.set(chunk, this.#blockUsed);
+      this.#blockUsed += length;
+      chunks[chunks.length - 1] = block.subarray(viewStart, this.#blockUsed);
+      return;
+    }
+    if (length >= KEPT_CHUNK) {
+      this.#block = undefined;
+      chunks.push(chunk);
+      return;
+    }
+    block = Buffer.allocUnsafe(Math.min(BLOCK_MAX, Math.max(BLOCK_MIN, buffered)));
+    block.set(chunk, 0);
+    this.#block = block;
+    this.#blockUsed = length;
+    chunks.push(block.subarray(0, length));
+  }
+
+  /** Forgets the queue once it is used up. */
+  #drained(): void {
+    this.#chunks = NO_CHUNKS;
+    this.#head = 0;
+    this.#block = undefined;
   }
 
   #readHeader(): boolean {
@@ -241,13 +314,20 @@ export class FrameParser {
 
   #readMaskKey(): boolean {
     if (this.#buffered < 4) return false;
-    const key = this.#maskKey;
-    key[0] = this.#readByte();
-    key[1] = this.#readByte();
-    key[2] = this.#readByte();
-    key[3] = this.#readByte();
+    this.#maskKey = this.#readUInt32();
     this.#state = PAYLOAD;
     return true;
+  }
+
+  /** Unmasks `source` into `target` with this frame's key. */
+  #unmask(source: Buffer, target: Buffer): void {
+    const key = this.#maskKey;
+    // A Uint8Array keeps the low 8 bits of what is stored in it.
+    MASK_BYTES[0] = key >>> 24;
+    MASK_BYTES[1] = key >>> 16;
+    MASK_BYTES[2] = key >>> 8;
+    MASK_BYTES[3] = key;
+    applyMask(source, MASK_BYTES, target);
   }
 
   #readPayload(frames: Frame[]): boolean {
@@ -286,7 +366,7 @@ export class FrameParser {
       if (!this.#masked) return view;
       // Unmask into a new buffer: the pushed chunk belongs to the caller and stays untouched.
       const out = Buffer.allocUnsafe(length);
-      applyMask(view, this.#maskKey, out);
+      this.#unmask(view, out);
       return out;
     }
     const out = Buffer.allocUnsafe(length);
@@ -308,9 +388,13 @@ export class FrameParser {
       }
       if (copied === length) break;
     }
-    chunks.splice(0, index);
-    this.#head = head;
-    if (this.#masked) applyMask(out, this.#maskKey, out);
+    if (index === chunks.length) this.#drained();
+    else {
+      chunks.splice(0, index);
+      this.#head = head;
+    }
+    // Stryker disable next-line ConditionalExpression: equivalent, an unmasked frame only parses where masking is not required, where the key stays 0 and unmasking with it changes nothing
+    if (this.#masked) this.#unmask(out, out);
     return out;
   }
 
@@ -329,17 +413,20 @@ export class FrameParser {
   /** Moves the read position `count` bytes into `chunk` (the first chunk), dropping it when used up. */
   #advance(chunk: Buffer, count: number): void {
     this.#head += count;
-    if (this.#head === chunk.length) {
-      this.#chunks.shift();
-      this.#head = 0;
+    if (this.#head !== chunk.length) return;
+    if (this.#chunks.length === 1) {
+      this.#drained();
+      return;
     }
+    this.#chunks.shift();
+    this.#head = 0;
   }
 
   #fail(code: ProtocolErrorCode, closeCode: ProtocolCloseCode, message: string): false {
     this.#error = new ProtocolError(code, closeCode, message);
-    this.#chunks = [];
-    this.#head = 0;
+    this.#drained();
     this.#buffered = 0;
+    // Stryker disable next-line BooleanLiteral: equivalent, push() looks at the error before at the result
     return false;
   }
 }

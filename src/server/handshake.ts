@@ -42,8 +42,11 @@ function tokens(value: string | undefined): string[] {
   return value.split(',').map((t) => t.trim()).filter((t) => t !== '');
 }
 
+/** True when the comma-separated list `value` holds `wanted` (lower case), in any case. */
 function hasToken(value: string | undefined, wanted: string): boolean {
-  return tokens(value).some((t) => t.toLowerCase() === wanted);
+  if (value === undefined) return false;
+  for (const part of value.split(',')) if (part.trim().toLowerCase() === wanted) return true;
+  return false;
 }
 
 function isHttp11OrLater(version: string): boolean {
@@ -127,29 +130,37 @@ function headerSafe(value: string): string {
  * token, so nothing can be injected into the response head.
  */
 export function switchingProtocolsResponse(accept: string, protocol?: string): string {
-  if (protocol !== undefined && !TOKEN_PATTERN.test(protocol)) {
-    throw new RangeError(`Subprotocol ${JSON.stringify(protocol)} is not an HTTP token`);
+  let head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${headerSafe(accept)}\r\n`;
+  if (protocol !== undefined) {
+    if (!TOKEN_PATTERN.test(protocol)) throw new RangeError(`Subprotocol ${JSON.stringify(protocol)} is not an HTTP token`);
+    head += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   }
-  const lines = [
-    'HTTP/1.1 101 Switching Protocols',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    `Sec-WebSocket-Accept: ${headerSafe(accept)}`,
-  ];
-  if (protocol !== undefined) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
-  return `${lines.join('\r\n')}\r\n\r\n`;
+  return `${head}\r\n`;
 }
 
-const REASON_PHRASES: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  426: 'Upgrade Required',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
+/** The reason phrase of a status this server refuses with ("Error" for others). */
+function reasonPhrase(status: number): string {
+  switch (status) {
+    case 400:
+      return 'Bad Request';
+    case 403:
+      return 'Forbidden';
+    case 404:
+      return 'Not Found';
+    case 405:
+      return 'Method Not Allowed';
+    case 426:
+      return 'Upgrade Required';
+    case 429:
+      return 'Too Many Requests';
+    case 500:
+      return 'Internal Server Error';
+    case 503:
+      return 'Service Unavailable';
+    default:
+      return 'Error';
+  }
+}
 
 /**
  * A raw HTTP/1.1 error response for a refused upgrade: the status line, Connection: close,
@@ -160,10 +171,10 @@ export function rejectResponse(error: HandshakeError): string {
   const status = Number.isInteger(error.status) && error.status >= 400 && error.status <= 599 ? error.status : 500;
   const body = error.message;
   const lines = [
-    `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? 'Error'}`,
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}`,
     'Connection: close',
     'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body, 'utf8')}`,
+    `Content-Length: ${Buffer.byteLength(body)}`, // UTF-8 bytes
   ];
   for (const [name, value] of Object.entries(error.headers)) {
     lines.push(`${headerSafe(name).replace(/:/g, '')}: ${headerSafe(String(value))}`);

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { DEMO_PAGE } from './demo.js';
 import { HandshakeError } from './errors.js';
 import { checkUpgrade, rejectResponse, switchingProtocolsResponse, type HandshakeOptions } from './handshake.js';
-import { Timers } from './timers.js';
+import { DueQueue } from './timers.js';
 
 /** Certificate and key (PEM) to serve HTTPS and `wss:` instead of plain HTTP. */
 export interface TlsOptions {
@@ -76,6 +76,13 @@ function text(res: ServerResponse, status: number, body: string, headers?: Recor
   send(res, status, 'text/plain; charset=utf-8', body, headers);
 }
 
+const destroy = (socket: Socket): void => void socket.destroy();
+
+/** A socket listener that destroys the socket it fires on: one function for every socket. */
+function destroyThis(this: Socket): void {
+  this.destroy();
+}
+
 /** Routes that answer GET (and HEAD). */
 type Route = (res: ServerResponse) => void | Promise<void>;
 
@@ -89,13 +96,20 @@ export class HttpFront {
   readonly server: Server;
   readonly #options: HttpFrontOptions;
   readonly #hooks: HttpFrontHooks;
-  /** One handshake timer per TCP connection that has not finished its first HTTP request. */
-  readonly #handshakes = new Timers<Socket>();
+  /** TCP connections that have not finished their first HTTP request, on one timer for all (they all wait `handshakeTimeout`). */
+  readonly #handshakes: DueQueue<Socket>;
   readonly #routes: ReadonlyMap<string, Route>;
+  /** A socket gone before its first request takes its handshake timer along: one listener function for every socket. */
+  readonly #onEarlyClose: (this: Socket) => void;
 
   constructor(options: HttpFrontOptions, hooks: HttpFrontHooks) {
     this.#options = options;
     this.#hooks = hooks;
+    const handshakes = new DueQueue<Socket>(options.handshakeTimeout, destroy);
+    this.#handshakes = handshakes;
+    this.#onEarlyClose = function (this: Socket): void {
+      handshakes.cancel(this);
+    };
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.#onRequest(req, res);
     this.server = options.tls
       ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.handshakeTimeout }, handler) as unknown as Server)
@@ -127,23 +141,29 @@ export class HttpFront {
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (!this.server.listening) {
-        this.#handshakes.clearAll();
+        this.#handshakes.clear();
         resolve();
         return;
       }
       this.server.close(() => resolve());
       this.server.closeAllConnections();
-      this.#handshakes.clearAll();
+      this.#handshakes.clear();
     });
   }
 
   #onConnection(socket: Socket): void {
-    this.#handshakes.set(socket, this.#options.handshakeTimeout, () => socket.destroy());
-    socket.once('close', () => this.#handshakes.clear(socket));
+    this.#handshakes.schedule(socket);
+    socket.on('close', this.#onEarlyClose);
+  }
+
+  /** The first request arrived: no more handshake timeout, and nothing of ours stays on the socket. */
+  #requestStarted(socket: Socket): void {
+    this.#handshakes.cancel(socket);
+    socket.off('close', this.#onEarlyClose);
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    this.#handshakes.clear(req.socket);
+    this.#requestStarted(req.socket);
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (this.#options.demo && this.#hooks.demo(path, req, res)) return;
     // Without `demo`, no fault control exists; the demo page shows why its buttons do nothing.
@@ -165,10 +185,9 @@ export class HttpFront {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    this.#handshakes.clear(socket);
+    this.#requestStarted(socket);
     // Until a Connection owns the socket, a reset peer must not become an uncaught error.
-    const swallow = (): void => void socket.destroy();
-    socket.on('error', swallow);
+    socket.on('error', destroyThis);
 
     const decision = checkUpgrade(req, this.#options.handshake);
     if (!decision.ok) return this.#refuse(socket, decision.error);
@@ -182,7 +201,7 @@ export class HttpFront {
     const response = switchingProtocolsResponse(decision.accept, decision.protocol);
     if (admission === 'accept-and-drop') return this.#endThenDestroy(socket, response);
     socket.write(response);
-    socket.off('error', swallow);
+    socket.off('error', destroyThis);
     this.#hooks.accept(socket, head, req, decision.protocol ?? '');
   }
 

@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DefaultApi, EmitData, EmitName, EventArgs, EventName, MethodName } from '../protocol/api.js';
 import { HoldfastApp, type Handler, type Peer } from './protocol-app.js';
-import { Connection, encodeOutgoing, type ConnectionOptions } from './connection.js';
+import { Connection, encodeOutgoing, type ConnectionHooks, type ConnectionOptions } from './connection.js';
 import { CloseCode } from './constants.js';
 import { Emitter } from './emitter.js';
 import { HandshakeError } from './errors.js';
@@ -15,10 +15,10 @@ import { encodeClosePayload } from './frame-writer.js';
 import { TOKEN_PATTERN, type HandshakeOptions } from './handshake.js';
 import { DemoControls } from './demo-controls.js';
 import { HttpFront, type Admission, type TlsOptions } from './http.js';
-import { SessionHub, type SessionLink, type SessionOptions } from './session.js';
+import { SessionHub, isSessionFrame, type SessionLink, type SessionOptions } from './session.js';
 
 export { Connection } from './connection.js';
-export type { ConnectionEvents, ConnectionOptions, ConnectionState, RequestOptions, SendOptions } from './connection.js';
+export type { ConnectionEvents, ConnectionHooks, ConnectionOptions, ConnectionState, MessageSink, RequestOptions, SendOptions } from './connection.js';
 export { HoldfastApp, createApp } from './protocol-app.js';
 export type { AppEvents, AppOptions, Channel, Handler, HandlerContext, Peer, PeerLink, PeerPort, WsCloseListener, WsMessageListener, WsServerLike, WsSocketLike } from './protocol-app.js';
 export type {
@@ -282,6 +282,8 @@ export class HoldfastServer<Api = DefaultApi> {
 
   readonly #options: ServerOptions;
   readonly #connectionOptions: ConnectionOptions;
+  /** How the server watches each connection: one object for all of them, no listeners per connection. */
+  readonly #connectionHooks: ConnectionHooks;
   readonly #events = new Emitter<ServerEvents>();
   readonly #connections = new Set<Connection>();
   #binding: Promise<unknown> | undefined;
@@ -318,6 +320,24 @@ export class HoldfastServer<Api = DefaultApi> {
       requestTimeout: options.requestTimeout,
     };
     this.#sessions = options.sessions === false ? undefined : new SessionHub(options.sessions === true ? {} : options.sessions);
+    // One hooks object for every connection (no listeners of the server's own per connection).
+    this.#connectionHooks = {
+      message: (connection, payload, isBinary) => {
+        // The session layer sits between the link and the application: it takes its own frames,
+        // counts and keeps the others, and never lets a duplicate through (docs/protocol.md §6).
+        // A connection gets one only once its client sends a session frame (the hello), so a
+        // client without session() costs nothing here.
+        const link = this.#links.get(connection) ?? (!isBinary && isSessionFrame(payload) ? this.#sessionFor(connection) : undefined);
+        if (link) link.receive(payload, isBinary, (p, b) => this.#deliver(connection, p, b));
+        else this.#deliver(connection, payload, isBinary);
+      },
+      error: (connection, error) => this.#events.fire('error', error, connection),
+      close: (connection, code, reason, wasClean) => {
+        this.#connections.delete(connection);
+        this.#links.get(connection)?.detach();
+        this.#events.fire('close', connection, code, reason, wasClean);
+      },
+    };
     this.#faults = new FaultControls((connection) => (connection ? [connection] : [...this.#connections]));
     this.faults = this.#faults;
     const app = new HoldfastApp<Api, Connection>({ echo: options.echo ?? true, exposeErrors: options.exposeErrors });
@@ -494,35 +514,27 @@ export class HoldfastServer<Api = DefaultApi> {
   }
 
   #accept(socket: Socket, head: Buffer, request: IncomingMessage, protocol: string): void {
-    const deliver = (conn: Connection, payload: Buffer, isBinary: boolean): void => {
-      if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary, conn);
-      this.#app.receive(conn, conn, payload, isBinary);
-    };
-    // The session layer sits between the link and the application: it takes its own frames,
-    // counts and keeps the others, and never lets a duplicate through (docs/protocol.md §6).
-    const session: SessionLink | undefined = this.#sessions?.link({
-      write: (data, binary): boolean => connection.write(data, binary),
-      close: () => connection.terminate(),
-    });
-    const connection: Connection = new Connection(
-      socket,
-      { ...this.#connectionOptions, protocol },
-      head,
-      session ? (conn, payload, isBinary) => session.receive(payload, isBinary, (p, b) => deliver(conn, p, b)) : deliver,
-    );
-    if (session) {
-      this.#links.set(connection, session);
-      connection.relay((data, binary) => session.send(data, binary));
-      connection.on('close', () => session.detach());
-    }
+    // Without a subprotocol (the usual case) every connection shares the one options object.
+    const options = protocol === '' ? this.#connectionOptions : { ...this.#connectionOptions, protocol };
+    const connection = new Connection(socket, options, head, this.#connectionHooks);
     if (this.#faults.outgoingDelay > 0) connection.setOutgoingDelay(this.#faults.outgoingDelay);
     this.#connections.add(connection);
-    connection.on('error', (error) => this.#events.fire('error', error, connection));
-    connection.on('close', (code, reason, wasClean) => {
-      this.#connections.delete(connection);
-      this.#events.fire('close', connection, code, reason, wasClean);
-    });
     this.#events.fire('connection', connection, request);
+  }
+
+  #deliver(connection: Connection, payload: Buffer, isBinary: boolean): void {
+    if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary, connection);
+    this.#app.receive(connection, connection, payload, isBinary);
+  }
+
+  /** The session link of a connection whose client said hello: what it sends is numbered from now on. */
+  #sessionFor(connection: Connection): SessionLink | undefined {
+    const hub = this.#sessions;
+    if (!hub) return undefined;
+    const link = hub.link({ write: (data, binary): boolean => connection.write(data, binary), close: () => connection.terminate() });
+    this.#links.set(connection, link);
+    connection.relay((data, binary) => link.send(data, binary));
+    return link;
   }
 }
 

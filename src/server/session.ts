@@ -138,7 +138,8 @@ function isBeat(data: Uint8Array): boolean {
   }
 }
 
-const isSessionFrame = (data: Uint8Array): boolean => data.length >= PREFIX.length && data[0] === 0x7b && PREFIX.compare(data, 0, PREFIX.length) === 0;
+/** Whether a text frame is one of the session's own (`{"type":"session"…`): a cheap prefix check. */
+export const isSessionFrame = (data: Uint8Array): boolean => data.length >= PREFIX.length && data[0] === 0x7b && PREFIX.compare(data, 0, PREFIX.length) === 0;
 
 /** Parses a session frame; undefined when it is not well-formed (it is then application data). */
 function parseControl(data: Uint8Array): { id?: string | null; ack: number; hello: boolean } | undefined {

@@ -90,13 +90,19 @@ export class Utf8Validator {
   }
 }
 
-/** True when `bytes` is complete, well-formed UTF-8. */
-export function isValidUtf8(bytes: Uint8Array): boolean {
-  // node:buffer's isUtf8 (SIMD, Node ≥ 18.14) applies the same rules; older Nodes use ours.
-  const native = (nodeBuffer as { isUtf8?: (input: Uint8Array) => boolean }).isUtf8;
-  if (typeof native === 'function') return native(bytes);
+/** node:buffer's isUtf8 (SIMD, Node ≥ 18.14): the same rules as Utf8Validator, faster. */
+const nativeIsUtf8 = (nodeBuffer as { isUtf8?: (input: Uint8Array) => boolean }).isUtf8;
+
+/** True when `bytes` is complete, well-formed UTF-8, checked by Utf8Validator (what isValidUtf8 falls back to). */
+export function validateUtf8(bytes: Uint8Array): boolean {
   const validator = new Utf8Validator();
   return validator.push(bytes) && validator.end();
+}
+
+/** True when `bytes` is complete, well-formed UTF-8: node:buffer's isUtf8 where Node has it, else validateUtf8. */
+export function isValidUtf8(bytes: Uint8Array): boolean {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: equivalent, both validators give the same answers (the tests hold each to the same table)
+  return typeof nativeIsUtf8 === 'function' ? nativeIsUtf8(bytes) : validateUtf8(bytes);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/server/errors.js';
-import { FrameParser, type Frame, type ParseResult } from '../../src/server/frame-parser.js';
+import { FrameParser, KEPT_CHUNK, type Frame, type ParseResult } from '../../src/server/frame-parser.js';
 import { byteByByte, clientFrame, hex, splitAt } from '../helpers/frames.js';
+import { createPrng, fuzzSeed } from '../helpers/prng.js';
 
 /** Pushes every chunk and gathers the frames; stops at (and returns) the first error. */
 function feed(parser: FrameParser, chunks: readonly Buffer[]): ParseResult {
@@ -198,6 +199,96 @@ describe('FrameParser: well-formed frames', () => {
   });
 });
 
+describe('FrameParser: dripped and tiny chunks', () => {
+  /** The documented bound on the buffers held for `bufferedBytes` bytes. */
+  const chunkBound = (parser: FrameParser): number => (2 * parser.bufferedBytes) / KEPT_CHUNK + 2;
+
+  it('holds a 64 KiB frame dripped one byte per chunk in a few blocks, not one Buffer per byte', () => {
+    const payload = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + 3) & 0xff;
+    const bytes = clientFrame(0x2, payload);
+    const parser = new FrameParser();
+    let most = 0;
+    const frames: Frame[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+      const result = parser.push(bytes.subarray(i, i + 1));
+      if (result.error) throw result.error;
+      if (result.frames.length > 0) frames.push(...result.frames);
+      if (parser.bufferedChunks > chunkBound(parser)) throw new Error(`${parser.bufferedChunks} buffers for ${parser.bufferedBytes} bytes after byte ${i}`);
+      most = Math.max(most, parser.bufferedChunks);
+    }
+    // Blocks of 1, 1, 2, 4, 8 and then 16 KiB: 9 of them, where one Buffer per byte would be 65,550.
+    expect(most).toBeLessThanOrEqual(10);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]?.payload.equals(payload)).toBe(true);
+    expect(parser.bufferedBytes).toBe(0);
+    expect(parser.bufferedChunks).toBe(0);
+  });
+
+  it('keeps the bound whatever the mix of chunk sizes, and returns the frames unchanged', () => {
+    const seed = fuzzSeed();
+    const random = createPrng(seed);
+    const sizes = [1, 2, 3, 100, KEPT_CHUNK - 1, KEPT_CHUNK, KEPT_CHUNK + 1, 5000, 20_000];
+    const payloads = Array.from({ length: 12 }, () => Buffer.from(random.bytes(random.int(0, 50_000))));
+    const stream = Buffer.concat(payloads.map((payload, i) => clientFrame(i % 2 === 0 ? 0x2 : 0x9, i % 2 === 0 ? payload : payload.subarray(0, 125))));
+    const parser = new FrameParser();
+    const frames: Frame[] = [];
+    for (let offset = 0; offset < stream.length; ) {
+      const size = random.pick(sizes);
+      const result = parser.push(stream.subarray(offset, offset + size));
+      offset += size;
+      if (result.error) throw new Error(`seed ${seed}: ${result.error.message}`);
+      frames.push(...result.frames);
+      if (parser.bufferedChunks > chunkBound(parser)) throw new Error(`seed ${seed}: ${parser.bufferedChunks} buffers for ${parser.bufferedBytes} bytes`);
+    }
+    expect(frames.map((f) => f.payload.toString('hex')), `seed ${seed}`).toEqual(
+      payloads.map((payload, i) => (i % 2 === 0 ? payload : payload.subarray(0, 125)).toString('hex')),
+    );
+    expect(parser.bufferedChunks).toBe(0);
+  });
+
+  it('queues a long chunk that does not fit the open block as it is, copies the others, and leaves the pushed chunks untouched', () => {
+    const payload = Buffer.alloc(4 * KEPT_CHUNK, 0x41);
+    const bytes = clientFrame(0x2, payload);
+    const copy = Buffer.from(bytes);
+    const parser = new FrameParser();
+    const steps: Array<[size: number, chunks: number]> = [
+      [10, 1], // nothing waits: queued as it is (its 8 header bytes are read at once)
+      [1, 2], // a new 1 KiB block
+      [1, 2], // copied into it
+      [500, 2],
+      [522, 2], // exactly fills it
+      [1, 3], // a new block, as large as what waits (1,026 bytes)
+      [2, 3], // 1,023 bytes of room left
+      [KEPT_CHUNK, 4], // does not fit, and is long: queued as it is, closing the block
+      [1, 5], // a new block again
+    ];
+    let offset = 0;
+    const counts: number[] = [];
+    for (const [size] of steps) {
+      expect(parser.push(bytes.subarray(offset, offset + size)).frames).toEqual([]);
+      offset += size;
+      counts.push(parser.bufferedChunks);
+    }
+    expect(counts).toEqual(steps.map(([, chunks]) => chunks));
+    expect(parser.bufferedBytes).toBe(offset - 8);
+    const { frames } = parser.push(bytes.subarray(offset));
+    expect(frames[0]?.payload.equals(payload)).toBe(true);
+    expect(bytes.equals(copy)).toBe(true);
+    expect(parser.bufferedChunks).toBe(0);
+  });
+
+  it('an unmasked payload read from a block is not changed by chunks copied in after it', () => {
+    const parser = new FrameParser({ requireMask: false });
+    const first = clientFrame(0x2, Buffer.from('abcdef'), { maskKey: null });
+    const second = clientFrame(0x2, Buffer.from('uvwxyz'), { maskKey: null });
+    const stream = Buffer.concat([first, second]);
+    const frames: Frame[] = [];
+    for (let i = 0; i < stream.length; i++) frames.push(...parser.push(stream.subarray(i, i + 1)).frames);
+    expect(frames.map((f) => f.payload.toString())).toEqual(['abcdef', 'uvwxyz']);
+  });
+});
+
 describe('FrameParser: protocol errors', () => {
   it.each([3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf])('rejects reserved opcode 0x%s with 1002 WS_ERR_INVALID_OPCODE', (opcode) => {
     expectProtocolError(parseAll(clientFrame(opcode, '')), 'WS_ERR_INVALID_OPCODE', 1002);
@@ -239,6 +330,26 @@ describe('FrameParser: protocol errors', () => {
 
   it('rejects a fragmented control frame with 1002 WS_ERR_FRAGMENTED_CONTROL', () => {
     expectProtocolError(parseAll(clientFrame(9, 'x', { fin: false })), 'WS_ERR_FRAGMENTED_CONTROL', 1002);
+  });
+
+  // Close (0x8) is the lowest control opcode: it must be treated as one like ping and pong.
+  it.each([8, 9, 0xa])('treats opcode %i as a control frame: no fragments, at most 125 bytes, no RSV bits even when negotiated', (opcode) => {
+    expectProtocolError(parseAll(clientFrame(opcode, Buffer.from([3, 0xe8]), { fin: false })), 'WS_ERR_FRAGMENTED_CONTROL', 1002);
+    expectProtocolError(parseAll(clientFrame(opcode, Buffer.alloc(126))), 'WS_ERR_CONTROL_TOO_BIG', 1002);
+    expectProtocolError(parseAll(clientFrame(opcode, Buffer.from([3, 0xe8]), { rsv: 4 }), { allowedRsv: 4 }), 'WS_ERR_UNEXPECTED_RSV', 1002);
+  });
+
+  it('a close frame between fragments neither ends the message nor counts towards its size', () => {
+    const parser = new FrameParser({ maxPayload: 4 });
+    const { frames, error } = parser.push(
+      Buffer.concat([clientFrame(1, 'ab', { fin: false }), clientFrame(8, Buffer.from([3, 0xe8, 0x61, 0x62])), clientFrame(0, 'cd')]),
+    );
+    expect(error).toBeUndefined();
+    expect(frames.map((f) => [f.opcode, f.fin, f.payload.length])).toEqual([
+      [1, false, 2],
+      [8, true, 4],
+      [0, true, 2],
+    ]);
   });
 
   it('rejects a continuation with no message started with 1002 WS_ERR_UNEXPECTED_CONTINUATION', () => {
@@ -341,11 +452,132 @@ describe('FrameParser: protocol errors', () => {
     expect(later.error).toBe(first.error);
     expect(parser.bufferedBytes).toBe(0);
   });
+
+  it('drops what it held when an error ends the stream', () => {
+    const parser = new FrameParser({ maxPayload: 1000 });
+    parser.push(clientFrame(2, 'abc').subarray(0, 5));
+    for (let i = 0; i < 3; i++) parser.push(Buffer.from([0]));
+    expect(parser.bufferedChunks).toBe(2);
+    // A second frame of 1001 bytes after the first completes: over maxPayload.
+    const result = parser.push(Buffer.concat([clientFrame(2, 'abc').subarray(8), clientFrame(2, Buffer.alloc(1001))]));
+    expectProtocolError(result, 'WS_ERR_TOO_BIG', 1009);
+    expect(parser.bufferedBytes).toBe(0);
+    expect(parser.bufferedChunks).toBe(0);
+  });
+
+  // The message travels as the close reason, so it is part of what a peer sees.
+  it.each([
+    ['a reserved opcode', clientFrame(3, ''), {}, 'Invalid opcode 0x3'],
+    ['a reserved opcode above 9', clientFrame(0xb, ''), {}, 'Invalid opcode 0xb'],
+    ['RSV1', clientFrame(1, 'x', { rsv: 4 }), {}, 'RSV bits 0x4 set without a negotiated extension'],
+    ['RSV2 and RSV3', clientFrame(1, 'x', { rsv: 3 }), { allowedRsv: 4 }, 'RSV bits 0x3 set without a negotiated extension'],
+    ['a fragmented ping', clientFrame(9, '', { fin: false }), {}, 'Control frames must not be fragmented'],
+    ['a 126-byte ping', clientFrame(9, Buffer.alloc(126)), {}, 'Control frame payload exceeds 125 bytes'],
+    ['a lone continuation', clientFrame(0, 'x'), {}, 'Continuation frame without a message to continue'],
+    [
+      'a third fragment over maxFragments 2',
+      Buffer.concat([clientFrame(1, 'a', { fin: false }), clientFrame(0, 'b', { fin: false }), clientFrame(0, 'c')]),
+      { maxFragments: 2 },
+      'Message spans more than 2 frames',
+    ],
+    ['a new message inside one', Buffer.concat([clientFrame(1, 'a', { fin: false }), clientFrame(2, 'b')]), {}, 'New data frame while a fragmented message is still open'],
+    ['an unmasked client frame', hex('81 01 61'), {}, 'Client frames must be masked'],
+    ['a masked server frame', clientFrame(1, 'a'), { requireMask: false }, 'Server frames must not be masked'],
+    ['a length with the top bit set', clientFrame(2, '', { lengthForm: 64, declaredLength: 0x8000000000000000n }), {}, 'Payload length has its most significant bit set'],
+    ['a length of 2^53', clientFrame(2, '', { lengthForm: 64, declaredLength: 0x0020000000000000n }), { maxPayload: Infinity }, 'Payload length exceeds 2^53 - 1 bytes'],
+    ['a frame over maxPayload', clientFrame(2, Buffer.alloc(11)), { maxPayload: 10 }, 'Message payload of at least 11 bytes exceeds the 10-byte limit'],
+    [
+      'a 64-bit length above 2^32 over maxPayload',
+      clientFrame(2, '', { lengthForm: 64, declaredLength: 0x100000005n }),
+      { maxPayload: 0x100000004 },
+      'Message payload of at least 4294967301 bytes exceeds the 4294967300-byte limit',
+    ],
+    [
+      'fragments that add up over maxPayload',
+      Buffer.concat([clientFrame(1, 'aaa', { fin: false }), clientFrame(0, 'bbb')]),
+      { maxPayload: 5 },
+      'Message payload of at least 6 bytes exceeds the 5-byte limit',
+    ],
+  ] as Array<[string, Buffer, ConstructorParameters<typeof FrameParser>[0], string]>)('says what was wrong: %s', (_name, bytes, options, message) => {
+    expect(parseAll(bytes, options).error?.message).toBe(message);
+  });
+
+  it('accepts the largest 64-bit length there is (2^53 - 1) when nothing limits the message', () => {
+    const parser = new FrameParser({ maxPayload: Infinity });
+    const result = parser.push(clientFrame(2, '', { lengthForm: 64, declaredLength: 0x001fffffffffffffn }));
+    expect(result).toEqual({ frames: [] });
+  });
+
+  it('counts each message from zero: two messages of maxPayload bytes each are fine', () => {
+    const result = parseAll(Buffer.concat([clientFrame(2, 'abcd'), clientFrame(1, 'ef', { fin: false }), clientFrame(0, 'gh')]), { maxPayload: 4 });
+    expect(result.error).toBeUndefined();
+    expect(result.frames).toHaveLength(3);
+  });
+
+  it('allows exactly maxFragments frames, and one frame with maxFragments 1', () => {
+    const three = Buffer.concat([clientFrame(1, 'a', { fin: false }), clientFrame(0, 'b', { fin: false }), clientFrame(0, 'c')]);
+    expect(parseAll(three, { maxFragments: 3 }).error).toBeUndefined();
+    expect(parseAll(Buffer.concat([clientFrame(1, 'a'), clientFrame(2, 'b')]), { maxFragments: 1 }).error).toBeUndefined();
+    expectProtocolError(parseAll(Buffer.concat([clientFrame(1, 'a', { fin: false }), clientFrame(0, 'b')]), { maxFragments: 1 }), 'WS_ERR_TOO_MANY_FRAGMENTS', 1008);
+  });
+});
+
+describe('FrameParser: frame fields', () => {
+  it('reports each RSV bit an extension allowed', () => {
+    const result = parseAll(Buffer.concat([clientFrame(1, 'a', { rsv: 4 }), clientFrame(1, 'b', { rsv: 2 }), clientFrame(1, 'c', { rsv: 1 })]), { allowedRsv: 7 });
+    expect(result.error).toBeUndefined();
+    expect(result.frames.map((f) => [f.rsv1, f.rsv2, f.rsv3])).toEqual([
+      [true, false, false],
+      [false, true, false],
+      [false, false, true],
+    ]);
+  });
+
+  it('returns an unmasked payload that fills its chunk without copying it', () => {
+    const chunk = hex('82 03 010203');
+    const { frames } = new FrameParser({ requireMask: false }).push(chunk);
+    expect(frames[0]?.payload.buffer).toBe(chunk.buffer);
+    expect(frames[0]?.payload.byteOffset).toBe(chunk.byteOffset + 2);
+  });
+
+  it('parses a frame whose 2-byte header alone is a chunk, and one whose header ends a chunk', () => {
+    const parser = new FrameParser({ requireMask: false });
+    expect(parser.push(hex('82 00')).frames).toHaveLength(1);
+    expect(parser.push(hex('82 7e')).frames).toEqual([]);
+    expect(parser.push(hex('00 02')).frames).toEqual([]);
+    expect(parser.bufferedBytes).toBe(0); // the length is read as soon as its bytes are there
+    expect(parser.push(hex('aabb')).frames[0]?.payload.toString('hex')).toBe('aabb');
+    expect(parser.push(hex('82 7f')).frames).toEqual([]);
+    expect(parser.push(hex('00000000 00000001')).frames).toEqual([]);
+    expect(parser.bufferedBytes).toBe(0);
+    expect(parser.push(hex('cc')).frames[0]?.payload.toString('hex')).toBe('cc');
+    // Non-minimal lengths of 0 complete a frame with their last length byte.
+    expect(parser.push(hex('82 7e 0000')).frames).toHaveLength(1);
+    expect(parser.push(hex('82 7f 0000000000000000')).frames).toHaveLength(1);
+  });
+
+  it('ignores an empty chunk in the middle of a frame', () => {
+    const bytes = clientFrame(1, 'hello');
+    const result = feed(new FrameParser(), [bytes.subarray(0, 7), Buffer.alloc(0), bytes.subarray(7, 9), Buffer.alloc(0), bytes.subarray(9)]);
+    expect(result.error).toBeUndefined();
+    expect(result.frames[0]?.payload.toString()).toBe('hello');
+  });
+
+  it('ignores an empty chunk between a header byte and a long chunk', () => {
+    const payload = Buffer.alloc(2000, 0x61);
+    const bytes = clientFrame(2, payload);
+    const parser = new FrameParser();
+    const result = feed(parser, [bytes.subarray(0, 1), Buffer.alloc(0), bytes.subarray(1)]);
+    expect(result.error).toBeUndefined();
+    expect(result.frames[0]?.payload.equals(payload)).toBe(true);
+    expect(parser.bufferedChunks).toBe(0);
+  });
 });
 
 describe('FrameParser: bad arguments', () => {
   it('throws TypeError when pushed something that is not bytes', () => {
     expect(() => new FrameParser().push('text' as unknown as Buffer)).toThrow(TypeError);
+    expect(() => new FrameParser().push('text' as unknown as Buffer)).toThrow('FrameParser.push expects a Buffer or Uint8Array');
   });
 
   it('ignores an empty chunk', () => {
@@ -357,7 +589,9 @@ describe('FrameParser: bad arguments', () => {
   it.each([
     { maxPayload: -1 },
     { maxPayload: Number.NaN },
+    { maxPayload: '5' as unknown as number },
     { allowedRsv: 8 },
+    { allowedRsv: -1 },
     { allowedRsv: 1.5 },
     { maxFragments: 0 },
     { maxFragments: 2.5 },
@@ -365,5 +599,17 @@ describe('FrameParser: bad arguments', () => {
     { maxFragments: -Infinity },
   ])('rejects options %j with RangeError', (options) => {
     expect(() => new FrameParser(options)).toThrow(RangeError);
+  });
+
+  it.each([
+    [{ maxPayload: -1 }, 'maxPayload must be a non-negative number, got -1'],
+    [{ maxFragments: 0 }, 'maxFragments must be an integer >= 1 or Infinity, got 0'],
+    [{ allowedRsv: 8 }, 'allowedRsv must be a bitmask from 0 to 7, got 8'],
+  ])('says which option is wrong: %j', (options, message) => {
+    expect(() => new FrameParser(options)).toThrow(message);
+  });
+
+  it.each([{ maxPayload: 0 }, { maxFragments: 1 }, { maxFragments: Infinity }, { allowedRsv: 0 }, { allowedRsv: 7 }])('accepts the edge option %j', (options) => {
+    expect(() => new FrameParser(options)).not.toThrow();
   });
 });

@@ -125,6 +125,22 @@ describe('handshake over real HTTP', () => {
     await RawClient.connect(port);
   });
 
+  it('leaves no listener of the HTTP front on an upgraded socket, only the connection’s own', async () => {
+    const { port, server } = await startServer({ handshakeTimeout: 150 });
+    const counts = new Promise<number[]>((resolve) => {
+      // Runs after the front's upgrade handler, which was registered first.
+      server.httpServer.on('upgrade', (_req, socket: import('node:net').Socket) => {
+        resolve(['close', 'error', 'data', 'drain'].map((event) => socket.listenerCount(event)));
+      });
+    });
+    const client = await RawClient.connect(port);
+    expect(await within(counts, 3000, 'the upgrade')).toEqual([1, 1, 1, 1]);
+    // The handshake timer went with the upgrade: the connection outlives handshakeTimeout.
+    await sleep(300);
+    expect(client.socket.destroyed).toBe(false);
+    expect(server.connections.size).toBe(1);
+  });
+
   it('answers 503 to an upgrade that arrives while the server is shutting down', async () => {
     const { port, server } = await startServer({ closeTimeout: 400 });
     const lingering = await RawClient.connect(port); // will not answer the server's close frame

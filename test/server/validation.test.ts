@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/server/errors.js';
-import { Utf8Validator, isValidCloseCode, isValidUtf8, parseClosePayload } from '../../src/server/validation.js';
+import { Utf8Validator, isValidCloseCode, isValidUtf8, parseClosePayload, validateUtf8 } from '../../src/server/validation.js';
 import { hex } from '../helpers/frames.js';
 
 describe('isValidCloseCode', () => {
@@ -59,11 +59,40 @@ const utf8Cases: Array<[string, string, boolean]> = [
   ['truncated 3-byte', 'e282', false],
   ['truncated 4-byte', 'f09f98', false],
   ['lead byte followed by ASCII', 'c341', false],
+  // The edges of each lead-byte range, and the second-byte ranges that differ per lead byte.
+  ['U+0080, the first 2-byte code point (C2 80)', 'c280', true],
+  ['U+07FF, the last 2-byte code point (DF BF)', 'dfbf', true],
+  ['U+0800, the first 3-byte code point (E0 A0 80)', 'e0a080', true],
+  ['U+1800: E1 lead with a second byte of A0', 'e1a080', true],
+  ['U+CFFF: EC lead with a second byte of BF', 'ecbfbf', true],
+  ['U+D000: ED lead with a second byte of 80', 'ed8080', true],
+  ['U+FFFF, the last 3-byte code point (EF BF BF)', 'efbfbf', true],
+  ['U+10000, the first 4-byte code point (F0 90 80 80)', 'f0908080', true],
+  ['U+40000: F1 lead with a second byte of 80', 'f1808080', true],
+  ['U+FFFFF: F3 lead with a second byte of BF', 'f3bfbfbf', true],
+  ['U+100000: F4 lead with a second byte of 80', 'f4808080', true],
+  ['three stray continuation bytes (80 80 80)', '808080', false],
+  ['four stray continuation bytes (80 80 80 80)', '80808080', false],
+  ['an overlong 2-byte lead followed by three continuations (C1 80 80 80)', 'c1808080', false],
+  ['a continuation byte above BF after a 2-byte lead (DF C0)', 'dfc0', false],
+  ['a continuation byte above BF after E1 (E1 C0 80)', 'e1c080', false],
+  ['a third byte above BF after E0 A0 (E0 A0 C0)', 'e0a0c0', false],
+  ['a third byte below 80 after E0 A0 (E0 A0 7F)', 'e0a07f', false],
+  ['a third byte below 80 after F0 90 (F0 90 7F 80)', 'f0907f80', false],
+  ['a fourth byte above BF after F4 8F BF (F4 8F BF C0)', 'f48fbfc0', false],
+  ['a lead byte where a continuation is due (C2 C2 80)', 'c2c280', false],
+  ['a valid code point after a 3-byte one with a narrow range (E0 A0 80 E1 80 80)', 'e0a080e18080', true],
 ];
 
 describe('isValidUtf8', () => {
   it.each(utf8Cases)('%s -> %s', (_name, bytes, valid) => {
     expect(isValidUtf8(hex(bytes))).toBe(valid);
+  });
+});
+
+describe('validateUtf8 (the fallback without node:buffer isUtf8)', () => {
+  it.each(utf8Cases)('%s -> %s', (_name, bytes, valid) => {
+    expect(validateUtf8(hex(bytes))).toBe(valid);
   });
 });
 
@@ -147,16 +176,16 @@ describe('parseClosePayload', () => {
   });
 
   it.each([
-    ['a 1-byte payload', '03', 'WS_ERR_INVALID_CLOSE_PAYLOAD', 1002],
-    ['code 1005', '03ed', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
-    ['code 1006', '03ee', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
-    ['code 999', '03e7', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
-    ['code 5000', '1388', 'WS_ERR_INVALID_CLOSE_CODE', 1002],
-    ['a reason that is not UTF-8', '03e8 c3', 'WS_ERR_INVALID_UTF8', 1007],
-    ['a surrogate in the reason', '03e8 eda080', 'WS_ERR_INVALID_UTF8', 1007],
-  ])('returns a ProtocolError for %s', (_name, bytes, code, closeCode) => {
+    ['a 1-byte payload', '03', 'WS_ERR_INVALID_CLOSE_PAYLOAD', 1002, 'Close frame payload of 1 byte has no room for a status code'],
+    ['code 1005', '03ed', 'WS_ERR_INVALID_CLOSE_CODE', 1002, 'Invalid close code 1005'],
+    ['code 1006', '03ee', 'WS_ERR_INVALID_CLOSE_CODE', 1002, 'Invalid close code 1006'],
+    ['code 999', '03e7', 'WS_ERR_INVALID_CLOSE_CODE', 1002, 'Invalid close code 999'],
+    ['code 5000', '1388', 'WS_ERR_INVALID_CLOSE_CODE', 1002, 'Invalid close code 5000'],
+    ['a reason that is not UTF-8', '03e8 c3', 'WS_ERR_INVALID_UTF8', 1007, 'Close reason is not valid UTF-8'],
+    ['a surrogate in the reason', '03e8 eda080', 'WS_ERR_INVALID_UTF8', 1007, 'Close reason is not valid UTF-8'],
+  ])('returns a ProtocolError for %s', (_name, bytes, code, closeCode, message) => {
     const result = parseClosePayload(hex(bytes));
     expect(result).toBeInstanceOf(ProtocolError);
-    expect(result).toMatchObject({ code, closeCode });
+    expect(result).toMatchObject({ code, closeCode, message });
   });
 });
