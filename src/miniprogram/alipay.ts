@@ -11,7 +11,7 @@ import type { WebSocketConstructorLike } from '../core/transport';
 import { base64Decode, base64Encode } from '../binary/base64';
 import { EVENTS, isSocketTask } from './normalize';
 import { perObject, socketConstructor } from './socket-task';
-import type { AlipayOptions, ConnectSocketOptions, MyLike } from './types';
+import type { AlipayOptions, ConnectSocketOptions, MyLike, SocketSendOptions, TextSendOptions } from './types';
 
 /** The single global socket of one `my` object, and the sockets queued for it. */
 interface SingleSocketLine {
@@ -33,7 +33,10 @@ function globalSocketTask(my: MyLike): Record<string, unknown> {
   const bind = (key: string, name: string): void => {
     if (typeof api[name] === 'function') task[key] = (arg: unknown) => api[name]?.(arg);
   };
-  bind('send', 'sendSocketMessage');
+  // The global API takes text only (binary as base64 with `isBuffer`), whatever `binary` says.
+  if (typeof api['sendSocketMessage'] === 'function') {
+    task['send'] = (options: SocketSendOptions) => my.sendSocketMessage?.(textFrame(options));
+  }
   bind('close', 'closeSocket');
   for (const kind of EVENTS) {
     bind('on' + kind, 'onSocket' + kind);
@@ -85,18 +88,22 @@ function connectAlipay(my: MyLike, base: ConnectSocketOptions, attach: (task: un
   };
 }
 
+/** `options` with binary `data` as base64 text and `isBuffer: true`; text unchanged. */
+function textFrame<T extends SocketSendOptions>(options: T): T & TextSendOptions {
+  const { data } = options;
+  return typeof data === 'string' ? (options as T & TextSendOptions) : { ...options, data: base64Encode(data), isBuffer: true };
+}
+
 /** A `WebSocket`-compatible constructor backed by `my.connectSocket`. */
 export function alipay(my: MyLike, options: AlipayOptions = {}): WebSocketConstructorLike {
   return socketConstructor({
     api: my,
     name: 'my.connectSocket',
     options,
-    extra: { multiple: true },
+    extra: { multiple: true, ...(options.timeout !== undefined && { timeout: options.timeout }) },
     connect: (base, attach, fail) => connectAlipay(my, base, attach, fail),
     // base64Decode's result owns exactly its buffer, so the buffer can be handed on without a copy.
     decodeBase64: (text) => base64Decode(text).buffer as ArrayBuffer,
-    ...(options.binary !== 'arraybuffer' && {
-      sendFields: (data: string | ArrayBuffer) => (typeof data === 'string' ? { data } : { data: base64Encode(data), isBuffer: true }),
-    }),
+    ...(options.binary !== 'arraybuffer' && { sendFields: (data: string | ArrayBuffer) => textFrame({ data }) }),
   });
 }

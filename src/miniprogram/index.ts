@@ -32,6 +32,7 @@ export type {
   SocketTaskLike,
   ConnectSocketOptions,
   SocketSendOptions,
+  TextSendOptions,
   SocketCloseOptions,
   CallbackOptions,
   PlatformCallback,

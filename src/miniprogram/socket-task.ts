@@ -28,8 +28,8 @@ export interface Platform {
   /** Fields added to every `connectSocket` call (uni: `multiple`, `complete`). */
   readonly extra?: Partial<ConnectSocketOptions>;
   /**
-   * Starts a connection with `base` (`url`, `header`, `protocols` when any, `timeout` when set,
-   * `success`, `fail`, plus `extra`). `attach` takes what the platform returned: call it
+   * Starts a connection with `base` (`url`, `header`, `protocols` when any, `success`, `fail`,
+   * plus `extra`). `attach` takes what the platform returned: call it
    * synchronously right after the call returns (WeChat drops an `onOpen` that fires before the
    * listener is registered); anything that is not a SocketTask fails the socket. `fail` fails
    * the attempt (error, then close 1006). May return a release function, called exactly once
@@ -376,7 +376,6 @@ export class MiniProgramSocket {
     const list = typeof protocols === 'string' ? [protocols] : [...(protocols ?? [])];
     if (list.length) base.protocols = list;
     if (options.header) base.header = { ...options.header };
-    if (options.timeout !== undefined) base.timeout = options.timeout;
     try {
       const done = platform.connect ? platform.connect(base, attach, fail) : attach(api.connectSocket(base));
       // A synchronous failure closed us before the release function existed.

@@ -190,7 +190,9 @@ export class FakeTask {
     const data = options['data'];
     let frame: string | ArrayBuffer;
     if (typeof data === 'string') frame = rt.dialect === 'my' && options['isBuffer'] === true ? fromBase64(data) : data;
-    else if (isArrayBuffer(data) && (rt.dialect !== 'my' || rt.config.arrayBufferSend)) frame = data;
+    // Alipay's global sendSocketMessage takes text only (binary as base64); a SocketTask takes an
+    // ArrayBuffer on client 10.5.16+ (`arrayBufferSend`).
+    else if (isArrayBuffer(data) && (rt.dialect !== 'my' || (rt.config.arrayBufferSend && this !== rt.globalTask))) frame = data;
     else return rt.result(options, 'fail', rt.error('sendSocketMessage:fail parameter error: data must be a string or an ArrayBuffer', 2));
     if (rt.config.sendFailsWhileOpen) return rt.result(options, 'fail', rt.error('sendSocketMessage:fail send error', 11));
     this.sent.push(options);
