@@ -30,13 +30,11 @@ const lineFor = /* @__PURE__ */ perObject((): SingleSocketLine => ({ waiting: []
 function globalSocketTask(my: MyLike): Record<string, unknown> {
   const api = my as unknown as Record<string, ((arg: unknown) => void) | undefined>;
   const task: Record<string, unknown> = {};
-  const bind = (key: string, name: string): void => {
-    if (typeof api[name] === 'function') task[key] = (arg: unknown) => api[name]?.(arg);
+  const bind = (key: string, name: string, map = (arg: unknown) => arg): void => {
+    if (typeof api[name] === 'function') task[key] = (arg: unknown) => api[name]?.(map(arg));
   };
   // The global API takes text only (binary as base64 with `isBuffer`), whatever `binary` says.
-  if (typeof api['sendSocketMessage'] === 'function') {
-    task['send'] = (options: SocketSendOptions) => my.sendSocketMessage?.(textFrame(options));
-  }
+  bind('send', 'sendSocketMessage', (options) => textFrame(options as SocketSendOptions));
   bind('close', 'closeSocket');
   for (const kind of EVENTS) {
     bind('on' + kind, 'onSocket' + kind);
@@ -45,7 +43,7 @@ function globalSocketTask(my: MyLike): Record<string, unknown> {
   return task;
 }
 
-function connectAlipay(my: MyLike, base: ConnectSocketOptions, attach: (task: unknown) => void, fail: (reason: string) => void): () => void {
+function connectAlipay(my: MyLike, base: ConnectSocketOptions, attach: (task: unknown) => void): () => void {
   const line = lineFor(my);
   let done = false;
   /** True while this socket owns the single global socket (or was handed it and has not used it). */
@@ -68,9 +66,10 @@ function connectAlipay(my: MyLike, base: ConnectSocketOptions, attach: (task: un
       return attach(result);
     }
     const global = globalSocketTask(my);
+    // Neither a task nor the global API: the shared adapter fails the socket.
     if (!isSocketTask(global)) {
       letGo();
-      return fail('my.connectSocket: no SocketTask, global socket API is missing');
+      return attach(result);
     }
     line.single = line.busy = holdsLine = true;
     attach(global);
@@ -100,8 +99,9 @@ export function alipay(my: MyLike, options: AlipayOptions = {}): WebSocketConstr
     api: my,
     name: 'my.connectSocket',
     options,
-    extra: { multiple: true, ...(options.timeout !== undefined && { timeout: options.timeout }) },
-    connect: (base, attach, fail) => connectAlipay(my, base, attach, fail),
+    extra: { multiple: true },
+    passed: ['timeout'],
+    connect: (base, attach) => connectAlipay(my, base, attach),
     // base64Decode's result owns exactly its buffer, so the buffer can be handed on without a copy.
     decodeBase64: (text) => base64Decode(text).buffer as ArrayBuffer,
     ...(options.binary !== 'arraybuffer' && { sendFields: (data: string | ArrayBuffer) => textFrame({ data }) }),

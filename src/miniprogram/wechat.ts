@@ -4,9 +4,7 @@
  */
 import type { WebSocketConstructorLike } from '../core/transport';
 import { socketConstructor } from './socket-task';
-import type { ConnectSocketOptions, WechatOptions, WxLike } from './types';
-
-const FLAGS = ['timeout', 'tcpNoDelay', 'perMessageDeflate', 'forceCellularNetwork'] as const;
+import type { WechatOptions, WxLike } from './types';
 
 /**
  * A `WebSocket`-compatible constructor backed by `wx.connectSocket`, for
@@ -14,8 +12,5 @@ const FLAGS = ['timeout', 'tcpNoDelay', 'perMessageDeflate', 'forceCellularNetwo
  * SocketTask has the same shape.
  */
 export function wechat(wx: WxLike, options: WechatOptions = {}): WebSocketConstructorLike {
-  const extra: Record<string, unknown> = {};
-  // Only the options that are set: platforms may reject a parameter of the wrong type.
-  for (const key of FLAGS) if (options[key] !== undefined) extra[key] = options[key];
-  return socketConstructor({ api: wx, name: 'wx.connectSocket', options, extra: extra as Partial<ConnectSocketOptions> });
+  return socketConstructor({ api: wx, name: 'wx.connectSocket', options, passed: ['timeout', 'tcpNoDelay', 'perMessageDeflate', 'forceCellularNetwork'] });
 }

@@ -60,6 +60,8 @@ export interface FakeConfig {
   multipleSupported: boolean;
   /** my single-instance: a second socket auto-closes the first (old doc) or fails with error 3. */
   singleInstance: 'auto-close' | 'fail';
+  /** Binary frames arrive as Blobs (Taro H5: its WebSocket keeps the default binaryType). */
+  blobFrames: boolean;
 }
 
 const DEFAULTS: FakeConfig = {
@@ -86,6 +88,7 @@ const DEFAULTS: FakeConfig = {
   arrayBufferSend: false,
   multipleSupported: true,
   singleInstance: 'fail',
+  blobFrames: false,
 };
 
 export interface LogEntry {
@@ -370,6 +373,7 @@ export class FakeRuntime {
   messagePayload(id: number, data: string | ArrayBuffer): Dict {
     let wire: string | ArrayBuffer = data;
     if (typeof data !== 'string' && this.config.foreignArrayBuffers) wire = foreignArrayBuffer(new Uint8Array(data));
+    if (typeof data !== 'string' && this.config.blobFrames) return { data: new Blob([data]) };
     switch (this.dialect) {
       case 'my': {
         const isBuffer = typeof data !== 'string';
