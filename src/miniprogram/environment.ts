@@ -65,10 +65,11 @@ export function miniProgramEnvironment(api: WxLike | UniLike | MyLike | TtLike):
   return {
     isOnline: () => online,
     /**
-     * A platform API that throws while subscribing (uni-app's H5 runtime outside an initialised
-     * app: `UniServiceJSBridge is not defined`) does not fail `connect()`: the other listeners
-     * are still added, and the error goes to `report` (a caller that can turn it into an
-     * `error` event), or is re-thrown on a timer, as an uncaught error, when there is none.
+     * A platform API that throws while subscribing or unsubscribing (uni-app's H5 runtime outside
+     * an initialised app: `UniServiceJSBridge is not defined`) does not fail `connect()` or
+     * `close()`: the other listeners are still added or removed, and the error goes to `report`
+     * (a caller that can turn it into an `error` event), or is re-thrown on a timer, as an
+     * uncaught error, when there is none.
      */
     subscribe(listener: (signal: EnvironmentSignal) => void, report?: (error: unknown) => void): () => void {
       let active = true;
@@ -92,21 +93,25 @@ export function miniProgramEnvironment(api: WxLike | UniLike | MyLike | TtLike):
           if (active) listener('suspend');
         },
       };
-      for (const name in on) {
-        try {
-          platform['on' + name]?.(on[name]);
-        } catch (error) {
-          if (report) report(error);
-          else
-            setTimeout(() => {
-              throw error;
-            });
+      /** Calls `on*` or `off*` for every listener; one that throws does not stop the others. */
+      const each = (prefix: string): void => {
+        for (const name in on) {
+          try {
+            platform[prefix + name]?.(on[name]);
+          } catch (error) {
+            if (report) report(error);
+            else
+              setTimeout(() => {
+                throw error;
+              });
+          }
         }
-      }
+      };
+      each('on');
       return () => {
         if (!active) return;
         active = false;
-        for (const name in on) platform['off' + name]?.(on[name]);
+        each('off');
       };
     },
   };

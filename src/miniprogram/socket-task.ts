@@ -192,7 +192,11 @@ export class MiniProgramSocket {
       );
     };
 
-    const raise = (message: string, platformError: unknown): void => this.onerror?.({ type: 'error', message, platformError } satisfies MiniProgramErrorEvent);
+    // Handlers are called in block bodies: what a handler returns (an async handler's Promise)
+    // must not hold the event chain.
+    const raise = (message: string, platformError: unknown): void => {
+      this.onerror?.({ type: 'error', message, platformError } satisfies MiniProgramErrorEvent);
+    };
     const emitError = (message: string, platformError: unknown): void => emit(() => raise(message, platformError));
 
     /**
@@ -226,7 +230,9 @@ export class MiniProgramSocket {
       }
       live.delete(this);
       release?.();
-      emit(() => this.onclose?.({ type: 'close', code, reason, wasClean, platformEvent: raw } as MiniProgramCloseEvent));
+      emit(() => {
+        this.onclose?.({ type: 'close', code, reason, wasClean, platformEvent: raw } as MiniProgramCloseEvent);
+      });
     };
 
     /** error, then an immediate synthesized close 1006: the link is unusable. */
@@ -277,7 +283,9 @@ export class MiniProgramSocket {
         if (phase !== PHASE_CONNECTING) return;
         phase = PHASE_OPEN;
         protocol = openedProtocol(result);
-        emit(() => this.onopen?.({ type: 'open' } satisfies MiniProgramOpenEvent));
+        emit(() => {
+          this.onopen?.({ type: 'open' } satisfies MiniProgramOpenEvent);
+        });
         pump();
       },
       Close: (result) => {
@@ -301,7 +309,9 @@ export class MiniProgramSocket {
       Message: (result) => {
         if (phase !== PHASE_OPEN && phase !== PHASE_CLOSING) return;
         const data = messageData(result, platform.decodeBase64);
-        const deliver = (frame: string | ArrayBuffer): void => this.onmessage?.({ type: 'message', data: frame } as MiniProgramMessageEvent);
+        const deliver = (frame: string | ArrayBuffer): void => {
+          this.onmessage?.({ type: 'message', data: frame } as MiniProgramMessageEvent);
+        };
         // A frame that cannot be read (no data, bad base64, a Blob that fails to read) is an
         // `error` event, never silently dropped; the socket stays open.
         const unreadable = (): void => raise('unreadable message', result);

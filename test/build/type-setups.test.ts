@@ -173,7 +173,7 @@ describe('TypeScript setups against the built package', { timeout: 60_000 }, () 
     { setup: 'mini-uni', heading: '### uni-app (`uni`)', global: 'uni', typings: '@dcloudio/types' },
     { setup: 'mini-alipay', heading: '### Alipay (`my`)', global: 'my', typings: '@mini-types/alipay' },
     { setup: 'mini-douyin', heading: '### Douyin / ByteDance (`tt`)', global: 'tt', typings: '@douyin-microapp/typings' },
-    { setup: 'mini-taro', heading: '### Taro', global: 'Taro', typings: '@tarojs/taro' },
+    { setup: 'mini-taro', heading: '### Taro', global: 'api', typings: '@tarojs/taro' },
   ];
   for (const { setup, heading, global, typings } of platforms) {
     it(`${setup}: the docs' code compiles against ${typings}, without the DOM lib where the platform has none`, () => {

@@ -160,6 +160,25 @@ describe('miniProgramEnvironment', () => {
       off();
     });
 
+    it('unsubscribes from the rest when an off* throws too, and reports it', () => {
+      const { fake, api, bridge } = throwingUni();
+      const offThrows = {
+        ...api,
+        offNetworkStatusChange: () => {
+          throw bridge;
+        },
+      };
+      const signals: EnvironmentSignal[] = [];
+      const reported: unknown[] = [];
+      const off = miniProgramEnvironment(offThrows).subscribe((signal) => signals.push(signal), (error) => reported.push(error));
+      expect(() => off()).not.toThrow();
+      expect(reported).toEqual([bridge, bridge]);
+      expect(fake.lifecycle.show).toHaveLength(0);
+      expect(fake.lifecycle.hide).toHaveLength(0);
+      fake.hide();
+      expect(signals).toEqual([]);
+    });
+
     it('without report, re-throws on a timer, and connect() does not fail', async () => {
       const { api, bridge } = throwingUni();
       const fake = fakeWx();
