@@ -11,7 +11,7 @@ import type { WebSocketConstructorLike } from '../core/transport';
 import { base64Decode, base64Encode } from '../binary/base64';
 import { EVENTS, isSocketTask } from './normalize';
 import { perObject, socketConstructor } from './socket-task';
-import type { AlipayOptions, ConnectSocketOptions, MyLike } from './types';
+import type { AlipayOptions, ConnectSocketOptions, MyLike, SocketSendOptions, TextSendOptions } from './types';
 
 /** The single global socket of one `my` object, and the sockets queued for it. */
 interface SingleSocketLine {
@@ -30,10 +30,11 @@ const lineFor = /* @__PURE__ */ perObject((): SingleSocketLine => ({ waiting: []
 function globalSocketTask(my: MyLike): Record<string, unknown> {
   const api = my as unknown as Record<string, ((arg: unknown) => void) | undefined>;
   const task: Record<string, unknown> = {};
-  const bind = (key: string, name: string): void => {
-    if (typeof api[name] === 'function') task[key] = (arg: unknown) => api[name]?.(arg);
+  const bind = (key: string, name: string, map = (arg: unknown) => arg): void => {
+    if (typeof api[name] === 'function') task[key] = (arg: unknown) => api[name]?.(map(arg));
   };
-  bind('send', 'sendSocketMessage');
+  // The global API takes text only (binary as base64 with `isBuffer`), whatever `binary` says.
+  bind('send', 'sendSocketMessage', (options) => textFrame(options as SocketSendOptions));
   bind('close', 'closeSocket');
   for (const kind of EVENTS) {
     bind('on' + kind, 'onSocket' + kind);
@@ -42,7 +43,7 @@ function globalSocketTask(my: MyLike): Record<string, unknown> {
   return task;
 }
 
-function connectAlipay(my: MyLike, base: ConnectSocketOptions, attach: (task: unknown) => void, fail: (reason: string) => void): () => void {
+function connectAlipay(my: MyLike, base: ConnectSocketOptions, attach: (task: unknown) => void): () => void {
   const line = lineFor(my);
   let done = false;
   /** True while this socket owns the single global socket (or was handed it and has not used it). */
@@ -65,9 +66,10 @@ function connectAlipay(my: MyLike, base: ConnectSocketOptions, attach: (task: un
       return attach(result);
     }
     const global = globalSocketTask(my);
+    // Neither a task nor the global API: the shared adapter fails the socket.
     if (!isSocketTask(global)) {
       letGo();
-      return fail('my.connectSocket: no SocketTask, global socket API is missing');
+      return attach(result);
     }
     line.single = line.busy = holdsLine = true;
     attach(global);
@@ -85,6 +87,12 @@ function connectAlipay(my: MyLike, base: ConnectSocketOptions, attach: (task: un
   };
 }
 
+/** `options` with binary `data` as base64 text and `isBuffer: true`; text unchanged. */
+function textFrame<T extends SocketSendOptions>(options: T): T & TextSendOptions {
+  const { data } = options;
+  return typeof data === 'string' ? (options as T & TextSendOptions) : { ...options, data: base64Encode(data), isBuffer: true };
+}
+
 /** A `WebSocket`-compatible constructor backed by `my.connectSocket`. */
 export function alipay(my: MyLike, options: AlipayOptions = {}): WebSocketConstructorLike {
   return socketConstructor({
@@ -92,11 +100,10 @@ export function alipay(my: MyLike, options: AlipayOptions = {}): WebSocketConstr
     name: 'my.connectSocket',
     options,
     extra: { multiple: true },
-    connect: (base, attach, fail) => connectAlipay(my, base, attach, fail),
+    passed: ['timeout'],
+    connect: (base, attach) => connectAlipay(my, base, attach),
     // base64Decode's result owns exactly its buffer, so the buffer can be handed on without a copy.
     decodeBase64: (text) => base64Decode(text).buffer as ArrayBuffer,
-    ...(options.binary !== 'arraybuffer' && {
-      sendFields: (data: string | ArrayBuffer) => (typeof data === 'string' ? { data } : { data: base64Encode(data), isBuffer: true }),
-    }),
+    ...(options.binary !== 'arraybuffer' && { sendFields: (data: string | ArrayBuffer) => textFrame({ data }) }),
   });
 }

@@ -20,6 +20,14 @@ function onlineFrom(result: unknown): boolean | undefined {
 }
 
 /**
+ * An Environment whose `subscribe` also takes `report`: where a platform API throws while
+ * subscribing, the error goes there (a client that passes it can make it an `error` event).
+ */
+export interface MiniProgramEnvironment extends Environment {
+  subscribe(listener: (signal: EnvironmentSignal) => void, report?: (error: unknown) => void): () => void;
+}
+
+/**
  * An Environment for `connect(url, { environment: miniProgramEnvironment(wx) })`.
  * Guarantees: `isOnline()` is `true` until the platform says otherwise (the first
  * `getNetworkType` answer, then every status change); each `subscribe` adds its own platform
@@ -27,7 +35,7 @@ function onlineFrom(result: unknown): boolean | undefined {
  * function objects; where `off*` is missing, the listeners go quiet instead). On every app show
  * the network type is read again, because status changes made while suspended can be lost.
  */
-export function miniProgramEnvironment(api: WxLike | UniLike | MyLike | TtLike): Environment {
+export function miniProgramEnvironment(api: WxLike | UniLike | MyLike | TtLike): MiniProgramEnvironment {
   const platform = api as unknown as Record<string, ((arg: unknown) => unknown) | undefined>;
   let online = true;
   /** Bumped on every status change, so a slower `getNetworkType` answer cannot overwrite it. */
@@ -56,7 +64,14 @@ export function miniProgramEnvironment(api: WxLike | UniLike | MyLike | TtLike):
 
   return {
     isOnline: () => online,
-    subscribe(listener: (signal: EnvironmentSignal) => void): () => void {
+    /**
+     * A platform API that throws while subscribing or unsubscribing (uni-app's H5 runtime outside
+     * an initialised app: `UniServiceJSBridge is not defined`) does not fail `connect()` or
+     * `close()`: the other listeners are still added or removed, and the error goes to `report`
+     * (a caller that can turn it into an `error` event), or is re-thrown on a timer, as an
+     * uncaught error, when there is none.
+     */
+    subscribe(listener: (signal: EnvironmentSignal) => void, report?: (error: unknown) => void): () => void {
       let active = true;
       const signal = (next: boolean): void => {
         if (active) listener(next ? 'online' : 'offline');
@@ -78,11 +93,25 @@ export function miniProgramEnvironment(api: WxLike | UniLike | MyLike | TtLike):
           if (active) listener('suspend');
         },
       };
-      for (const name in on) platform['on' + name]?.(on[name]);
+      /** Calls `on*` or `off*` for every listener; one that throws does not stop the others. */
+      const each = (prefix: string): void => {
+        for (const name in on) {
+          try {
+            platform[prefix + name]?.(on[name]);
+          } catch (error) {
+            if (report) report(error);
+            else
+              setTimeout(() => {
+                throw error;
+              });
+          }
+        }
+      };
+      each('on');
       return () => {
         if (!active) return;
         active = false;
-        for (const name in on) platform['off' + name]?.(on[name]);
+        each('off');
       };
     },
   };

@@ -12,7 +12,7 @@ export { wechat } from './wechat';
 export { uni } from './uni';
 export { alipay } from './alipay';
 export { bytedance } from './bytedance';
-export { miniProgramEnvironment } from './environment';
+export { miniProgramEnvironment, type MiniProgramEnvironment } from './environment';
 export { MiniProgramSocket } from './socket-task';
 export type {
   MiniProgramOpenEvent,
@@ -32,6 +32,7 @@ export type {
   SocketTaskLike,
   ConnectSocketOptions,
   SocketSendOptions,
+  TextSendOptions,
   SocketCloseOptions,
   CallbackOptions,
   PlatformCallback,

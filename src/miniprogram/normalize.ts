@@ -2,7 +2,8 @@
  * Pure helpers that turn the platforms' inconsistent payloads into one shape. Nothing here
  * touches a socket; every function takes a value and returns a value.
  */
-import { isArrayBuffer, toArrayBuffer } from '../binary/bytes';
+import { isBinary, isBlob, toArrayBuffer, toUint8Array } from '../binary/bytes';
+import { toTag, type PlatformBlob } from '../protocol/bytes';
 import type { SocketTaskLike } from './types';
 
 type Dict = Record<string, unknown>;
@@ -24,20 +25,21 @@ export function isSocketTask(value: unknown): value is SocketTaskLike {
   return isDict(value) && ['send', 'close', ...EVENTS.map((name) => 'on' + name)].every((key) => typeof value[key] === 'function');
 }
 
-/** A short description of an unexpected return value, for error messages. */
-export function describe(value: unknown): string {
-  return value == null ? String(value) : isThenable(value) ? 'a Promise' : typeof value;
-}
-
 /**
  * The fields of a platform payload. Alipay may wrap a listener payload one level deeper,
  * `{ data: { socketTaskID, data, ... } }`: when `data` is a plain object rather than the frame
- * itself, its fields are merged over the outer ones.
+ * itself (a string, buffer, view or Blob), its fields are merged over the outer ones. The payload
+ * itself is kept, not copied: a browser `MessageEvent` (Taro H5) has its `data` on the prototype.
  */
 function fields(raw: unknown): Dict {
   if (!isDict(raw)) return {};
   const inner = raw['data'];
-  return isDict(inner) && !isArrayBuffer(inner) && !ArrayBuffer.isView(inner) ? { ...raw, ...inner } : raw;
+  return toTag(inner) === '[object Object]' ? { ...raw, ...(inner as Dict) } : raw;
+}
+
+/** Keeps a returned Promise (Taro's and Alipay's task methods return one) from rejecting unhandled. */
+export function absorb(result: unknown): void {
+  if (isThenable(result)) result.then(undefined, () => {});
 }
 
 /**
@@ -48,17 +50,26 @@ function fields(raw: unknown): Dict {
 export function errorText(raw: unknown): string {
   if (typeof raw === 'string') return raw;
   const { errMsg, errorMessage, error: code, message } = fields(raw);
-  if (typeof errMsg === 'string' && errMsg) return errMsg;
-  if (typeof errorMessage === 'string' && errorMessage) return typeof code === 'number' ? `${errorMessage} (error ${code})` : errorMessage;
-  if (typeof code === 'number') return `error ${code}`;
-  if (typeof code === 'string' && code) return code;
-  return typeof message === 'string' && message ? message : 'unknown error';
+  const numbered = typeof code === 'number';
+  return (
+    text(errMsg) ||
+    (text(errorMessage) && (numbered ? `${errorMessage} (error ${code})` : text(errorMessage))) ||
+    (numbered ? `error ${code}` : text(code)) ||
+    text(message) ||
+    'unknown error'
+  );
 }
 
-/** The incoming frame, or `undefined` when the payload holds nothing we can deliver. */
-export function messageData(raw: unknown, decodeBase64?: (text: string) => ArrayBuffer): string | ArrayBuffer | undefined {
+/** `value` if it is a string, else `''`. */
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/**
+ * The incoming frame: text, an ArrayBuffer of this realm, or a Blob still to be read (Taro H5
+ * never sets `binaryType`); `undefined` when the payload holds nothing we can deliver.
+ */
+export function messageData(raw: unknown, decodeBase64?: (text: string) => ArrayBuffer): string | ArrayBuffer | PlatformBlob | undefined {
   const payload = fields(raw);
-  const data = payload['data'] !== undefined ? payload['data'] : payload['message'];
+  const data = payload['data'] ?? payload['message'];
   if (typeof data === 'string') {
     if (payload['isBuffer'] !== true) return data;
     try {
@@ -67,11 +78,11 @@ export function messageData(raw: unknown, decodeBase64?: (text: string) => Array
       return undefined;
     }
   }
+  if (data instanceof ArrayBuffer || isBlob(data)) return data;
   // A foreign-realm ArrayBuffer (uni-app before 3.4.2), which `instanceof` rejects, is copied
   // into this realm. A view is copied to exactly its bytes, so a pooled or offset buffer never
   // leaks extra bytes.
-  if (isArrayBuffer(data)) return data instanceof ArrayBuffer ? data : toArrayBuffer(new Uint8Array(data));
-  return ArrayBuffer.isView(data) ? toArrayBuffer(data) : undefined;
+  return isBinary(data) ? toArrayBuffer(toUint8Array(data)) : undefined;
 }
 
 /**
@@ -81,10 +92,10 @@ export function messageData(raw: unknown, decodeBase64?: (text: string) => Array
  */
 export function reportedClose(raw: unknown): { code?: number; reason?: string } {
   const { code: rawCode, reason, errMsg } = fields(raw);
-  let code = rawCode == null || rawCode === '' ? undefined : Number(rawCode);
-  if (code !== undefined && !(Number.isInteger(code) && code >= 0)) code = undefined;
+  // Number() reads null and '' as 0: those mean "not reported".
+  const code = rawCode === null || rawCode === '' ? NaN : Number(rawCode);
   const text = reason ?? errMsg;
-  return { code: code === 0 ? 1006 : code, reason: typeof text === 'string' ? text : undefined };
+  return { code: code === 0 ? 1006 : Number.isInteger(code) && code > 0 ? code : undefined, reason: typeof text === 'string' ? text : undefined };
 }
 
 /** The `Sec-WebSocket-Protocol` value in an open payload's `header`, or `''`. */
@@ -94,7 +105,7 @@ export function openedProtocol(raw: unknown): string {
   for (const key in header) {
     const value = header[key];
     const text = Array.isArray(value) ? value[0] : value;
-    if (key.toLowerCase() === 'sec-websocket-protocol' && typeof text === 'string') return text.trim();
+    if (/^sec-websocket-protocol$/i.test(key) && typeof text === 'string') return text.trim();
   }
   return '';
 }

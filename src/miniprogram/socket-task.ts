@@ -10,7 +10,7 @@ import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLi
 import { blobToArrayBuffer, byteLength, isBlob, toArrayBuffer } from '../binary/bytes';
 import { systemClock } from '../protocol/clock';
 import { utf8Length } from '../protocol/utf8';
-import { describe, errorText, EVENTS, isSocketTask, isThenable, messageData, openedProtocol, reportedClose } from './normalize';
+import { absorb, errorText, EVENTS, isSocketTask, isThenable, messageData, openedProtocol, reportedClose } from './normalize';
 import type { AdapterOptions, ConnectSocketOptions, PlatformCallback, SocketSendOptions, SocketTaskLike } from './types';
 
 /** Default for `AdapterOptions.closeWatchdog`, in ms. */
@@ -27,15 +27,17 @@ export interface Platform {
   readonly options: AdapterOptions;
   /** Fields added to every `connectSocket` call (uni: `multiple`, `complete`). */
   readonly extra?: Partial<ConnectSocketOptions>;
+  /** Adapter options passed on to `connectSocket` when set, besides `header` (wx: `timeout`, ...). */
+  readonly passed?: readonly string[];
   /**
-   * Starts a connection with `base` (`url`, `header`, `protocols` when any, `timeout` when set,
-   * `success`, `fail`, plus `extra`). `attach` takes what the platform returned: call it
+   * Starts a connection with `base` (`url`, `header`, `protocols` when any, `success`, `fail`,
+   * plus `extra`). `attach` takes what the platform returned: call it
    * synchronously right after the call returns (WeChat drops an `onOpen` that fires before the
-   * listener is registered); anything that is not a SocketTask fails the socket. `fail` fails
-   * the attempt (error, then close 1006). May return a release function, called exactly once
-   * when the socket reaches CLOSED. Default: `attach(api.connectSocket(base))`.
+   * listener is registered); anything that is not a SocketTask (or a Promise of one) fails the
+   * socket. May return a release function, called exactly once when the socket reaches CLOSED.
+   * Default: `attach(api.connectSocket(base))`.
    */
-  connect?(base: ConnectSocketOptions, attach: (task: unknown) => void, fail: (reason: string) => void): (() => void) | void;
+  connect?(base: ConnectSocketOptions, attach: (task: unknown) => void): (() => void) | void;
   /** tt: task methods only work once the connect `success` callback has run. */
   readonly readyOnSuccess?: boolean;
   /** Alipay: how an outgoing frame is laid out. Default `{ data }`. */
@@ -141,18 +143,11 @@ export interface MiniProgramSocket extends WebSocketLike {
 }
 
 export class MiniProgramSocket {
-  static get CONNECTING(): 0 {
-    return CONNECTING;
-  }
-  static get OPEN(): 1 {
-    return OPEN;
-  }
-  static get CLOSING(): 2 {
-    return CLOSING;
-  }
-  static get CLOSED(): 3 {
-    return CLOSED;
-  }
+  // The WebSocket constants, set on the class below (shorter than four getters).
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
 
   declare readonly url: string;
 
@@ -171,6 +166,8 @@ export class MiniProgramSocket {
     let failure = '';
     let watchdog: unknown;
     let release: (() => void) | void;
+    /** A Promise of the task (Taro) has not settled yet. */
+    let promised = false;
 
     this.url = url;
     this.onopen = this.onmessage = this.onerror = this.onclose = null;
@@ -181,26 +178,36 @@ export class MiniProgramSocket {
       binaryType: { get: () => 'arraybuffer', set: noop },
     });
 
-    /** Dispatches on a microtask; a throwing handler is reported like a browser does, without stopping the other events. */
-    const emit = (fire: () => void): void => {
-      void Promise.resolve()
-        .then(fire)
-        .catch((error: unknown) =>
-          clock.setTimeout(() => {
-            throw error;
-          }, 0),
-        );
+    /**
+     * Dispatches on a microtask, in order: a step that returns a Promise (a Blob being read)
+     * holds back the events behind it. A throwing handler is reported like a browser does,
+     * without stopping the other events.
+     */
+    let events: Promise<unknown> = Promise.resolve();
+    const emit = (fire: () => unknown): void => {
+      events = events.then(fire).catch((error: unknown) =>
+        clock.setTimeout(() => {
+          throw error;
+        }, 0),
+      );
     };
 
-    const emitError = (message: string, platformError: unknown): void =>
-      emit(() => this.onerror?.({ type: 'error', message, platformError } satisfies MiniProgramErrorEvent));
+    // Handlers are called in block bodies: what a handler returns (an async handler's Promise)
+    // must not hold the event chain.
+    const raise = (message: string, platformError: unknown): void => {
+      this.onerror?.({ type: 'error', message, platformError } satisfies MiniProgramErrorEvent);
+    };
+    const emitError = (message: string, platformError: unknown): void => emit(() => raise(message, platformError));
 
-    /** Asks the platform to close `target` (default: ours) with the requested code and reason. */
+    /**
+     * Asks the platform to close `target` (default: ours) with the requested code and reason.
+     * Anything else handed back is tried the same way: whatever has no `close` is ignored.
+     */
     const closeTask = (target = task): void => {
       // tt: methods called before the connect `success` may fail; the success handler repeats this.
       if (!target || !ready) return;
       try {
-        target.close({ ...(requested ?? { code: 1000, reason: '' }), fail: noop });
+        absorb(target.close({ ...(requested ?? { code: 1000, reason: '' }), fail: noop }));
       } catch {
         // The watchdog synthesizes the close if the platform never reports one; an abandoned task
         // is closed on a best-effort basis only.
@@ -223,8 +230,9 @@ export class MiniProgramSocket {
       }
       live.delete(this);
       release?.();
-      const event: MiniProgramCloseEvent = { type: 'close', code, reason, wasClean, platformEvent: raw };
-      emit(() => this.onclose?.(event));
+      emit(() => {
+        this.onclose?.({ type: 'close', code, reason, wasClean, platformEvent: raw } as MiniProgramCloseEvent);
+      });
     };
 
     /** error, then an immediate synthesized close 1006: the link is unusable. */
@@ -233,6 +241,8 @@ export class MiniProgramSocket {
       emitError(text, raw);
       finish(1006, text, false, raw);
     };
+    /** `fail` with what the platform reported, under the platform's name. */
+    const failed = (error: unknown): void => fail(`${name}: ${errorText(error)}`, error);
 
     /** Synthesizes the close if the platform has not reported one within `closeWatchdog` ms. */
     const arm = (code: number, reason: string): void => {
@@ -254,7 +264,7 @@ export class MiniProgramSocket {
         if (phase === PHASE_OPEN) fail(`send: ${errorText(result)}`, result);
       };
       try {
-        target.send({ ...(platform.sendFields?.(data) ?? { data }), success: settle, fail: onFail });
+        absorb(target.send({ ...(platform.sendFields?.(data) ?? { data }), success: settle, fail: onFail }));
       } catch (error) {
         onFail(error);
       }
@@ -273,7 +283,9 @@ export class MiniProgramSocket {
         if (phase !== PHASE_CONNECTING) return;
         phase = PHASE_OPEN;
         protocol = openedProtocol(result);
-        emit(() => this.onopen?.({ type: 'open' } satisfies MiniProgramOpenEvent));
+        emit(() => {
+          this.onopen?.({ type: 'open' } satisfies MiniProgramOpenEvent);
+        });
         pump();
       },
       Close: (result) => {
@@ -297,27 +309,41 @@ export class MiniProgramSocket {
       Message: (result) => {
         if (phase !== PHASE_OPEN && phase !== PHASE_CLOSING) return;
         const data = messageData(result, platform.decodeBase64);
-        // A frame we cannot read (no data, bad base64) is dropped: there is nothing to deliver.
-        if (data === undefined) return;
-        const event: MiniProgramMessageEvent = { type: 'message', data };
-        emit(() => this.onmessage?.(event));
+        const deliver = (frame: string | ArrayBuffer): void => {
+          this.onmessage?.({ type: 'message', data: frame } as MiniProgramMessageEvent);
+        };
+        // A frame that cannot be read (no data, bad base64, a Blob that fails to read) is an
+        // `error` event, never silently dropped; the socket stays open.
+        const unreadable = (): void => raise('unreadable message', result);
+        emit(() => (data === undefined ? unreadable() : isBlob(data) ? blobToArrayBuffer(data).then(deliver, unreadable) : deliver(data)));
       },
     };
 
     const attach = (value: unknown): void => {
       if (task) return;
       if (!isSocketTask(value)) {
-        // A Promise instead of a task (uni without a callback): keep its rejection from going unhandled.
-        if (isThenable(value)) value.then(undefined, noop);
-        fail(`${name} returned no SocketTask (got ${describe(value)})`, value);
+        // A Promise of a task (Taro): the listeners are registered when it settles. Taro resolves
+        // it as soon as the platform's call succeeded, before the socket can open.
+        if (isThenable(value)) {
+          promised = true;
+          return void value.then(attach, failed);
+        }
+        // Anything else is closed if it can be: no attempt leaves a platform socket behind.
+        closeTask(value as SocketTaskLike);
+        fail(`${name} returned no SocketTask (got ${typeof value})`, value);
         return;
       }
       if (phase === PHASE_CLOSED) {
+        // Came too late (closed or failed meanwhile). Closing before open may do nothing
+        // (WeChat), so the close is repeated once it opens.
         closeTask(value);
+        value.onOpen(() => closeTask(value));
         return;
       }
       task = value;
       for (const kind of EVENTS) value[`on${kind}` as const](listeners[kind]);
+      // close() while a Promise of this task was pending.
+      if (phase > PHASE_OPEN) closeTask();
     };
 
     this.send = (data: SendData): void => {
@@ -347,8 +373,9 @@ export class MiniProgramSocket {
       if (phase > PHASE_OPEN) return;
       const { code: closeCode, reason: closeReason } = (requested = { code: code ?? 1000, reason: reason ?? '' });
       phase = phase === PHASE_OPEN ? PHASE_CLOSING : PHASE_CANCELLING;
-      // Still waiting for the platform (Alipay's single socket is busy): nothing to close.
-      if (!task) return finish(closeCode, closeReason, false);
+      // Still waiting for the platform (Alipay's single socket is busy): nothing to close. A
+      // Promise of a task is waited for like a connecting task: it is closed once it comes.
+      if (!task && !promised) return finish(closeCode, closeReason, false);
       closeTask();
       arm(closeCode, closeReason);
     };
@@ -359,7 +386,7 @@ export class MiniProgramSocket {
       return;
     }
     live.add(this);
-    const base: ConnectSocketOptions = {
+    const base: ConnectSocketOptions & Record<string, unknown> = {
       url,
       ...platform.extra,
       success: () => {
@@ -371,22 +398,27 @@ export class MiniProgramSocket {
         if (phase > PHASE_OPEN) closeTask();
         else pump();
       },
-      fail: (result) => fail(`${name}: ${errorText(result)}`, result),
+      fail: failed,
     };
     const list = typeof protocols === 'string' ? [protocols] : [...(protocols ?? [])];
     if (list.length) base.protocols = list;
-    if (options.header) base.header = { ...options.header };
-    if (options.timeout !== undefined) base.timeout = options.timeout;
+    // Only the options that are set: platforms may reject a parameter of the wrong type.
+    for (const key of ['header', ...(platform.passed ?? [])]) {
+      const value = (options as Record<string, unknown>)[key];
+      if (value !== undefined) base[key] = value;
+    }
     try {
-      const done = platform.connect ? platform.connect(base, attach, fail) : attach(api.connectSocket(base));
+      const done = platform.connect ? platform.connect(base, attach) : attach(api.connectSocket(base));
       // A synchronous failure closed us before the release function existed.
       if (phase === PHASE_CLOSED) done?.();
       else release = done;
     } catch (error) {
-      fail(`${name}: ${errorText(error)}`, error);
+      failed(error);
     }
   }
 }
+
+Object.assign(MiniProgramSocket, { CONNECTING, OPEN, CLOSING, CLOSED });
 
 /** Wraps a `Platform` into a constructor with the browser `WebSocket`'s signature. */
 export function socketConstructor(platform: Platform): WebSocketConstructorLike {

@@ -6,8 +6,12 @@
  */
 import type { Clock } from '../protocol/clock';
 
-/** Any platform callback: `success`, `fail`, `complete` and every `on*` listener. */
-export type PlatformCallback = (result: unknown) => void;
+/**
+ * Any platform callback: `success`, `fail`, `complete` and every `on*` listener. The payload is
+ * optional, so the callback also fits APIs typed with a zero-parameter listener (`() => void`,
+ * as Alipay's official typings declare `onSocketOpen` and `onAppHide`).
+ */
+export type PlatformCallback = (result?: unknown) => void;
 
 /** The `success`/`fail`/`complete` triple most mini-program calls accept. */
 export interface CallbackOptions {
@@ -20,6 +24,12 @@ export interface CallbackOptions {
 export interface SocketSendOptions extends CallbackOptions {
   data: string | ArrayBuffer;
   /** Alipay only: `data` is the base64 text of binary data. */
+  isBuffer?: boolean;
+}
+
+/** Alipay's global `my.sendSocketMessage` options: text only, binary as base64 with `isBuffer`. */
+export interface TextSendOptions extends CallbackOptions {
+  data: string;
   isBuffer?: boolean;
 }
 
@@ -40,10 +50,10 @@ export interface SocketTaskLike {
   onClose(listener: PlatformCallback): void;
   onError(listener: PlatformCallback): void;
   onMessage(listener: PlatformCallback): void;
-  offOpen?(listener?: PlatformCallback): void;
-  offClose?(listener?: PlatformCallback): void;
-  offError?(listener?: PlatformCallback): void;
-  offMessage?(listener?: PlatformCallback): void;
+  offOpen?(listener: PlatformCallback): void;
+  offClose?(listener: PlatformCallback): void;
+  offError?(listener: PlatformCallback): void;
+  offMessage?(listener: PlatformCallback): void;
 }
 
 /** The union of `connectSocket` options across platforms; each adapter sets only its own. */
@@ -65,11 +75,11 @@ export interface ConnectSocketOptions extends CallbackOptions {
 /** App lifecycle and network status: what `miniProgramEnvironment` reads. All optional. */
 export interface LifecycleApi {
   onAppShow?(listener: PlatformCallback): void;
-  offAppShow?(listener?: PlatformCallback): void;
+  offAppShow?(listener: PlatformCallback): void;
   onAppHide?(listener: PlatformCallback): void;
-  offAppHide?(listener?: PlatformCallback): void;
+  offAppHide?(listener: PlatformCallback): void;
   onNetworkStatusChange?(listener: PlatformCallback): void;
-  offNetworkStatusChange?(listener?: PlatformCallback): void;
+  offNetworkStatusChange?(listener: PlatformCallback): void;
   getNetworkType?(options: CallbackOptions): unknown;
 }
 
@@ -101,11 +111,11 @@ export interface MyLike extends LifecycleApi {
   onSocketClose?(listener: PlatformCallback): void;
   onSocketError?(listener: PlatformCallback): void;
   onSocketMessage?(listener: PlatformCallback): void;
-  offSocketOpen?(listener?: PlatformCallback): void;
-  offSocketClose?(listener?: PlatformCallback): void;
-  offSocketError?(listener?: PlatformCallback): void;
-  offSocketMessage?(listener?: PlatformCallback): void;
-  sendSocketMessage?(options: SocketSendOptions): void;
+  offSocketOpen?(listener: PlatformCallback): void;
+  offSocketClose?(listener: PlatformCallback): void;
+  offSocketError?(listener: PlatformCallback): void;
+  offSocketMessage?(listener: PlatformCallback): void;
+  sendSocketMessage?(options: TextSendOptions): void;
   closeSocket?(options: SocketCloseOptions): void;
 }
 
@@ -113,8 +123,6 @@ export interface MyLike extends LifecycleApi {
 export interface AdapterOptions {
   /** HTTP headers for the handshake (platforms refuse to set `Referer`). */
   header?: Record<string, string>;
-  /** Connect timeout in ms, passed to the platform where it supports one. */
-  timeout?: number;
   /**
    * Milliseconds to wait for the platform's `onClose` after `close()` or after an `onError` on an
    * open socket before the adapter synthesizes the close event itself. Default 3000.
@@ -134,6 +142,8 @@ export interface AdapterOptions {
 
 /** WeChat adds its own connect flags, passed through unchanged. */
 export interface WechatOptions extends AdapterOptions {
+  /** Connect timeout in ms (base library 2.10.0+). The client's `connectTimeout` applies anyway. */
+  timeout?: number;
   tcpNoDelay?: boolean;
   perMessageDeflate?: boolean;
   forceCellularNetwork?: boolean;
@@ -141,6 +151,8 @@ export interface WechatOptions extends AdapterOptions {
 
 /** Alipay: how binary frames are sent. */
 export interface AlipayOptions extends AdapterOptions {
+  /** Connect timeout in ms (Alipay client 10.3.30+). The client's `connectTimeout` applies anyway. */
+  timeout?: number;
   /**
    * `'base64'` (default, works on every client): binary goes out as base64 text with
    * `isBuffer: true`. `'arraybuffer'`: the ArrayBuffer is passed as is (Alipay client 10.5.16+,

@@ -1,12 +1,10 @@
 /**
  * WeChat (`wx.connectSocket`, base library 1.7.0+). Differences from the shared adapter: only
- * the WeChat-specific connect flags, passed through unchanged.
+ * the WeChat-specific connect options (`timeout` and three flags), passed through unchanged.
  */
 import type { WebSocketConstructorLike } from '../core/transport';
 import { socketConstructor } from './socket-task';
-import type { ConnectSocketOptions, WechatOptions, WxLike } from './types';
-
-const FLAGS = ['tcpNoDelay', 'perMessageDeflate', 'forceCellularNetwork'] as const;
+import type { WechatOptions, WxLike } from './types';
 
 /**
  * A `WebSocket`-compatible constructor backed by `wx.connectSocket`, for
@@ -14,8 +12,5 @@ const FLAGS = ['tcpNoDelay', 'perMessageDeflate', 'forceCellularNetwork'] as con
  * SocketTask has the same shape.
  */
 export function wechat(wx: WxLike, options: WechatOptions = {}): WebSocketConstructorLike {
-  const extra: Partial<ConnectSocketOptions> = {};
-  // Only the flags that are set: platforms may reject a parameter of the wrong type.
-  for (const key of FLAGS) if (options[key] !== undefined) extra[key] = options[key];
-  return socketConstructor({ api: wx, name: 'wx.connectSocket', options, extra });
+  return socketConstructor({ api: wx, name: 'wx.connectSocket', options, passed: ['timeout', 'tcpNoDelay', 'perMessageDeflate', 'forceCellularNetwork'] });
 }

@@ -3,7 +3,7 @@
 // folder next to the setups that exists only for the compiler, and holds exactly the files
 // `npm pack` would publish (read from the repository's root). Runs after `npm run build`.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -50,7 +50,8 @@ interface Result {
 /** Parsed library files, shared by the setups' programs (parsing @types/node is the slow part). */
 const parsedFiles = new Map<string, ts.SourceFile>();
 
-function compile(setup: string): Result {
+/** Compiles one setup; `patch` may rewrite a package file as the compiler reads it. */
+function compile(setup: string, patch?: (file: string, text: string) => string): Result {
   const dir = join(setups, setup);
   const config = ts.readConfigFile(join(dir, 'tsconfig.json'), ts.sys.readFile);
   if (config.error) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, '\n'));
@@ -66,7 +67,8 @@ function compile(setup: string): Result {
     const file = inPackage(name);
     if (file === undefined) return real.readFile.call(host, name);
     read.add(file);
-    return packed.has(file) ? ts.sys.readFile(join(root, file)) : undefined;
+    const text = packed.has(file) ? ts.sys.readFile(join(root, file)) : undefined;
+    return text !== undefined && patch ? patch(file, text) : text;
   };
   host.directoryExists = (name) => {
     if (name === modules) return true;
@@ -80,10 +82,10 @@ function compile(setup: string): Result {
     if (!name.includes(`${sep}node_modules${sep}`)) return getSourceFile.call(host, name, language, onError, create);
     const format = typeof language === 'object' ? language.impliedNodeFormat : undefined;
     const key = `${name}|${typeof language === 'object' ? language.languageVersion : language}|${format}`;
-    let file = parsedFiles.get(key);
+    let file = patch ? undefined : parsedFiles.get(key);
     if (!file) {
       file = getSourceFile.call(host, name, language, onError, create);
-      if (file) parsedFiles.set(key, file);
+      if (file && !patch) parsedFiles.set(key, file);
     }
     return file;
   };
@@ -154,4 +156,52 @@ describe('TypeScript setups against the built package', { timeout: 60_000 }, () 
       packed = saved;
     }
   });
+
+  /** The fenced ts block right after `heading` in docs/miniprogram.md. */
+  function docsBlock(heading: string): string {
+    const doc = readFileSync(join(root, 'docs', 'miniprogram.md'), 'utf8');
+    const at = doc.indexOf(`\n${heading}\n`);
+    const match = at < 0 ? null : /```ts\n([^]*?)```/.exec(doc.slice(at));
+    if (!match) throw new Error(`docs/miniprogram.md: no ts block under ${heading}`);
+    return match[1] as string;
+  }
+
+  // Each platform's block of docs/miniprogram.md, compiled against the platform's official
+  // typings (dev dependencies) instead of the `declare const wx: WxLike` the docs carry.
+  const platforms = [
+    { setup: 'mini-wechat', heading: '### WeChat (`wx`)', global: 'wx', typings: 'miniprogram-api-typings' },
+    { setup: 'mini-uni', heading: '### uni-app (`uni`)', global: 'uni', typings: '@dcloudio/types' },
+    { setup: 'mini-alipay', heading: '### Alipay (`my`)', global: 'my', typings: '@mini-types/alipay' },
+    { setup: 'mini-douyin', heading: '### Douyin / ByteDance (`tt`)', global: 'tt', typings: '@douyin-microapp/typings' },
+    { setup: 'mini-taro', heading: '### Taro', global: 'api', typings: '@tarojs/taro' },
+  ];
+  for (const { setup, heading, global, typings } of platforms) {
+    it(`${setup}: the docs' code compiles against ${typings}, without the DOM lib where the platform has none`, () => {
+      const app = readFileSync(join(setups, setup, 'app.ts'), 'utf8');
+      const code = docsBlock(heading)
+        .split('\n')
+        .filter((line) => !new RegExp(`^declare const ${global}: \\w+Like;$`).test(line))
+        .join('\n');
+      expect(code).toContain(`(${global})`);
+      expect(app).toContain(code);
+      const { problems, used } = compile(setup);
+      expect(problems).toEqual([]);
+      expect(used).toContain('dist/miniprogram.d.ts');
+    });
+  }
+
+  // Both fixes of issue 14, undone one at a time in the built declarations: each must fail its setup.
+  const undone = [
+    // @mini-types/alipay types onSocketOpen, onAppHide and the off* family with `() => void` listeners.
+    { setup: 'mini-alipay', fixed: 'type PlatformCallback = (result?: unknown) => void;', broken: 'type PlatformCallback = (result: unknown) => void;' },
+    // @douyin-microapp/typings: offAppShow/offAppHide/offNetworkStatusChange take a required listener.
+    { setup: 'mini-douyin', fixed: 'offAppShow?(listener: PlatformCallback): void;', broken: 'offAppShow?(listener?: PlatformCallback): void;' },
+  ];
+  for (const { setup, fixed, broken } of undone) {
+    it(`fails ${setup} with \`${broken}\` (the check can fail)`, () => {
+      expect(readFileSync(join(root, 'dist', 'miniprogram.d.ts'), 'utf8')).toContain(fixed);
+      const { problems } = compile(setup, (file, text) => (file.startsWith('dist/') ? text.replace(fixed, broken) : text));
+      expect(problems.some((p) => p.startsWith(`${setup}/app.ts:`) && p.includes('TS2345'))).toBe(true);
+    });
+  }
 });

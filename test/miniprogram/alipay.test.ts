@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { connect } from '../../src';
 import { alipay } from '../../src/miniprogram';
+import type { MyLike } from '../../src/miniprogram';
 import { adapterContract, advance, bytesOf, useFakeClock, watch, WS_URL } from './contract';
 import { fakeMy } from './fakes';
 
@@ -29,10 +31,44 @@ describe('alipay: platform quirks', () => {
     return { fake, socket, ...watched };
   }
 
-  it('asks for a SocketTask with multiple: true', () => {
+  it('asks for a SocketTask with multiple: true, and passes timeout only when set', () => {
     const fake = fakeMy();
     new (alipay(fake.api))(WS_URL);
-    expect(fake.calls('connectSocket')[0]?.detail).toMatchObject({ url: WS_URL, multiple: true });
+    new (alipay(fake.api, { timeout: 8000 }))(WS_URL);
+    const [first, second] = fake.calls('connectSocket').map((call) => call.detail as Record<string, unknown>);
+    expect(first).toMatchObject({ url: WS_URL, multiple: true });
+    expect('timeout' in (first ?? {})).toBe(false);
+    expect(second).toMatchObject({ url: WS_URL, multiple: true, timeout: 8000 });
+  });
+
+  it('sees a connect failure on onError when my.connectSocket calls neither success nor fail', async () => {
+    // @mini-types/alipay lists no success/fail/complete on my.connectSocket (the docs do): without them
+    // an early failure still arrives on the task's onError.
+    const fake = fakeMy({ allowedHosts: ['api.example.com'], domainErrorVia: 'onError' });
+    const api: MyLike = { ...fake.api, connectSocket: (options) => fake.api.connectSocket({ url: options.url, multiple: true }) };
+    const socket = new (alipay(api))(WS_URL);
+    const { events } = watch(socket);
+    await advance(50);
+    expect(events.map((event) => event.type)).toEqual(['error', 'close']);
+    expect(events[0]?.message).toContain('url not in domain list');
+  });
+
+  it('ends an attempt that hears nothing at all with the client connectTimeout, and closes its task', async () => {
+    const fake = fakeMy({ openMode: 'manual', closeBeforeOpen: 'cancel' });
+    const api: MyLike = { ...fake.api, connectSocket: (options) => fake.api.connectSocket({ url: options.url, multiple: true }) };
+    const socket = connect(WS_URL, { WebSocket: alipay(api), connectTimeout: 1000, backoff: { initialDelay: 100, maxDelay: 100 }, heartbeat: false });
+    const closes: Array<{ code: number; reason: string }> = [];
+    socket.on('close', ({ code, reason }) => closes.push({ code, reason }));
+    socket.on('error', () => {});
+    await advance(1050);
+    expect(closes[0]).toMatchObject({ code: 1006, reason: 'connect timeout' });
+    expect(fake.tasks[0]?.state).toBe('closed');
+    await advance(200);
+    expect(fake.tasks).toHaveLength(2);
+    expect(fake.peakLive).toBe(1);
+    socket.close();
+    await advance(5000);
+    expect(fake.liveTasks()).toHaveLength(0);
   });
 
   it('turns {error, errorMessage} failures into a readable message', async () => {
@@ -63,15 +99,16 @@ describe('alipay: platform quirks', () => {
     expect(bytesOf(sent?.['data'])).toEqual([1, 2]);
   });
 
-  it('decodes isBuffer frames and drops frames whose base64 is broken', async () => {
-    const { fake, events } = await openedAlipay({ echo: false });
+  it('decodes isBuffer frames; a frame whose base64 is broken is an error event, and the socket stays open', async () => {
+    const { fake, socket, events } = await openedAlipay({ echo: false });
     const task = fake.lastTask();
     task.fire('message', { data: '!!!not base64', isBuffer: true });
     task.fire('message', { data: 'AAEC', isBuffer: true });
     await advance(0);
-    const messages = events.filter((event) => event.type === 'message');
-    expect(messages).toHaveLength(1);
-    expect(bytesOf(messages[0]?.data)).toEqual([0, 1, 2]);
+    expect(events.map((event) => event.type)).toEqual(['open', 'error', 'message']);
+    expect(events[1]).toEqual({ type: 'error', message: 'unreadable message' });
+    expect(bytesOf(events[2]?.data)).toEqual([0, 1, 2]);
+    expect(socket.readyState).toBe(1);
   });
 
   it('sends every length remainder as the base64 btoa gives, and the platform gets the same bytes', async () => {
@@ -120,6 +157,16 @@ describe('alipay: platform quirks', () => {
       expect(Object.values(fake.globalListeners).every((list) => list.length === 0)).toBe(true);
     });
 
+    it("sends binary over the global socket as base64 with isBuffer, even with binary: 'arraybuffer'", async () => {
+      // my.sendSocketMessage takes text only (official docs and typings); only a SocketTask may take an ArrayBuffer.
+      const { fake, socket, events } = await openedAlipay({ multipleSupported: false, arrayBufferSend: true }, { binary: 'arraybuffer' });
+      socket.send(Uint8Array.from([0xde, 0xad, 0xbe, 0xef]));
+      await advance(5);
+      expect(fake.calls('SocketTask.send').map((call) => call.detail)).toEqual(['3q2+7w==']);
+      expect(bytesOf(events.at(-1)?.data)).toEqual([0xde, 0xad, 0xbe, 0xef]);
+      expect(events.map((event) => event.type)).toEqual(['open', 'message']);
+    });
+
     /** An open first socket on the single global socket, and a second one created after it. */
     async function twoSockets() {
       const fake = fakeMy({ multipleSupported: false });
@@ -158,9 +205,8 @@ describe('alipay: platform quirks', () => {
       const { events } = watch(socket);
       await advance(0);
       expect(events.map((event) => event.type)).toEqual(['error', 'close']);
-      expect(events[0]?.message).toContain('global socket API is missing');
-      // Named once: the platform name used to be prefixed twice.
-      expect(events[0]?.message).toBe('my.connectSocket: no SocketTask, global socket API is missing');
+      // Named once, with what connectSocket returned.
+      expect(events[0]?.message).toBe('my.connectSocket returned no SocketTask (got undefined)');
     });
   });
 });

@@ -11,6 +11,15 @@ adapterContract('bytedance', (config, options) => {
 describe('bytedance: platform quirks', () => {
   useFakeClock();
 
+  it('passes url, header and protocols to tt.connectSocket, never a timeout (not a tt mini-app option)', () => {
+    const fake = fakeTt();
+    // `timeout` is not in bytedance()'s options; an untyped caller's is not passed on.
+    new (bytedance(fake.api, { header: { A: 'b' }, timeout: 5000 } as Parameters<typeof bytedance>[1]))(WS_URL, 'p1');
+    const detail = fake.calls('connectSocket')[0]?.detail as Record<string, unknown>;
+    expect(detail).toMatchObject({ url: WS_URL, header: { A: 'b' }, protocols: ['p1'] });
+    expect(Object.keys(detail).sort()).toEqual(['fail', 'header', 'protocols', 'success', 'url']);
+  });
+
   it('reads close codes that tt sends as strings', async () => {
     const fake = fakeTt({ stringCloseCodes: true });
     const socket = new (bytedance(fake.api))(WS_URL);

@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { connect } from '../../src';
+import { wechat } from '../../src/miniprogram';
 import type { EnvironmentSignal } from '../../src/core/environment';
 import { miniProgramEnvironment } from '../../src/miniprogram';
 import type { PlatformCallback, TtLike } from '../../src/miniprogram/types';
-import { advance, useFakeClock } from './contract';
+import { advance, useFakeClock, WS_URL } from './contract';
 import { fakeMy, fakeTt, fakeUni, fakeWx } from './fakes';
 
 describe('miniProgramEnvironment', () => {
@@ -129,5 +131,63 @@ describe('miniProgramEnvironment', () => {
     expect(env.isOnline()).toBe(true);
     const stop = env.subscribe(() => {});
     expect(() => stop()).not.toThrow();
+  });
+
+  describe('a platform API that throws while subscribing (uni-app H5 outside an app)', () => {
+    /** uni whose onNetworkStatusChange throws as uni-h5's does without UniServiceJSBridge. */
+    function throwingUni() {
+      const fake = fakeUni();
+      const bridge = new ReferenceError('UniServiceJSBridge is not defined');
+      const api = {
+        ...fake.api,
+        onNetworkStatusChange: () => {
+          throw bridge;
+        },
+      };
+      return { fake, api, bridge };
+    }
+
+    it('still subscribes to the rest and hands the error to report', () => {
+      const { fake, api, bridge } = throwingUni();
+      const env = miniProgramEnvironment(api);
+      const signals: EnvironmentSignal[] = [];
+      const reported: unknown[] = [];
+      const off = env.subscribe((signal) => signals.push(signal), (error) => reported.push(error));
+      expect(reported).toEqual([bridge]);
+      fake.hide();
+      fake.show();
+      expect(signals).toEqual(['suspend', 'resume']);
+      off();
+    });
+
+    it('unsubscribes from the rest when an off* throws too, and reports it', () => {
+      const { fake, api, bridge } = throwingUni();
+      const offThrows = {
+        ...api,
+        offNetworkStatusChange: () => {
+          throw bridge;
+        },
+      };
+      const signals: EnvironmentSignal[] = [];
+      const reported: unknown[] = [];
+      const off = miniProgramEnvironment(offThrows).subscribe((signal) => signals.push(signal), (error) => reported.push(error));
+      expect(() => off()).not.toThrow();
+      expect(reported).toEqual([bridge, bridge]);
+      expect(fake.lifecycle.show).toHaveLength(0);
+      expect(fake.lifecycle.hide).toHaveLength(0);
+      fake.hide();
+      expect(signals).toEqual([]);
+    });
+
+    it('without report, re-throws on a timer, and connect() does not fail', async () => {
+      const { api, bridge } = throwingUni();
+      const fake = fakeWx();
+      const socket = connect(WS_URL, { WebSocket: wechat(fake.api), environment: miniProgramEnvironment(api), heartbeat: false });
+      expect(() => vi.advanceTimersByTime(0)).toThrow(bridge);
+      await advance(20);
+      expect(socket.state).toBe('open');
+      socket.close();
+      await advance(3000);
+    });
   });
 });

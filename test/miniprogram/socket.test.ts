@@ -59,6 +59,21 @@ describe('MiniProgramSocket', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('does not let a handler that returns a Promise (an async handler) hold back the events after it', async () => {
+    const { wx, fire } = syncWx();
+    const socket = new (wechat(wx))(WS_URL);
+    const seen: string[] = [];
+    socket.onopen = () => new Promise(() => seen.push('open'));
+    socket.onmessage = (event) => new Promise(() => seen.push(String(event.data)));
+    socket.onclose = () => void seen.push('close');
+    fire('open', {});
+    fire('message', { data: 'one' });
+    fire('message', { data: 'two' });
+    fire('close', { code: 1000, reason: '' });
+    await advance(0);
+    expect(seen).toEqual(['open', 'one', 'two', 'close']);
+  });
+
   it('leaves no timer on the clock once the platform reports the close', async () => {
     const clock = manualClock();
     const { wx, fire } = syncWx();

@@ -22,14 +22,26 @@ describe('uni: platform quirks', () => {
     expect(socket.readyState).toBe(0);
   });
 
-  it('fails clearly, without an unhandled rejection, when connectSocket returns a Promise instead of a task', async () => {
+  it('waits for a Promise it gets instead of a task; a rejection fails the socket, without an unhandled rejection', async () => {
     const Socket = uni({ connectSocket: () => Promise.reject(new Error('connectSocket:fail')) });
     const socket = new Socket(WS_URL);
     const { events } = watch(socket);
     await advance(0);
     expect(events.map((event) => event.type)).toEqual(['error', 'close']);
-    expect(events[0]?.message).toBe('uni.connectSocket returned no SocketTask (got a Promise)');
+    expect(events[0]?.message).toBe('uni.connectSocket: connectSocket:fail');
     expect(events[1]).toMatchObject({ code: 1006, wasClean: false });
+  });
+
+  it('fails clearly when the Promise brings no task (uni 2 resolves [error, result]), and closes what it can', async () => {
+    const closed: unknown[] = [];
+    const odd = { close: (options: unknown) => closed.push(options) };
+    const Socket = uni({ connectSocket: () => Promise.resolve(odd) });
+    const socket = new Socket(WS_URL);
+    const { events } = watch(socket);
+    await advance(0);
+    expect(events.map((event) => event.type)).toEqual(['error', 'close']);
+    expect(events[0]?.message).toBe('uni.connectSocket returned no SocketTask (got object)');
+    expect(closed).toHaveLength(1);
   });
 
   it('still opens when the fake would have answered a callback-less call with a Promise', async () => {

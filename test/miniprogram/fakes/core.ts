@@ -60,6 +60,8 @@ export interface FakeConfig {
   multipleSupported: boolean;
   /** my single-instance: a second socket auto-closes the first (old doc) or fails with error 3. */
   singleInstance: 'auto-close' | 'fail';
+  /** Binary frames arrive as Blobs (Taro H5: its WebSocket keeps the default binaryType). */
+  blobFrames: boolean;
 }
 
 const DEFAULTS: FakeConfig = {
@@ -86,6 +88,7 @@ const DEFAULTS: FakeConfig = {
   arrayBufferSend: false,
   multipleSupported: true,
   singleInstance: 'fail',
+  blobFrames: false,
 };
 
 export interface LogEntry {
@@ -190,7 +193,9 @@ export class FakeTask {
     const data = options['data'];
     let frame: string | ArrayBuffer;
     if (typeof data === 'string') frame = rt.dialect === 'my' && options['isBuffer'] === true ? fromBase64(data) : data;
-    else if (isArrayBuffer(data) && (rt.dialect !== 'my' || rt.config.arrayBufferSend)) frame = data;
+    // Alipay's global sendSocketMessage takes text only (binary as base64); a SocketTask takes an
+    // ArrayBuffer on client 10.5.16+ (`arrayBufferSend`).
+    else if (isArrayBuffer(data) && (rt.dialect !== 'my' || (rt.config.arrayBufferSend && this !== rt.globalTask))) frame = data;
     else return rt.result(options, 'fail', rt.error('sendSocketMessage:fail parameter error: data must be a string or an ArrayBuffer', 2));
     if (rt.config.sendFailsWhileOpen) return rt.result(options, 'fail', rt.error('sendSocketMessage:fail send error', 11));
     this.sent.push(options);
@@ -368,6 +373,7 @@ export class FakeRuntime {
   messagePayload(id: number, data: string | ArrayBuffer): Dict {
     let wire: string | ArrayBuffer = data;
     if (typeof data !== 'string' && this.config.foreignArrayBuffers) wire = foreignArrayBuffer(new Uint8Array(data));
+    if (typeof data !== 'string' && this.config.blobFrames) return { data: new Blob([data]) };
     switch (this.dialect) {
       case 'my': {
         const isBuffer = typeof data !== 'string';
