@@ -1,7 +1,7 @@
 /**
  * The bounded FIFO that holds messages sent while the link is not open.
  */
-import { QueueFullError } from '../protocol/errors';
+import { HoldfastError } from '../protocol/errors';
 import type { DropReason } from './events';
 import type { SendData } from './transport';
 
@@ -82,7 +82,7 @@ export function createQueue(limits: QueueLimits, now: () => number, onDrop: (dat
       // Entries are in insertion order, so the expired ones are all at the front.
       while (!fits(size) && expired()) drop(shift(), 'expired');
       if (!fits(size)) {
-        if (limits.overflow === 'throw') throw new QueueFullError(`send queue full (${entries.length} messages, ${bytes} bytes)`);
+        if (limits.overflow === 'throw') throw new HoldfastError('QUEUE_FULL', `send queue full (${entries.length} messages, ${bytes} bytes)`);
         if (limits.overflow === 'drop-newest' || size > limits.maxBytes || limits.maxMessages < 1) {
           drop({ d: data, f: fate }, 'overflow');
           return 'dropped';
