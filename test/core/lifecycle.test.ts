@@ -14,7 +14,7 @@ import { createFakeWebSocket } from '../helpers/client-fake-ws';
 const moves: Array<[State, State]> = [];
 const live: Array<{ close(): void }> = [];
 
-function setup<const U extends readonly Feature[] = []>(options: ConnectOptions<U> = {}) {
+function setup(options: ConnectOptions = {}) {
   const kit = createFakeWebSocket();
   const env = createFakeEnvironment();
   const socket = connect('ws://test.invalid/', { WebSocket: kit.WebSocket, environment: env, random: () => 1, heartbeat: false, ...options });
@@ -247,7 +247,9 @@ describe('stop() and start()', () => {
       host.hook(hooks);
       return {};
     };
-    const { kit, socket } = setup({ use: [rpc(), probe] });
+    const kit = createFakeWebSocket();
+    const socket = connect('ws://test.invalid/', { WebSocket: kit.WebSocket, heartbeat: false, use: [rpc(), probe] });
+    live.push(socket);
     socket.handle('whoami', () => 'me');
     await tick();
     kit.last().open();
