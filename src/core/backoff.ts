@@ -22,7 +22,8 @@ export function nextDelay(attempt: number, curve: BackoffCurve, random: () => nu
   const r = random();
   // A misbehaving injected random() (NaN, out of [0, 1)) must not yield a negative or runaway
   // delay; `|| 0` covers 0 × Infinity (initialDelay 0 with a huge attempt).
-  return Math.round((r < 0 ? 0 : r <= 1 ? r : 1) * Math.min(curve.maxDelay, curve.initialDelay * curve.factor ** attempt)) || 0;
+  const jitter = Number.isNaN(r) ? 1 : Math.min(1, Math.max(0, r));
+  return Math.round(jitter * Math.min(curve.maxDelay, curve.initialDelay * curve.factor ** attempt)) || 0;
 }
 
 /**

@@ -61,7 +61,7 @@ export function createEmitter<M>(onListenerError: (error: unknown, event: keyof 
     // Each registration is its own function, so removing it never removes a twin registration.
     const registration = (payload: M[E]): void => listener(payload);
     lists[event] = [...(lists[event] ?? []), registration as AnyListener];
-    return () => void (lists[event] = (lists[event] ?? []).filter((l) => l !== registration));
+    return () => void (lists[event] = (lists[event] as readonly AnyListener[]).filter((l) => l !== registration));
   };
   return {
     on,

@@ -61,7 +61,8 @@ export function createQueue(limits: QueueLimits, now: () => number, onDrop: (dat
   const entries: Entry[] = [];
   let bytes = 0;
   const fits = (size: number): boolean => entries.length < limits.maxMessages && bytes + size <= limits.maxBytes;
-  const expired = (): boolean => limits.ttl !== undefined && entries.length > 0 && now() - (entries[0] as Entry).t >= limits.ttl;
+  // Without a ttl the comparison with undefined is false: nothing expires.
+  const expired = (): boolean => entries.length > 0 && now() - (entries[0] as Entry).t >= (limits.ttl as number);
   const shift = (): Entry => {
     const entry = entries.shift() as Entry;
     bytes -= entry.s;
