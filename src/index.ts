@@ -21,10 +21,13 @@ export type {
   MessageEventLike,
 } from './core/transport';
 export type { Environment, EnvironmentSignal } from './core/environment';
+export { browserEnvironment } from './core/browser-environment';
+export type { BrowserGlobals } from './core/browser-environment';
 export { connect } from './core/connect';
+export { opened } from './core/opened';
 export type { HoldfastSocket, ConnectOptions, MessageData } from './core/connect';
 export { HEARTBEAT_TIMEOUT_CODE } from './core/socket';
-export type { CoreSocket, SendResult } from './core/socket';
+export type { CoreSocket, SendResult, CloseOptions } from './core/socket';
 export type { Feature, FeatureHost, FeatureHooks, FeatureMethods } from './core/feature';
 export type { Fate } from './core/queue';
 export { rpc } from './features/rpc/rpc';

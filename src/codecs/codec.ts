@@ -54,11 +54,14 @@ type Loose = { type: string; id: Id; method: string; params?: unknown; event: st
  * @throws TypeError for anything but a request, response or event.
  */
 export function normalize(message: OutgoingMessage): OutgoingMessage {
-  const { type, id, method, params, event, data, error, result } = message as unknown as Loose; // null throws a TypeError here
-  if (type === 'request') return { type, id, method, params };
-  if (type === 'event') return { type, event, data };
+  const m = message as unknown as Loose; // null throws a TypeError here
+  const type = m.type;
+  // Reads only the members of its own type: looking up absent ones is what costs on this hot path.
+  if (type === 'request') return { type, id: m.id, method: m.method, params: m.params };
+  if (type === 'event') return { type, event: m.event, data: m.data };
   if (type === 'response') {
-    return error ? { type, id, error: { code: error.code, message: error.message, data: error.data } } : { type, id, result: result ?? null };
+    const error = m.error;
+    return error ? { type, id: m.id, error: { code: error.code, message: error.message, data: error.data } } : { type, id: m.id, result: m.result ?? null };
   }
   throw new TypeError('cannot encode ' + type);
 }

@@ -19,20 +19,15 @@ export interface BackoffCurve {
  * `[0, maxDelay]` and finite, even for a huge `attempt`.
  */
 export function nextDelay(attempt: number, curve: BackoffCurve, random: () => number): number {
-  const ceiling = Math.min(curve.maxDelay, curve.initialDelay * curve.factor ** Math.max(0, attempt));
   const r = random();
-  // A misbehaving injected random() must not yield a negative or runaway delay.
-  const jitter = Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 1;
-  return Math.round(jitter * (Number.isFinite(ceiling) ? ceiling : curve.maxDelay));
+  // A misbehaving injected random() (NaN, out of [0, 1)) must not yield a negative or runaway
+  // delay; `|| 0` covers 0 × Infinity (initialDelay 0 with a huge attempt).
+  const jitter = Number.isNaN(r) ? 1 : Math.min(1, Math.max(0, r));
+  return Math.round(jitter * Math.min(curve.maxDelay, curve.initialDelay * curve.factor ** attempt)) || 0;
 }
-
-const RETRY_AFTER = /retry-after=(\d+(?:\.\d+)?)/i;
 
 /**
  * The minimum wait (ms) a close reason asks for with `retry-after=<seconds>`, or 0 when it asks
  * for none. Servers send this with 1013 (Try Again Later) to shed load.
  */
-export function retryAfterMs(reason: string): number {
-  const match = RETRY_AFTER.exec(reason);
-  return match?.[1] === undefined ? 0 : Math.round(Number(match[1]) * 1000);
-}
+export const retryAfterMs = (reason: string): number => Math.round(Number(/retry-after=([\d.]+)/i.exec(reason)?.[1] ?? 0) * 1000) || 0;

@@ -4,7 +4,11 @@
  */
 import type { Environment, EnvironmentSignal } from './environment';
 
-type Target = Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+/** The part of an EventTarget used here (declared, so the types stand without the DOM lib). */
+interface Target {
+  addEventListener(type: string, listener: (event: object) => void): void;
+  removeEventListener(type: string, listener: (event: object) => void): void;
+}
 
 /** The globals this environment reads; injectable for tests. */
 export interface BrowserGlobals {
@@ -27,10 +31,10 @@ export function browserEnvironment(globals?: BrowserGlobals): Environment {
   return {
     isOnline: () => g.navigator?.onLine !== false,
     subscribe(listener: (signal: EnvironmentSignal) => void): () => void {
-      const persisted = (event: Event): boolean => (event as PageTransitionEvent).persisted === true;
+      const persisted = (event: object): boolean => (event as { persisted?: unknown }).persisted === true;
       // A page restored from the back/forward cache gets no visibilitychange, only pageshow with
       // `persisted`; its sockets were closed when it was frozen.
-      const table: Array<[Target | undefined, string, (event: Event) => EnvironmentSignal | false]> = [
+      const table: Array<[Target | undefined, string, (event: object) => EnvironmentSignal | false]> = [
         [g.window, 'online', () => 'online'],
         [g.window, 'offline', () => 'offline'],
         [g.window, 'pageshow', (event) => persisted(event) && 'resume'],
@@ -38,7 +42,7 @@ export function browserEnvironment(globals?: BrowserGlobals): Environment {
         [g.document, 'visibilitychange', () => (g.document?.visibilityState === 'hidden' ? 'suspend' : 'resume')],
       ];
       const bound = table.map(([target, name, signal]) => {
-        const handler = (event: Event): void => {
+        const handler = (event: object): void => {
           const s = signal(event);
           if (s) listener(s);
         };

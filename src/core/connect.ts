@@ -35,9 +35,9 @@ export function connect<const U extends readonly Feature[] = readonly Feature[],
   url: UrlProvider,
   options?: ConnectOptions<U, B>,
 ): HoldfastSocket<FeatureMethods<U>, B> {
-  if (typeof url !== 'string' && typeof url !== 'function') throw new TypeError('holdfast: connect() takes a url string or function');
+  if (typeof url !== 'string' && typeof url !== 'function') throw new TypeError('url');
   const use = options?.use ?? [];
-  for (const feature of use) if (typeof feature !== 'function') throw new TypeError('holdfast: options.use takes features, e.g. rpc()');
+  for (const feature of use) if (typeof feature !== 'function') throw new TypeError('use');
   // The features' methods are merged in at run time; their types are the intersection of what
   // each feature's function returns.
   return createSocket(url, resolveOptions(options), use) as CoreSocket as HoldfastSocket<FeatureMethods<U>, B>;

@@ -16,6 +16,10 @@ export type EnvironmentSignal =
 export interface Environment {
   /** Current belief about connectivity; `true` when unknown. */
   isOnline(): boolean;
-  /** Subscribes to signals; returns a function that removes every listener it added. */
-  subscribe(listener: (signal: EnvironmentSignal) => void): () => void;
+  /**
+   * Subscribes to signals; returns a function that removes every listener it added. Where the
+   * platform throws while (un)subscribing, the environment passes the error to `report` (the
+   * socket emits it as an `ENVIRONMENT` error) instead of throwing.
+   */
+  subscribe(listener: (signal: EnvironmentSignal) => void, report?: (error: unknown) => void): () => void;
 }

@@ -36,10 +36,12 @@ export interface SocketEvents<Data = string | ArrayBuffer> {
   heartbeat: { rtt: number };
 }
 
-/** A typed emitter: `on` returns its unsubscribe function. */
+/** A typed emitter: `on` and `once` return their unsubscribe function. */
 export interface Emitter<M> {
   /** Adds a listener; the returned function removes this registration (calling it again does nothing). */
   on<E extends keyof M>(event: E, listener: (payload: M[E]) => void): () => void;
+  /** Like `on`, for the next emit only: the listener is removed before it is called. */
+  once<E extends keyof M>(event: E, listener: (payload: M[E]) => void): () => void;
   /** Calls every listener of `event` in subscription order. */
   emit<E extends keyof M>(event: E, payload: M[E]): void;
 }
@@ -55,16 +57,20 @@ export function createEmitter<M>(onListenerError: (error: unknown, event: keyof 
   // No prototype: an event named "constructor" or "__proto__" (a server can send any name) must
   // not find Object.prototype's members.
   const lists: Record<PropertyKey, readonly AnyListener[]> = Object.create(null);
+  const on = <E extends keyof M>(event: E, listener: (payload: M[E]) => void): (() => void) => {
+    // Each registration is its own function, so removing it never removes a twin registration.
+    const registration = (payload: M[E]): void => listener(payload);
+    lists[event] = [...(lists[event] ?? []), registration as AnyListener];
+    return () => void (lists[event] = (lists[event] as readonly AnyListener[]).filter((l) => l !== registration));
+  };
   return {
-    on(event, listener) {
-      lists[event] = [...(lists[event] ?? []), listener];
-      let on = true;
-      return () => {
-        const list = lists[event] ?? [];
-        const at = on ? list.indexOf(listener) : -1;
-        on = false;
-        if (at >= 0) lists[event] = [...list.slice(0, at), ...list.slice(at + 1)];
-      };
+    on,
+    once(event, listener) {
+      const off = on(event, (payload) => {
+        off();
+        listener(payload);
+      });
+      return off;
     },
     emit(event, payload) {
       for (const listener of lists[event] ?? []) {

@@ -48,9 +48,10 @@ export interface FeatureHooks {
    */
   down?(info: CloseInfo): void;
   /**
-   * The socket is ending for good (`close()` was called, or it will not reconnect): called once,
-   * when it enters `closing` or `closed`, before the final `close` event. Nothing sent after this
-   * goes out; `code` is the close code.
+   * The socket is ending (`close()` or `stop()` was called, or it will not reconnect): called
+   * once per ending, when it enters `closing` or `closed`, before that `close` event. Nothing sent
+   * after this goes out until `start()` (a stopped socket can start again: keep what users
+   * registered); `code` is the close code.
    */
   end?(code: number): void;
 }

@@ -49,7 +49,7 @@ export interface Heartbeat {
 export function createHeartbeat(h: HeartbeatHooks): Heartbeat {
   let sent: number | undefined; // ts of the outstanding ping
   let limit = h.timeout;
-  let late = false;
+  let late: boolean | undefined; // start() resets it
   let lastIn = -Infinity;
   const schedule = (ms: number): void => {
     sent = undefined;

@@ -1,9 +1,8 @@
 /**
  * Everything `connect()` can be told, the defaults (with the reasons for them) and
  * `resolveOptions()`, which validates and fills them in. Pure apart from reading
- * `globalThis.WebSocket` and `window` when the caller did not inject them.
+ * `globalThis.WebSocket` when the caller did not inject one.
  */
-import { browserEnvironment } from './browser-environment';
 import type { Environment } from './environment';
 import { HoldfastError } from '../protocol/errors';
 import type { OverflowPolicy, QueueLimits } from './queue';
@@ -102,8 +101,14 @@ export interface CoreOptions {
   maxMessageSize?: number;
   /** Replaces the close-code table of `reconnect.ts`: return true to reconnect. */
   shouldReconnect?: (ctx: ReconnectContext) => boolean;
-  /** Online/offline and visibility signals; `false` for none. Default: the browser's when `window` exists. */
+  /**
+   * Online/offline and visibility signals: `browserEnvironment()` in browsers, a mini-program's
+   * `miniProgramEnvironment(wx)`, or your own. Default: none (`false` also means none), so a
+   * bundle that does not ask for the browser's signals does not pay for them.
+   */
   environment?: Environment | false;
+  /** `false` creates the socket stopped (state `closed`, no attempt) until `start()` is called. Default true. */
+  start?: boolean;
   /** Time source and scheduler, for deterministic tests. */
   clock?: Clock;
   /** Jitter source in [0, 1), for deterministic tests. Default `Math.random`. */
@@ -123,14 +128,13 @@ export interface ResolvedOptions {
   readonly maxMessageSize: number;
   readonly shouldReconnect: ((ctx: ReconnectContext) => boolean) | undefined;
   readonly environment: Environment | undefined;
+  readonly start: boolean;
   readonly clock: Clock;
   readonly random: () => number;
 }
 
-/** HoldfastError `OPTIONS` naming the option and the value it got. */
-export function badOption(name: string, value: unknown): HoldfastError {
-  return new HoldfastError('OPTIONS', `bad option ${name}: ${String(value)}`);
-}
+/** HoldfastError `OPTIONS`; the message names the option (the code carries the meaning). */
+export const badOption = (name: string): HoldfastError => new HoldfastError('OPTIONS', name);
 
 /**
  * A number >= 0 (Infinity only where `infinite`), or `fallback` when undefined.
@@ -138,21 +142,15 @@ export function badOption(name: string, value: unknown): HoldfastError {
  */
 export function duration(name: string, value: unknown, fallback: number, infinite?: boolean): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0) || (!infinite && value === Infinity)) throw badOption(name, value);
+  if (typeof value !== 'number' || !(value >= 0) || (!infinite && value === Infinity)) throw badOption(name);
   return value;
 }
 
 /** One of `allowed`, or `allowed[0]` when undefined. @throws HoldfastError `OPTIONS` otherwise. */
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (value === undefined) return allowed[0] as T;
-  if (!allowed.includes(value as T)) throw badOption(name, value);
+  if (!allowed.includes(value as T)) throw badOption(name);
   return value as T;
-}
-
-/** A function or undefined. @throws HoldfastError `OPTIONS` otherwise. */
-export function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
-  if (value !== undefined && typeof value !== 'function') throw badOption(name, value);
-  return value;
 }
 
 /**
@@ -177,41 +175,25 @@ export function optionalFunction<F>(name: string, value: F | undefined): F | und
  *   freshest data survives. Every drop is reported with a `drop` event.
  */
 export function resolveOptions(options: CoreOptions = {}): ResolvedOptions {
-  const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
-  if (typeof WebSocket !== 'function') throw new HoldfastError('NO_WEBSOCKET', 'no WebSocket: pass options.WebSocket');
-  const { backoff: b = {}, queue: q = {}, heartbeat: h, environment: env } = options;
-  for (const [prefix, group] of [['', options], ['backoff.', b], ['heartbeat.', h || {}], ['queue.', q]] as const) {
-    for (const key in group) {
-      const value = (group as Record<string, unknown>)[key];
-      if (typeof value === 'number' && !(value >= 0)) throw badOption(prefix + key, value);
+  /** Copies what is given over the defaults; every number must be >= 0 (NaN is refused). */
+  const fill = <T extends object>(prefix: string, defaults: T, given: object = {}): T => {
+    for (const [key, value] of Object.entries(given)) {
+      if (typeof value === 'number' && !(value >= 0)) throw badOption(prefix + key);
+      if (value !== undefined) (defaults as Record<string, unknown>)[key] = value;
     }
-  }
-  if (b.factor !== undefined && !(b.factor >= 1)) throw badOption('backoff.factor', b.factor);
-  return {
-    WebSocket,
-    protocols: options.protocols,
-    binaryType: oneOf('binaryType', options.binaryType, ['arraybuffer', 'blob']),
-    backoff: {
-      initialDelay: b.initialDelay ?? 1000,
-      maxDelay: b.maxDelay ?? 30_000,
-      factor: b.factor ?? 2,
-      maxRetries: b.maxRetries ?? Infinity,
-      minUptime: b.minUptime ?? 5000,
-      idleInterval: b.idleInterval,
-    },
-    connectTimeout: options.connectTimeout ?? 10_000,
-    closeTimeout: options.closeTimeout ?? 1000,
-    heartbeat: h === false ? false : { interval: h?.interval ?? 25_000, timeout: h?.timeout ?? 10_000, required: h?.required === true },
-    queue: {
-      maxMessages: q.maxMessages ?? 1000,
-      maxBytes: q.maxBytes ?? 1024 * 1024,
-      overflow: oneOf('queue.overflow', q.overflow, ['drop-oldest', 'drop-newest', 'throw']),
-      ttl: q.ttl,
-    },
-    maxMessageSize: options.maxMessageSize ?? Infinity,
-    shouldReconnect: optionalFunction('shouldReconnect', options.shouldReconnect),
-    environment: env === false ? undefined : (env ?? (typeof window !== 'undefined' && typeof window.addEventListener === 'function' ? browserEnvironment() : undefined)),
-    clock: options.clock ?? systemClock(),
-    random: optionalFunction('random', options.random) ?? Math.random,
+    return defaults;
   };
+  const { heartbeat: h } = options;
+  const o = fill('', { WebSocket: (globalThis as { WebSocket?: unknown }).WebSocket, connectTimeout: 10_000, closeTimeout: 1000, maxMessageSize: Infinity, random: Math.random, start: true } as Record<string, unknown>, options);
+  if (typeof o.WebSocket !== 'function') throw new HoldfastError('NO_WEBSOCKET', 'no WebSocket');
+  const b = (o.backoff = fill('backoff.', { initialDelay: 1000, maxDelay: 30_000, factor: 2, maxRetries: Infinity, minUptime: 5000 } as BackoffOptions, options.backoff));
+  if (!((b.factor as number) >= 1)) throw badOption('backoff.factor');
+  o.heartbeat = h !== false && fill('heartbeat.', { interval: 25_000, timeout: 10_000, required: false }, h);
+  const q = (o.queue = fill('queue.', { maxMessages: 1000, maxBytes: 1024 * 1024 } as QueueOptions, options.queue));
+  q.overflow = oneOf<OverflowPolicy>('queue.overflow', q.overflow, ['drop-oldest', 'drop-newest', 'throw']);
+  o.binaryType = oneOf<BinaryType>('binaryType', o.binaryType, ['arraybuffer', 'blob']);
+  for (const name of ['shouldReconnect', 'random'] as const) if (o[name] !== undefined && typeof o[name] !== 'function') throw badOption(name);
+  o.environment ||= undefined;
+  o.clock ??= systemClock();
+  return o as unknown as ResolvedOptions;
 }

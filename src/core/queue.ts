@@ -1,7 +1,7 @@
 /**
  * The bounded FIFO that holds messages sent while the link is not open.
  */
-import { QueueFullError } from '../protocol/errors';
+import { HoldfastError } from '../protocol/errors';
 import type { DropReason } from './events';
 import type { SendData } from './transport';
 
@@ -61,7 +61,8 @@ export function createQueue(limits: QueueLimits, now: () => number, onDrop: (dat
   const entries: Entry[] = [];
   let bytes = 0;
   const fits = (size: number): boolean => entries.length < limits.maxMessages && bytes + size <= limits.maxBytes;
-  const expired = (): boolean => limits.ttl !== undefined && entries.length > 0 && now() - (entries[0] as Entry).t >= limits.ttl;
+  // Without a ttl the comparison with undefined is false: nothing expires.
+  const expired = (): boolean => entries.length > 0 && now() - (entries[0] as Entry).t >= (limits.ttl as number);
   const shift = (): Entry => {
     const entry = entries.shift() as Entry;
     bytes -= entry.s;
@@ -82,7 +83,7 @@ export function createQueue(limits: QueueLimits, now: () => number, onDrop: (dat
       // Entries are in insertion order, so the expired ones are all at the front.
       while (!fits(size) && expired()) drop(shift(), 'expired');
       if (!fits(size)) {
-        if (limits.overflow === 'throw') throw new QueueFullError(`send queue full (${entries.length} messages, ${bytes} bytes)`);
+        if (limits.overflow === 'throw') throw new HoldfastError('QUEUE_FULL', `send queue full (${entries.length} messages, ${bytes} bytes)`);
         if (limits.overflow === 'drop-newest' || size > limits.maxBytes || limits.maxMessages < 1) {
           drop({ d: data, f: fate }, 'overflow');
           return 'dropped';

@@ -29,17 +29,11 @@ export interface ReconnectContext extends CloseInfo {
   readonly attempt: number;
 }
 
-/** Close codes after which retrying would repeat the failure. */
-export const FINAL_CLOSE_CODES: readonly number[] = [1002, 1003, 1007, 1008, 1009, 1010];
-
-/** Inclusive ranges of final close codes (application "client error" range). */
-export const FINAL_CLOSE_RANGES: readonly (readonly [number, number])[] = [[4400, 4499]];
+/** Close codes after which retrying would repeat the failure (and 4400–4499, see above). */
+const FINAL_CLOSE_CODES = [1002, 1003, 1007, 1008, 1009, 1010];
 
 /** True when the default table says a link closed with `code` should be retried. */
-export function isRetryableCode(code: number): boolean {
-  if (FINAL_CLOSE_CODES.includes(code)) return false;
-  return !FINAL_CLOSE_RANGES.some(([low, high]) => code >= low && code <= high);
-}
+export const isRetryableCode = (code: number): boolean => !FINAL_CLOSE_CODES.includes(code) && (code < 4400 || code > 4499);
 
 /**
  * Decides whether to reconnect after a link ended. A user `override` (the `shouldReconnect`
@@ -51,12 +45,10 @@ export function decideReconnect(
   override: ((ctx: ReconnectContext) => boolean) | undefined,
   onOverrideError: (error: unknown) => void,
 ): boolean {
-  if (override) {
-    try {
-      return override(ctx) === true;
-    } catch (error) {
-      onOverrideError(error);
-    }
+  try {
+    if (override) return override(ctx) === true;
+  } catch (error) {
+    onOverrideError(error);
   }
   return isRetryableCode(ctx.code);
 }

@@ -7,9 +7,10 @@
  * code (listeners, hooks, `shouldReconnect`) runs inside the socket's own transitions: every
  * transition bumps `epoch`, and a sequence that called out stops when the epoch moved under it.
  */
-import { HoldfastError, MessageTooBigError, ProtocolError, TimeoutError } from '../protocol/errors';
-import { byteLength, isBinary, isBlob, toArrayBuffer } from '../binary/bytes';
-import type { PlatformBlob } from '../protocol/bytes';
+import { HoldfastError } from '../protocol/errors';
+import { isBlob } from '../binary/bytes';
+import { isBinary, toTag, type PlatformBlob } from '../protocol/bytes';
+import { utf8Length } from '../protocol/utf8';
 import { nextDelay, retryAfterMs } from './backoff';
 import type { EnvironmentSignal } from './environment';
 import { createEmitter, type DropReason, type SocketEvents } from './events';
@@ -25,6 +26,16 @@ import { CLOSING, CONNECTING, OPEN, type SendData, type WebSocketLike } from './
 /** What `send` did with a message. */
 export type SendResult = 'sent' | 'queued' | 'dropped';
 
+/** Options of `close()`. */
+export interface CloseOptions {
+  /**
+   * Milliseconds to wait, at most, for the messages still queued to go out before closing: the
+   * socket keeps (re)connecting until the queue is flushed on an open link, then closes. What is
+   * still queued when the time is up is dropped (reason `closed`). Default 0: close at once.
+   */
+  drain?: number;
+}
+
 /**
  * A connection that keeps itself alive: the socket `connect()` returns before features add their
  * methods. `Data` is what `message` listeners receive.
@@ -37,20 +48,34 @@ export interface CoreSocket<Data = string | ArrayBuffer> {
   readonly queue: { readonly length: number; readonly bytes: number };
   /**
    * Sends now when open, otherwise queues (`'queued'`, or `'dropped'` by the overflow policy);
-   * after `close()` returns `'dropped'`. Never throws for being offline. Throws
+   * after `close()` or `stop()` returns `'dropped'`. Never throws for being offline. Throws
    * MessageTooBigError above `maxMessageSize`, QueueFullError only with overflow `'throw'`, and a
    * TypeError for data that is not a string, ArrayBuffer, view or Blob.
    */
   send(data: SendData): SendResult;
   /** Subscribes to a lifecycle event; the returned function unsubscribes. */
   on<E extends keyof SocketEvents<Data>>(event: E, listener: (payload: SocketEvents<Data>[E]) => void): () => void;
+  /** Like `on`, for the next such event only; the returned function unsubscribes before it came. */
+  once<E extends keyof SocketEvents<Data>>(event: E, listener: (payload: SocketEvents<Data>[E]) => void): () => void;
   /**
-   * Closes for good: no reconnect after it, queued messages are dropped (reason `closed`),
+   * Closes for good: no reconnect after it, and `start()` no longer revives it. Queued messages
+   * are dropped (reason `closed`) unless `options.drain` gives them time to go out first;
    * features end (rpc rejects pending requests with ClosedError `CLOSED`), no timer or platform
    * handler is left, and it ends with a `close` event and state `closed`. An open link first goes
    * through `closing` for up to `closeTimeout` ms. Calling it again does nothing.
    */
-  close(code?: number, reason?: string): void;
+  close(code?: number, reason?: string, options?: CloseOptions): void;
+  /**
+   * Like `close()`, but not final: the socket ends the same way (state `closed`, queue dropped,
+   * features end) and keeps its listeners, handlers and features, so `start()` can connect it
+   * again, e.g. after a log-out. Does nothing once closing or closed.
+   */
+  stop(code?: number, reason?: string): void;
+  /**
+   * Connects a stopped socket again (one made with `start: false`, or after `stop()`), with the
+   * retry counter reset. Does nothing unless the socket is closed, and nothing after `close()`.
+   */
+  start(): void;
   /** Starts a fresh attempt now (closing the current link, if any) with the retry counter reset. No-op once closing/closed. */
   reconnect(): void;
 }
@@ -63,23 +88,9 @@ interface Link {
   ws?: WebSocketLike;
 }
 
-type Slot = State | HeartbeatSlot;
-
-// A `{"type":"ping"|"pong","ts":n}` frame is short; longer frames skip the check entirely.
-const HEARTBEAT = /"p[io]ng"/;
+type Slot = State | HeartbeatSlot | 'drain';
 
 const absorb = (): void => {};
-
-/** The CONTRACT heartbeat `{"type":"ping"|"pong","ts":<number>}` in `text`, if it is one. */
-function heartbeatOf(text: string): { type: 'ping' | 'pong'; ts: number } | undefined {
-  try {
-    const m = JSON.parse(text) as { type?: unknown; ts?: unknown } | null;
-    if (typeof m?.ts === 'number' && Number.isFinite(m.ts) && (m.type === 'ping' || m.type === 'pong')) return { type: m.type, ts: m.ts };
-  } catch {
-    // Not JSON: application data.
-  }
-  return undefined;
-}
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 
@@ -105,13 +116,19 @@ function platformReason(event: unknown): string {
   return typeof text === 'string' && text ? `: ${text}` : '';
 }
 
+/** Wire bytes of what `send` accepts: UTF-8 length, `byteLength`, or a Blob's `size`. */
+const sizeOf = (data: SendData): number => (typeof data === 'string' ? utf8Length(data) : ((data as ArrayBuffer).byteLength ?? (data as PlatformBlob).size));
+
+const closeInfo = (code: number, reason: string, wasClean = false): CloseInfo => ({ code, reason, wasClean });
+
 /** Builds the socket, runs the features and schedules the first attempt in a microtask. */
 export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly Feature[]): CoreSocket & Record<string, unknown> {
   const clock = o.clock;
   const now = (): number => clock.now();
   const timers = createTimers<Slot>(clock);
+  const heartbeat = o.heartbeat;
   let hooks: readonly FeatureHooks[] = [];
-  let state: State = 'connecting';
+  let state: State = 'closed';
   let epoch = 0;
   let link: Link | undefined;
   /** Consecutive failed attempts: the backoff exponent. */
@@ -120,6 +137,10 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   /** Some link of this socket has answered a ping: from then on, a missing pong means a dead link. */
   let answered = false;
   let warned = false;
+  /** `close()` was called: `start()` no longer revives the socket. */
+  let final = false;
+  /** `close()` with `drain` waits for the queue: how to close once it is flushed. */
+  let draining: CloseInfo | undefined;
   let WebSocketCtor = o.WebSocket;
   let unsubscribe: (() => void) | undefined;
 
@@ -133,9 +154,9 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   const queue = createQueue(o.queue, now, dropped);
   const online = (): boolean => o.environment?.isOnline() ?? true;
 
-  const hb = o.heartbeat
+  const hb = heartbeat
     ? createHeartbeat({
-        ...o.heartbeat,
+        ...heartbeat,
         timers,
         now,
         ping: (ts) => write(`{"type":"ping","ts":${ts}}`),
@@ -148,13 +169,13 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
           // A server that has never answered a ping most likely does not speak the heartbeat:
           // say so once and keep the link (the heartbeat has stopped for it) instead of tearing
           // it down every interval + timeout, forever.
-          if (!answered && !(o.heartbeat as { required: boolean }).required) {
-            if (!warned) error(new HoldfastError('HEARTBEAT', 'no pong: the server does not answer the heartbeat'));
+          if (!answered && !heartbeat.required) {
+            if (!warned) error(new HoldfastError('HEARTBEAT', 'no pong: heartbeat unanswered'));
             warned = true;
             return;
           }
-          error(new TimeoutError(`heartbeat timeout (${(o.heartbeat as { timeout: number }).timeout} ms)`));
-          if (state === 'open') lost({ code: HEARTBEAT_TIMEOUT_CODE, reason: 'heartbeat timeout', wasClean: false }, 'heartbeat timeout', true);
+          error(new HoldfastError('TIMEOUT', `heartbeat timeout (${heartbeat.timeout} ms)`));
+          if (state === 'open') lost(closeInfo(HEARTBEAT_TIMEOUT_CODE, 'heartbeat timeout'), 'heartbeat timeout', true);
         },
       })
     : undefined;
@@ -174,26 +195,25 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   function put(ws: WebSocketLike, data: SendData): void {
     try {
       ws.send(data);
-    } catch (e) {
-      error(new HoldfastError('SEND', 'WebSocket send failed', { cause: e }));
-      return;
+    } catch (cause) {
+      return error(new HoldfastError('SEND', 'send failed', { cause }));
     }
     for (const h of hooks) h.frame?.(data, true);
   }
 
   function write(data: SendData): boolean {
     const ws = link?.ws;
-    if (ws?.readyState !== OPEN) return false;
-    put(ws, data);
-    return true;
+    const ok = ws?.readyState === OPEN;
+    if (ok) put(ws, data);
+    return ok;
   }
 
   function send(data: SendData, fate?: Fate): SendResult {
-    if (typeof data !== 'string' && !isBinary(data) && !isBlob(data)) throw new TypeError('send() takes a string, ArrayBuffer, view or Blob');
+    if (typeof data !== 'string' && !isBinary(data) && !isBlob(data)) throw new TypeError('unsupported data');
     // Bytes are counted only where they matter (a size limit, the queue): not on the hot path.
     const limit = o.maxMessageSize;
-    const size = limit < Infinity ? byteLength(data) : -1;
-    if (size > limit) throw new MessageTooBigError(size, limit);
+    const size = limit < Infinity ? sizeOf(data) : -1;
+    if (size > limit) throw new HoldfastError('MESSAGE_TOO_BIG', `message of ${size} bytes exceeds maxMessageSize (${limit})`, { size, limit });
     for (const h of hooks) {
       const taken = h.send?.(data, fate);
       if (taken) return taken;
@@ -204,12 +224,12 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       if (fate?.('sent') !== false) put(ws, data);
       return 'sent';
     }
-    if (state === 'closing' || state === 'closed') {
+    if (draining || state === 'closing' || state === 'closed') {
       fate?.('closed');
       dropped(data, 'closed');
       return 'dropped';
     }
-    return queue.push(data, size < 0 ? byteLength(data) : size, fate);
+    return queue.push(data, size < 0 ? sizeOf(data) : size, fate);
   }
 
   function receive(data: unknown): void {
@@ -217,17 +237,25 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     hb?.seen();
     for (const h of hooks) h.frame?.(data, false);
     if (typeof data === 'string') {
-      const beat = data.length < 128 && HEARTBEAT.test(data) ? heartbeatOf(data) : undefined;
-      if (beat) {
-        if (beat.type === 'pong') hb?.pong(beat.ts);
-        else write(`{"type":"pong","ts":${beat.ts}}`);
-        return;
+      // A `{"type":"ping"|"pong","ts":n}` frame is short; longer frames skip the check entirely.
+      if (data.length < 128 && /"p[io]ng"/.test(data)) {
+        let m: { type?: unknown; ts?: unknown } | null | undefined;
+        try {
+          m = JSON.parse(data) as typeof m;
+        } catch {
+          // Not JSON: application data.
+        }
+        const ts = m?.ts;
+        if (Number.isFinite(ts) && (m?.type === 'ping' || m?.type === 'pong')) {
+          if (m.type === 'pong') hb?.pong(ts as number);
+          else write(`{"type":"pong","ts":${ts as number}}`);
+          return;
+        }
       }
-    } else if (isBinary(data)) data = toArrayBuffer(data);
-    else if (!isBlob(data)) {
-      error(new ProtocolError(`unsupported message data (${Object.prototype.toString.call(data)})`));
-      return;
-    }
+    } else if (isBinary(data)) {
+      // An exact copy of a view: a view with an offset must not leak the rest of its buffer.
+      if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
+    } else if (!isBlob(data)) return error(new HoldfastError('PROTOCOL', `unsupported data (${toTag(data)})`));
     const payload = data as string | ArrayBuffer | PlatformBlob;
     for (const h of hooks) if (h.receive?.(payload) || state !== 'open') return;
     emit('message', payload);
@@ -247,17 +275,15 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   /** Runs one attempt from state `connecting`: providers, then the platform socket. */
   function attempt(): void {
-    if (!online()) {
-      move('reconnecting', 'offline');
-      return;
-    }
+    if (!online()) return void move('reconnecting', 'offline');
     const a: Link = {};
     link = a;
     const ctx: AttemptContext = { attempt: retries };
     if (!each((h) => h.attempt?.(ctx)) || link !== a) return;
     provide(a, 'url', url, ctx, (u) => {
-      if (u === null) end({ code: 1000, reason: 'url provider returned null', wasClean: true }, 'url provider returned null');
-      else if (typeof u !== 'string') failed(a, 'url', new TypeError(`expected a string or null, got ${typeof u}`));
+      const why = 'url provider returned null';
+      if (u === null) end(closeInfo(1000, why, true), why);
+      else if (typeof u !== 'string') failed(a, 'url', new TypeError(typeof u));
       else provide(a, 'protocols', o.protocols, ctx, (p) => open(a, u, p as string | string[] | undefined));
     });
   }
@@ -268,8 +294,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     try {
       result = typeof value === 'function' ? (value as (ctx: AttemptContext) => unknown)(ctx) : value;
     } catch (e) {
-      failed(a, what, e);
-      return;
+      return failed(a, what, e);
     }
     if (!isThenable(result)) then(result);
     else
@@ -282,9 +307,15 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   }
 
   function failed(a: Link, what: string, cause: unknown): void {
-    if (link !== a) return;
-    error(new HoldfastError('URL', `${what} provider failed`, { cause }));
-    if (link === a) lost(undefined, `${what} provider failed`);
+    const why = `${what} provider failed`;
+    if (link === a) error(new HoldfastError('URL', why, { cause }));
+    if (link === a) lost(undefined, why);
+  }
+
+  /** Reports a platform failure as `CONNECT` and fails the attempt when it is still the current one. */
+  function broken(a: Link, what: string, cause: unknown, why: string, info?: CloseInfo): void {
+    error(new HoldfastError('CONNECT', what + platformReason(cause), { cause }));
+    if (link === a) lost(info, why, true);
   }
 
   function open(a: Link, u: string, protocols: string | string[] | undefined): void {
@@ -292,9 +323,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     try {
       ws = protocols === undefined ? new WebSocketCtor(u) : new WebSocketCtor(u, protocols);
     } catch (e) {
-      error(new HoldfastError('CONNECT', `WebSocket constructor threw${platformReason(e)}`, { cause: e }));
-      if (link === a) lost(undefined, 'WebSocket constructor threw');
-      return;
+      return broken(a, 'WebSocket constructor threw', e, 'WebSocket constructor threw');
     }
     try {
       ws.binaryType = o.binaryType;
@@ -309,22 +338,20 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       if (link === a) receive(event.data);
     };
     ws.onerror = (event) => {
-      if (link !== a) return;
-      error(new HoldfastError('CONNECT', `WebSocket error${platformReason(event)}`, { cause: event }));
       // An error while connecting ends the attempt: Node's global WebSocket (undici) reports a
-      // refused connection with `error` and never `close`.
-      if (link === a && state === 'connecting') lost({ code: 1006, reason: '', wasClean: false }, 'connect error', true);
+      // refused connection with `error` and never `close`. An open link stays up.
+      if (link === a) broken(state === 'connecting' ? a : {}, 'WebSocket error', event, 'connect error', closeInfo(1006, ''));
     };
     ws.onclose = (event) => {
       if (link !== a) return;
-      const info = { code: event.code, reason: event.reason, wasClean: event.wasClean };
+      const info = closeInfo(event.code, event.reason, event.wasClean);
       if (state === 'closing') end(info, 'closed');
       else lost(info, `link closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
     };
     timers.set('connecting', o.connectTimeout, () => {
-      error(new TimeoutError(`connect timeout (${o.connectTimeout} ms)`));
+      error(new HoldfastError('TIMEOUT', `connect timeout (${o.connectTimeout} ms)`));
       // Reported as 1006 (closed without a close frame), which is what the platform would say.
-      if (link === a) lost({ code: 1006, reason: 'connect timeout', wasClean: false }, 'connect timeout', true);
+      if (link === a) lost(closeInfo(1006, 'connect timeout'), 'connect timeout', true);
     });
   }
 
@@ -341,11 +368,14 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       },
     );
     if (link !== a || !move('open', 'connected')) return;
+    const e = epoch;
     timers.set('open', o.backoff.minUptime, () => {
       retries = 0;
     });
     hb?.start();
     emit('open', { attempt: retries, protocol: ws.protocol ?? '' });
+    // `close()` with `drain`: the queue went out on this link, so close now.
+    if (draining && e === epoch) shut(draining);
   }
 
   /**
@@ -365,7 +395,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
           error(new HoldfastError('LISTENER', 'shouldReconnect threw', { cause })),
         );
       if (e !== epoch) return;
-      const ended = info ?? { code: 1006, reason: why, wasClean: false };
+      const ended = info ?? closeInfo(1006, why);
       delay = retry ? planDelay(info) : null;
       if (delay === null) {
         // The open link is gone for good: features hear it went down (rpc rejects in-flight
@@ -398,7 +428,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       try {
         fn(h);
       } catch (cause) {
-        error(new HoldfastError('LISTENER', 'a feature hook threw', { cause }));
+        error(new HoldfastError('LISTENER', 'hook threw', { cause }));
       }
       if (e !== epoch) return false;
     }
@@ -427,12 +457,13 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     if (online() && move('connecting', why)) attempt();
   }
 
-  /** The one final teardown: nothing survives it but the listeners. */
+  /** The one teardown: nothing survives it but the listeners, the hooks and the features. */
   function end(info: CloseInfo, why: string): void {
     if (state === 'closed') return;
     const wasClosing = state === 'closing';
     detach(info);
     timers.clearAll();
+    draining = undefined;
     unsubscribe?.();
     unsubscribe = undefined;
     move('closed', why);
@@ -441,11 +472,33 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     emit('close', { ...info, willReconnect: false });
   }
 
+  /** `close()` and `stop()`: through `closing` when a link is open, else straight to `closed`. */
+  function shut(info: CloseInfo): void {
+    const ws = link?.ws;
+    if (state !== 'open' || !ws) return end(info, 'close() called');
+    if (!move('closing', 'close() called') || !each((h) => h.end?.(info.code))) return;
+    // Set before closing: a platform that reports the close synchronously ends us at once.
+    timers.set('closing', o.closeTimeout, () => end(info, 'close timeout'));
+    closeQuietly(ws, info);
+  }
+
   function onSignal(signal: EnvironmentSignal): void {
     if (state === 'reconnecting') {
       if (signal === 'offline') timers.clear('reconnecting');
       else if (signal !== 'suspend') retryNow(signal === 'online' ? 'network online' : 'resumed');
     } else if (signal === 'resume' && state === 'open') hb?.check();
+  }
+
+  /** A platform API of the environment threw: reported after the current call, as an event. */
+  function envFailed(cause: unknown): void {
+    void Promise.resolve().then(() => error(new HoldfastError('ENVIRONMENT', 'environment', { cause })));
+  }
+
+  /** From `closed` (a new or a stopped socket): subscribes to the environment and attempts. */
+  function begin(why: string): void {
+    retries = 0;
+    unsubscribe = o.environment?.subscribe(onSignal, envFailed);
+    if (move('connecting', why)) attempt();
   }
 
   const socket: CoreSocket<unknown> = {
@@ -465,23 +518,31 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     },
     send: (data) => send(data),
     on: emitter.on,
-    close(code = 1000, reason = '') {
+    once: emitter.once,
+    close(code = 1000, reason = '', options) {
+      final = true;
       if (state === 'closing' || state === 'closed') return;
-      const ws = link?.ws;
-      const info = { code, reason, wasClean: false };
-      if (state !== 'open' || !ws) return end(info, 'close() called');
-      if (!move('closing', 'close() called')) return;
-      if (!each((h) => h.end?.(code))) return;
-      // Set before closing: a platform that reports the close synchronously ends us at once.
-      timers.set('closing', o.closeTimeout, () => end(info, 'close timeout'));
-      closeQuietly(ws, info);
+      const info = closeInfo(code, reason);
+      const ms = options?.drain ?? 0;
+      // Nothing to wait for (or a second close() while draining): close now.
+      if (!(ms > 0) || queue.length === 0 || state === 'open') shut(info);
+      else if (!draining) {
+        draining = info;
+        timers.set('drain', ms, () => shut(info));
+      }
+    },
+    stop(code = 1000, reason = '') {
+      if (state !== 'closing' && state !== 'closed') shut(closeInfo(code, reason));
+    },
+    start() {
+      if (state === 'closed' && !final) begin('start() called');
     },
     reconnect() {
       if (state === 'closing' || state === 'closed') return;
       retries = 0;
       const why = 'reconnect() called';
       if (state === 'reconnecting') retryNow(why);
-      else lost(link?.ws ? { code: 1000, reason: why, wasClean: false } : undefined, why, true, true);
+      else lost(link?.ws ? closeInfo(1000, why) : undefined, why, true, true);
     },
   };
 
@@ -507,10 +568,15 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   };
   for (const feature of use) Object.defineProperties(socket, Object.getOwnPropertyDescriptors(feature(host)));
 
-  unsubscribe = o.environment?.subscribe(onSignal);
-  const first = epoch;
-  void Promise.resolve().then(() => {
-    if (first === epoch && state === 'connecting') attempt();
-  });
+  if (o.start) {
+    // Set up now, so that listeners added right after connect() see every event; the first
+    // attempt runs in a microtask.
+    state = 'connecting';
+    unsubscribe = o.environment?.subscribe(onSignal, envFailed);
+    const first = epoch;
+    void Promise.resolve().then(() => {
+      if (first === epoch && state === 'connecting') attempt();
+    });
+  }
   return socket as CoreSocket & Record<string, unknown>;
 }

@@ -23,28 +23,25 @@ export interface Timers<K extends string> {
 
 /** Timer slots scheduled through `clock`. */
 export function createTimers<K extends string>(clock: Clock): Timers<K> {
-  const handles = new Map<K, unknown>();
+  // A plain object, not a Map: its members would survive minification.
+  const handles: Partial<Record<K, unknown>> = {};
   const clear = (slot: K): void => {
-    if (handles.has(slot)) clock.clearTimeout(handles.get(slot));
-    handles.delete(slot);
+    if (slot in handles) clock.clearTimeout(handles[slot]);
+    delete handles[slot];
   };
   return {
     set(slot, ms, callback) {
       clear(slot);
       // Longer delays overflow to about 1 ms in browsers and Node: Infinity waits 24.8 days.
-      handles.set(
-        slot,
-        clock.setTimeout(() => {
-          handles.delete(slot);
-          callback();
-        }, Math.max(0, Math.min(ms, 2_147_483_647))),
-      );
+      handles[slot] = clock.setTimeout(() => {
+        delete handles[slot];
+        callback();
+      }, Math.max(0, Math.min(ms, 2_147_483_647)));
     },
     clear,
-    has: (slot) => handles.has(slot),
+    has: (slot) => slot in handles,
     clearAll() {
-      handles.forEach((handle) => clock.clearTimeout(handle));
-      handles.clear();
+      for (const slot in handles) clear(slot);
     },
   };
 }

@@ -130,13 +130,17 @@ export function hasBinary(value: unknown, depth = 0): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (depth >= MAX_DEPTH) tooDeep();
   // for-of, not for-in, over arrays: many times faster.
+  // Primitives are skipped before the call: most values of a message are.
   if (Array.isArray(value)) {
-    for (const item of value) if (hasBinary(item, depth + 1)) return true;
+    for (const item of value) if (typeof item === 'object' && item !== null && hasBinary(item, depth + 1)) return true;
     return false;
   }
   // The realm-safe (slower) tag check only runs for what is neither an array nor plain.
   if (!isPlain(value)) return isBinary(value);
-  for (const key in value) if (hasBinary(value[key], depth + 1)) return true;
+  for (const key in value) {
+    const item = value[key];
+    if (typeof item === 'object' && item !== null && hasBinary(item, depth + 1)) return true;
+  }
   return false;
 }
 

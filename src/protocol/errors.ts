@@ -46,6 +46,8 @@ export type ErrorCode =
   | 'STORAGE'
   /** An option passed to `connect()` or a feature has the wrong type or is out of range. */
   | 'OPTIONS'
+  /** The environment (a mini-program's network or app-show API) threw while it was subscribed to or from; `cause` holds what it threw. */
+  | 'ENVIRONMENT'
   /** An event listener, handler hook or `shouldReconnect` threw; `cause` holds what it threw. */
   | 'LISTENER';
 
@@ -56,6 +58,9 @@ export interface ErrorContext {
   method?: string;
   /** The id of the request this error belongs to. */
   id?: Id;
+  /** `MESSAGE_TOO_BIG`: the message's size and the limit, in bytes. */
+  size?: number;
+  limit?: number;
 }
 
 const BRAND = /* @__PURE__ */ Symbol.for('holdfast.error');
@@ -86,11 +91,23 @@ export class HoldfastError extends Error {
   }
 }
 
+/**
+ * `instanceof` for the subclasses below goes by `code`: the client core creates its errors as
+ * plain HoldfastErrors (one class ships instead of five), and `error instanceof TimeoutError`
+ * still holds for its timeouts, whichever copy of the library made them.
+ */
+function hasCode(type: { prototype: object }, value: unknown, ...codes: ErrorCode[]): boolean {
+  return (isHoldfastError(value) && codes.includes(value.code)) || Object.prototype.isPrototypeOf.call(type.prototype, value as object);
+}
+
 /** A request, an attempt or a heartbeat did not complete in time. */
 export class TimeoutError extends HoldfastError {
   constructor(message: string, context?: ErrorContext) {
     super('TIMEOUT', message, context);
     this.name = 'TimeoutError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(this, value, 'TIMEOUT');
   }
 }
 
@@ -99,6 +116,9 @@ export class AbortError extends HoldfastError {
   constructor(message: string, context?: ErrorContext) {
     super('ABORTED', message, context);
     this.name = 'AbortError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(this, value, 'ABORTED');
   }
 }
 
@@ -111,6 +131,9 @@ export class ClosedError extends HoldfastError {
     this.name = 'ClosedError';
     (this as { closeCode?: number }).closeCode = closeCode;
   }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(this, value, 'CLOSED', 'DISCONNECTED');
+  }
 }
 
 /** The send queue could not take a message (overflow policy `'throw'`). */
@@ -118,6 +141,9 @@ export class QueueFullError extends HoldfastError {
   constructor(message: string, context?: ErrorContext) {
     super('QUEUE_FULL', message, context);
     this.name = 'QueueFullError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(this, value, 'QUEUE_FULL');
   }
 }
 
@@ -129,6 +155,9 @@ export class MessageTooBigError extends HoldfastError {
     super('MESSAGE_TOO_BIG', `message of ${size} bytes exceeds maxMessageSize (${limit})`, context);
     this.name = 'MessageTooBigError';
     Object.assign(this, { size, limit });
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(this, value, 'MESSAGE_TOO_BIG');
   }
 }
 
@@ -152,6 +181,9 @@ export class ProtocolError extends HoldfastError {
   constructor(message: string, context?: ErrorContext) {
     super('PROTOCOL', message, context);
     this.name = 'ProtocolError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(this, value, 'PROTOCOL');
   }
 }
 

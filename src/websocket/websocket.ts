@@ -176,7 +176,7 @@ export class HoldfastWebSocket<U extends readonly Feature[] = readonly Feature[]
     this._d = 0;
     if (protocols !== undefined) checkProtocols(protocols);
     const { use = [], reconnect = 'always', shouldReconnect, ...rest } = options;
-    if (reconnect !== 'always' && reconnect !== 'until-open') throw badOption('reconnect', reconnect);
+    if (reconnect !== 'always' && reconnect !== 'until-open') throw badOption('reconnect');
     const once = (this._h = reconnect === 'until-open');
     // Sees each platform socket, for `extensions` and its `bufferedAmount`.
     const grab: Feature = (host) => {

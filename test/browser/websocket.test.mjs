@@ -66,8 +66,8 @@ for (const kind of ['umd', 'esm']) {
           { type: 'message', readyState: 1, target: true, messageEvent: true, kind: 'text', text: 'hello' },
           { type: 'message', readyState: 1, target: true, messageEvent: true, kind: 'blob' },
           { type: 'message', readyState: 1, target: true, messageEvent: true, kind: 'arraybuffer', bytes: [4, 5] },
-          // The reason is the server's, from its answering close frame (the reference server's is empty).
-          { type: 'close', readyState: 3, target: true, closeEvent: true, code: 1000, reason: '', wasClean: true },
+          // The reason is the server's, from its answering close frame: the reference server echoes the client's.
+          { type: 'close', readyState: 3, target: true, closeEvent: true, code: 1000, reason: 'done', wasClean: true },
         ]);
         assert.deepEqual(pageErrors, []);
       } finally {

@@ -39,9 +39,11 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions()).toThrow(expect.objectContaining({ code: 'NO_WEBSOCKET' }));
   });
 
-  it('defaults to the browser environment when window exists (jsdom)', () => {
-    const env = resolveOptions({ WebSocket }).environment;
-    expect(env?.isOnline()).toBe(true);
+  it('has no environment unless one is given, even where window exists (jsdom): browser signals are opt-in', () => {
+    expect(resolveOptions({ WebSocket }).environment).toBeUndefined();
+    expect(resolveOptions({ WebSocket, environment: false }).environment).toBeUndefined();
+    const env = { isOnline: () => false, subscribe: () => () => {} };
+    expect(resolveOptions({ WebSocket, environment: env }).environment).toBe(env);
   });
 
   it.each([

@@ -18,9 +18,9 @@ describe('state table', () => {
     expect(canTransition('connecting', 'closing')).toBe(false);
   });
 
-  it('makes closed terminal', () => {
-    for (const to of STATES) expect(canTransition('closed', to)).toBe(false);
-    expect(TRANSITIONS.closed).toEqual([]);
+  it('leaves closed only for connecting (start() on a stopped socket)', () => {
+    expect(STATES.filter((to) => canTransition('closed', to))).toEqual(['connecting']);
+    expect(TRANSITIONS.closed).toEqual(['connecting']);
   });
 
   it('never lets a socket skip straight from reconnecting to open', () => {

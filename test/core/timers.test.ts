@@ -55,5 +55,11 @@ describe('createTimers', () => {
     timers.set('a', Infinity, () => {});
     expect(scheduled).toEqual([42, 0, 2_147_483_647]);
     expect(clock.clearTimeout).toHaveBeenCalledWith(1);
+    // An empty slot hands the clock nothing to clear (no clearTimeout(undefined) for a custom clock).
+    const calls = clock.clearTimeout.mock.calls.length;
+    timers.clear('a');
+    timers.clear('a');
+    timers.clearAll();
+    expect(clock.clearTimeout.mock.calls.length).toBe(calls + 1);
   });
 });

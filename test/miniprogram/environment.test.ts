@@ -179,12 +179,15 @@ describe('miniProgramEnvironment', () => {
       expect(signals).toEqual([]);
     });
 
-    it('without report, re-throws on a timer, and connect() does not fail', async () => {
+    it('through connect(): an ENVIRONMENT error event, and connect() does not fail', async () => {
       const { api, bridge } = throwingUni();
       const fake = fakeWx();
       const socket = connect(WS_URL, { WebSocket: wechat(fake.api), environment: miniProgramEnvironment(api), heartbeat: false });
-      expect(() => vi.advanceTimersByTime(0)).toThrow(bridge);
+      const errors: Array<{ code: string; cause: unknown }> = [];
+      socket.on('error', (e) => errors.push({ code: e.code, cause: e.cause }));
+      expect(() => vi.advanceTimersByTime(0)).not.toThrow();
       await advance(20);
+      expect(errors).toEqual([{ code: 'ENVIRONMENT', cause: bridge }]);
       expect(socket.state).toBe('open');
       socket.close();
       await advance(3000);

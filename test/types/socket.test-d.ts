@@ -4,6 +4,7 @@
 import { afterAll, describe, expectTypeOf, it } from 'vitest';
 import {
   connect,
+  opened,
   rpc,
   type CoreSocket,
   type Feature,
@@ -201,5 +202,29 @@ describe('handle()', () => {
       expectTypeOf(params).toEqualTypeOf<unknown>();
       return params;
     });
+  });
+});
+
+describe('the lifecycle (issue 10)', () => {
+  it('types once, stop, start, close with drain, opened and start: false', () => {
+    const off = bare.once('close', (e) => {
+      expectTypeOf(e.willReconnect).toEqualTypeOf<boolean>();
+    });
+    expectTypeOf(off).toEqualTypeOf<() => void>();
+    // @ts-expect-error no such event
+    bare.once('opened', () => {});
+    expectTypeOf(chat.stop).parameters.toEqualTypeOf<[code?: number, reason?: string]>();
+    expectTypeOf(chat.start).returns.toEqualTypeOf<void>();
+    expectTypeOf(bare.close).toBeCallableWith(1000, 'bye', { drain: 5000 });
+    // @ts-expect-error drain is a number of milliseconds
+    bare.close(1000, 'bye', { drain: 'soon' });
+    const stopped = connect(url, { ...options, start: false, use: [rpc<ChatApi>()] });
+    expectTypeOf(stopped.request).toEqualTypeOf<Rpc<ChatApi>['request']>();
+    stopped.close();
+    // @ts-expect-error start is a boolean
+    connect(url, { ...options, start: 'later' });
+    expectTypeOf(quiet(opened(chat))).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(opened).toBeCallableWith(bare, { signal: new AbortController().signal });
+    void opened(bare).catch(() => undefined);
   });
 });

@@ -125,7 +125,7 @@ const INTERNAL = -32603;
 export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api>> {
   const timeout = duration('rpc.timeout', options.timeout, 30_000, true);
   const codec = options.codec ?? jsonCodec;
-  if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') throw badOption('rpc.codec', codec);
+  if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') throw badOption('rpc.codec');
 
   return (host: FeatureHost) => {
     const pending = createPending(host.clock);

@@ -123,9 +123,9 @@ export function session(options: SessionOptions = {}): Feature<Session> {
   }
   const { maxMessages, maxBytes, timeout, ackEvery, ackDelay } = limits;
   const overflow = options.overflow ?? 'drop-oldest';
-  if (!['drop-oldest', 'drop-newest', 'throw'].includes(overflow)) throw badOption('session.overflow', overflow);
+  if (!['drop-oldest', 'drop-newest', 'throw'].includes(overflow)) throw badOption('session.overflow');
   const storage = options.storage;
-  if (storage && typeof storage.load !== 'function') throw badOption('session.storage', storage);
+  if (storage && typeof storage.load !== 'function') throw badOption('session.storage');
 
   return (host) => {
     const clock = host.clock;

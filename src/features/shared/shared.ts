@@ -93,7 +93,7 @@ const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'stri
  */
 export function shared(options: SharedOptions = {}): Feature<Shared> {
   const key = options.key;
-  if (key !== undefined && typeof key !== 'string') throw badOption('key', key);
+  if (key !== undefined && typeof key !== 'string') throw badOption('key');
   return (host) => {
     const locks = options.locks ?? (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
     const Channel = options.BroadcastChannel ?? (globalThis.BroadcastChannel as SharedOptions['BroadcastChannel']);
