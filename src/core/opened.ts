@@ -29,7 +29,7 @@ export function opened(socket: Pick<CoreSocket<unknown>, 'state' | 'once' | 'on'
       else resolve();
     };
     const closed = (): void => settle(new HoldfastError('CLOSED', 'socket closed'));
-    const abort = (): void => settle(new HoldfastError('ABORTED', 'aborted', { cause: signal?.reason }));
+    const abort = (): void => settle(new HoldfastError('ABORTED', 'aborted', { cause: (signal as PlatformAbortSignal).reason }));
     const offOpen = socket.once('open', () => settle());
     const offClose = socket.on('close', (c) => c.willReconnect || closed());
     if (state === 'open') settle();

@@ -137,12 +137,12 @@ export interface ResolvedOptions {
 export const badOption = (name: string): HoldfastError => new HoldfastError('OPTIONS', name);
 
 /**
- * A number >= 0 (Infinity only where `infinite`), or `fallback` when undefined.
+ * A number >= 0 (Infinity included), or `fallback` when undefined.
  * @throws HoldfastError `OPTIONS` otherwise.
  */
-export function duration(name: string, value: unknown, fallback: number, infinite?: boolean): number {
+export function duration(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0) || (!infinite && value === Infinity)) throw badOption(name);
+  if (typeof value !== 'number' || !(value >= 0)) throw badOption(name);
   return value;
 }
 

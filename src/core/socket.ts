@@ -175,7 +175,8 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
             return;
           }
           error(new HoldfastError('TIMEOUT', `heartbeat timeout (${heartbeat.timeout} ms)`));
-          if (state === 'open') lost(closeInfo(HEARTBEAT_TIMEOUT_CODE, 'heartbeat timeout'), 'heartbeat timeout', true);
+          // Only an open link runs the heartbeat: leaving `open` stops it.
+          lost(closeInfo(HEARTBEAT_TIMEOUT_CODE, 'heartbeat timeout'), 'heartbeat timeout', true);
         },
       })
     : undefined;
@@ -184,7 +185,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   function move(to: State, reason: string): boolean {
     const from = state;
     timers.clear(from);
-    if (from === 'open') hb?.stop();
+    hb?.stop(); // it only runs while open
     state = to;
     const mine = ++epoch;
     emit('state', { from, to, reason });
@@ -246,8 +247,10 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
           // Not JSON: application data.
         }
         const ts = m?.ts;
-        if (Number.isFinite(ts) && (m?.type === 'ping' || m?.type === 'pong')) {
-          if (m.type === 'pong') hb?.pong(ts as number);
+        // A finite ts means `m` parsed to an object.
+        const type = Number.isFinite(ts) && (m as { type?: unknown }).type;
+        if (type === 'ping' || type === 'pong') {
+          if (type === 'pong') hb?.pong(ts as number);
           else write(`{"type":"pong","ts":${ts as number}}`);
           return;
         }
@@ -279,7 +282,8 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     const a: Link = {};
     link = a;
     const ctx: AttemptContext = { attempt: retries };
-    if (!each((h) => h.attempt?.(ctx)) || link !== a) return;
+    // A hook that moved the socket on (any move replaces the link) ends this attempt.
+    if (!each((h) => h.attempt?.(ctx))) return;
     provide(a, 'url', url, ctx, (u) => {
       const why = 'url provider returned null';
       if (u === null) end(closeInfo(1000, why, true), why);
@@ -356,8 +360,8 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   }
 
   function opened(a: Link, ws: WebSocketLike): void {
-    timers.clear('connecting');
-    if (!each((h) => h.up?.()) || link !== a) return;
+    // The connect timeout is cleared by the move to `open` below (nothing in between waits).
+    if (!each((h) => h.up?.())) return;
     // Flushed while still `connecting`, so nothing sent from an `open`/`state` listener can
     // overtake a queued message; a listener that queues during the flush is flushed too, and a
     // listener that replaces the link mid-flush leaves the rest queued for the next one.
@@ -450,16 +454,17 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     return info?.code === 1013 ? Math.max(delay, retryAfterMs(info.reason)) : delay;
   }
 
-  /** From `reconnecting`: attempts now, unless offline (then waits for the `online` signal). */
+  /**
+   * From `reconnecting` (every caller makes sure of it): attempts now, unless offline (then the
+   * `online` signal, or the next backoff timer, tries again). The move clears the backoff timer.
+   */
   function retryNow(why: string): void {
-    if (state !== 'reconnecting') return;
-    timers.clear('reconnecting');
     if (online() && move('connecting', why)) attempt();
   }
 
   /** The one teardown: nothing survives it but the listeners, the hooks and the features. */
   function end(info: CloseInfo, why: string): void {
-    if (state === 'closed') return;
+    // Never called on a closed socket: its callers check the state or their link first.
     const wasClosing = state === 'closing';
     detach(info);
     timers.clearAll();
@@ -482,11 +487,12 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     closeQuietly(ws, info);
   }
 
+  // `offline` needs nothing: a backoff timer that fires while offline makes no attempt.
   function onSignal(signal: EnvironmentSignal): void {
-    if (state === 'reconnecting') {
-      if (signal === 'offline') timers.clear('reconnecting');
-      else if (signal !== 'suspend') retryNow(signal === 'online' ? 'network online' : 'resumed');
-    } else if (signal === 'resume' && state === 'open') hb?.check();
+    if (signal === 'online' || signal === 'resume') {
+      if (state === 'reconnecting') retryNow(signal === 'online' ? 'network online' : 'resumed');
+      else if (signal === 'resume' && state === 'open') hb?.check();
+    }
   }
 
   /** A platform API of the environment threw: reported after the current call, as an event. */
@@ -525,7 +531,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       const info = closeInfo(code, reason);
       const ms = options?.drain ?? 0;
       // Nothing to wait for (or a second close() while draining): close now.
-      if (!(ms > 0) || queue.length === 0 || state === 'open') shut(info);
+      if (!(ms > 0) || queue.length === 0) shut(info);
       else if (!draining) {
         draining = info;
         timers.set('drain', ms, () => shut(info));

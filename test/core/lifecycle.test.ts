@@ -31,10 +31,10 @@ const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
 /** Tracks how a promise settled, without an unhandled rejection. */
 function track(promise: Promise<unknown>) {
-  const t: { settled: boolean; value?: unknown; error?: unknown } = { settled: false };
+  const t: { settled: boolean; how?: 'resolved' | 'rejected'; value?: unknown; error?: unknown } = { settled: false };
   promise.then(
-    (value) => Object.assign(t, { settled: true, value }),
-    (error: unknown) => Object.assign(t, { settled: true, error }),
+    (value) => Object.assign(t, { settled: true, how: 'resolved', value }),
+    (error: unknown) => Object.assign(t, { settled: true, how: 'rejected', error }),
   );
   return t;
 }
@@ -45,8 +45,8 @@ function fakeSignal() {
   return {
     aborted: false,
     reason: undefined as unknown,
-    addEventListener: (_type: string, listener: () => void) => void listeners.add(listener),
-    removeEventListener: (_type: string, listener: () => void) => void listeners.delete(listener),
+    addEventListener: (type: string, listener: () => void) => void (type === 'abort' && listeners.add(listener)),
+    removeEventListener: (type: string, listener: () => void) => void (type === 'abort' && listeners.delete(listener)),
     get listeners() {
       return listeners.size;
     },
@@ -95,11 +95,10 @@ describe('opened()', () => {
     expect(waiting.settled).toBe(false);
     kit.last().open();
     await tick();
-    expect(waiting).toEqual({ settled: true, value: undefined });
+    expect(waiting).toEqual({ settled: true, how: 'resolved', value: undefined });
     const again = track(opened(socket));
     await tick();
-    expect(again.settled).toBe(true);
-    expect(again.error).toBeUndefined();
+    expect(again.how).toBe('resolved');
   });
 
   it('waits through a reconnect, and rejects with CLOSED when the socket ends for good', async () => {
@@ -114,7 +113,7 @@ describe('opened()', () => {
     await tick();
     expect(socket.state).toBe('closed');
     expect(waiting.error).toBeInstanceOf(HoldfastError);
-    expect(waiting.error).toMatchObject({ code: 'CLOSED' });
+    expect(waiting.error).toMatchObject({ code: 'CLOSED', message: 'socket closed' });
   });
 
   it('rejects at once on a closing, closed or stopped socket', async () => {
@@ -136,7 +135,7 @@ describe('opened()', () => {
     expect(signal.listeners).toBe(1);
     signal.abort('gave up');
     await tick();
-    expect(waiting.error).toMatchObject({ code: 'ABORTED', cause: 'gave up' });
+    expect(waiting.error).toMatchObject({ code: 'ABORTED', message: 'aborted', cause: 'gave up' });
     expect(signal.listeners).toBe(0);
     const late = track(opened(socket, { signal: signal as unknown as AbortSignal }));
     await tick();
@@ -147,7 +146,7 @@ describe('opened()', () => {
     const ok = fakeSignal();
     const resolved = track(opened(socket, { signal: ok as unknown as AbortSignal }));
     await tick();
-    expect(resolved.settled && resolved.error === undefined).toBe(true);
+    expect(resolved.how).toBe('resolved');
     expect(ok.listeners).toBe(0);
   });
 });
@@ -311,11 +310,17 @@ describe('close() with drain', () => {
     const draining = setup();
     draining.socket.send('x');
     draining.socket.close(1000, '', { drain: 5000 });
-    draining.socket.close(1000, '', { drain: 5000 }); // again with drain: keeps waiting
+    await tick(4000);
+    draining.socket.close(1000, '', { drain: 5000 }); // again with drain: keeps the first deadline
     expect(draining.socket.state).toBe('connecting');
-    draining.socket.close();
+    await tick(1000);
     expect(draining.socket.state).toBe('closed');
-    expect(draining.of('drop')).toEqual([{ data: 'x', reason: 'closed' }]);
+    const plain = setup();
+    plain.socket.send('x');
+    plain.socket.close(1000, '', { drain: 5000 });
+    plain.socket.close();
+    expect(plain.socket.state).toBe('closed');
+    expect(plain.of('drop')).toEqual([{ data: 'x', reason: 'closed' }]);
   });
 
   it('keeps reconnecting while it drains', async () => {
@@ -329,5 +334,123 @@ describe('close() with drain', () => {
     kit.last().open();
     expect(kit.last().sent).toEqual(['m']);
     expect(socket.state).toBe('closing');
+  });
+});
+
+describe('guards and messages', () => {
+  it('an open listener that closes a draining socket closes it once', async () => {
+    const { kit, socket, states } = setup();
+    socket.send('m');
+    socket.close(1000, '', { drain: 5000 });
+    socket.on('open', () => socket.close());
+    await tick();
+    kit.last().open();
+    expect(states().filter((m) => m === 'open>closing')).toHaveLength(1);
+    expect(kit.last().closeCalls).toHaveLength(1);
+  });
+
+  it('stop() while closing waits for the platform like close() does', async () => {
+    const { kit, socket } = setup({ closeTimeout: 500 });
+    await tick();
+    kit.last().open();
+    socket.stop();
+    socket.stop();
+    expect(socket.state).toBe('closing');
+    await tick(500);
+    expect(socket.state).toBe('closed');
+  });
+
+  it('names its errors: send failed, unsupported data, maxMessageSize, hook threw, no pong, no WebSocket', async () => {
+    const throwing: Feature = (host) => {
+      host.hook({
+        up: () => {
+          throw new Error('bug');
+        },
+      });
+      return {};
+    };
+    const { kit, socket, of } = setup({ maxMessageSize: 2, heartbeat: { interval: 100, timeout: 50 }, use: [throwing] });
+    expect(() => socket.send(5 as unknown as string)).toThrow(new TypeError('unsupported data'));
+    expect(() => socket.send('abc')).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_BIG', message: 'message of 3 bytes exceeds maxMessageSize (2)', size: 3, limit: 2 }));
+    await tick();
+    const ws = kit.last();
+    ws.open();
+    ws.send = () => {
+      throw new Error('refused');
+    };
+    socket.send('ab');
+    await tick(150);
+    expect(of('error').map((e) => [e.code, e.message])).toEqual([
+      ['LISTENER', 'hook threw'],
+      ['SEND', 'send failed'], // 'ab'
+      ['SEND', 'send failed'], // the ping
+      ['HEARTBEAT', 'no pong: heartbeat unanswered'],
+    ]);
+    vi.stubGlobal('WebSocket', undefined);
+    try {
+      expect(() => connect('ws://x')).toThrow(expect.objectContaining({ code: 'NO_WEBSOCKET', message: 'no WebSocket' }));
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('host.write() on no open link returns false and reports nothing', async () => {
+    let write: ((data: string) => boolean) | undefined;
+    const { kit, of } = setup({ use: [(host) => ((write = host.write), {})] });
+    await tick();
+    expect(write?.('x')).toBe(false);
+    kit.last().open();
+    expect(write?.('y')).toBe(true);
+    expect(kit.last().sent).toEqual(['y']);
+    expect(of('error')).toEqual([]);
+  });
+
+  it('a url provider returning null ends with a clean close', async () => {
+    const kit = createFakeWebSocket();
+    const socket = connect(() => null, { WebSocket: kit.WebSocket, heartbeat: false });
+    const closes: unknown[] = [];
+    socket.on('close', (e) => void closes.push(e));
+    await tick();
+    expect(closes).toEqual([{ code: 1000, reason: 'url provider returned null', wasClean: true, willReconnect: false }]);
+  });
+
+  it('constructs without a protocols argument when there are none', async () => {
+    const counts: number[] = [];
+    const kit = createFakeWebSocket();
+    const Counting = function (this: unknown, ...args: [string, string?]) {
+      counts.push(args.length);
+      return new kit.WebSocket(...args);
+    } as unknown as typeof kit.WebSocket;
+    live.push(connect('ws://x', { WebSocket: Counting, heartbeat: false }), connect('ws://x', { WebSocket: Counting, heartbeat: false, protocols: 'p' }));
+    await tick();
+    expect(counts).toEqual([1, 2]);
+  });
+
+  it('adds only a string platform reason to CONNECT errors, and survives a constructor that throws nothing', async () => {
+    const a = setup();
+    await tick();
+    a.kit.last().onerror?.({ message: 42 });
+    const b = setup({
+      WebSocket: class {
+        constructor() {
+          throw undefined; // eslint-disable-line no-throw-literal
+        }
+      } as unknown as ConnectOptions['WebSocket'],
+    });
+    await tick();
+    expect(a.of('error').map((e) => e.message)).toEqual(['WebSocket error']);
+    expect(b.of('error').map((e) => e.message)).toEqual(['WebSocket constructor threw']);
+  });
+
+  it('checks the heartbeat only on resume: suspend, offline and online leave an open link alone', async () => {
+    const { kit, env } = setup({ heartbeat: { interval: 10_000, timeout: 500 } });
+    await tick();
+    kit.last().open();
+    env.emit('suspend');
+    env.emit('offline');
+    env.emit('online');
+    expect(kit.last().sent).toEqual([]);
+    env.emit('resume');
+    expect(kit.last().sent).toHaveLength(1);
   });
 });

@@ -66,7 +66,14 @@ describe('resolveOptions', () => {
     }
     expect(caught).toBeInstanceOf(HoldfastError);
     expect((caught as HoldfastError).code).toBe('OPTIONS');
-    expect((caught as HoldfastError).message).toContain(name);
+    expect((caught as HoldfastError).message).toBe(name);
+  });
+
+  it('keeps the default for an option given as undefined, and takes a backoff factor of 1', () => {
+    const o = resolveOptions({ WebSocket, connectTimeout: undefined, backoff: { factor: 1, maxDelay: undefined } });
+    expect(o.connectTimeout).toBe(10_000);
+    expect(o.backoff.maxDelay).toBe(30_000);
+    expect(o.backoff.factor).toBe(1);
   });
 
   it('accepts Infinity as no limit for a timeout too (the timer waits the longest delay a platform allows)', () => {

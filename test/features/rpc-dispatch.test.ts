@@ -275,6 +275,7 @@ describe('rpc feature: options and arguments', () => {
       fake.end();
     }
     expect(() => rpc({ timeout: -1 })).toThrow(expect.objectContaining({ code: 'OPTIONS', message: 'rpc.timeout' }));
+    expect(() => rpc({ timeout: '5' as unknown as number })).toThrow(expect.objectContaining({ code: 'OPTIONS', message: 'rpc.timeout' }));
     const decodeOnly = { name: 'half', decode: jsonCodec.decode } as unknown as Codec;
     expect(() => rpc({ codec: decodeOnly })).toThrow(expect.objectContaining({ code: 'OPTIONS', message: expect.stringContaining('rpc.codec') }));
   });

@@ -123,7 +123,7 @@ const INTERNAL = -32603;
  * @throws HoldfastError `OPTIONS` for a bad `timeout` or `codec`.
  */
 export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api>> {
-  const timeout = duration('rpc.timeout', options.timeout, 30_000, true);
+  const timeout = duration('rpc.timeout', options.timeout, 30_000);
   const codec = options.codec ?? jsonCodec;
   if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') throw badOption('rpc.codec');
 
