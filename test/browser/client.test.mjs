@@ -138,7 +138,7 @@ describe('reconnection in Chromium', () => {
       const { page, context } = opened;
       // random() fixed at 1: every backoff delay is exactly its cap, 50 ms. A client that ignored
       // the offline signal would make a dozen attempts in the 700 ms window below.
-      await page.evaluate((url) => window.hfStart(url, { backoff: { initialDelay: 50, maxDelay: 50 } }, { fixedRandom: true }), served.url);
+      await page.evaluate((url) => window.hfStart(url, { backoff: { initialDelay: 50, maxDelay: 50 } }, { fixedRandom: true, browser: true }), served.url);
       await waitInPage(page, () => window.hf.socket.state === 'open');
       let serverSaw = 0;
       served.server.on('connection', () => serverSaw++);

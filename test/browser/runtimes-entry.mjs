@@ -61,7 +61,7 @@ window.rtStart = (kind, url) => {
   });
   socket.on('open', () => rec.opens++);
   socket.on('close', (e) => rec.closes.push({ code: e.code, willReconnect: e.willReconnect }));
-  socket.on('error', (e) => rec.errors.push(String(e && e.message)));
+  socket.on('error', (e) => rec.errors.push(e.code === 'ENVIRONMENT' ? `ENVIRONMENT: ${e.cause && e.cause.message}` : String(e && e.message)));
   window.rt = { socket, rec, tasks };
   return true;
 };

@@ -81,7 +81,7 @@ function watch(server) {
  */
 async function rawChromium() {
   const profile = mkdtempSync(join(tmpdir(), 'holdfast-shared-'));
-  const child = spawn(findChromium(), ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(findChromium(), ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const endpoint = await new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error('Chromium printed no DevTools endpoint')), 10_000);
@@ -128,9 +128,16 @@ async function rawChromium() {
     until: (sessionId, expression, timeout = 10_000) => until(() => evaluate(sessionId, expression).catch(() => false), expression, timeout),
     async close() {
       socket.close();
-      child.kill();
-      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
-      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      const exited = new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
+      // Its own process group (detached): the browser's helper processes, which keep writing to
+      // the profile for a moment after the main process, go with it.
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        child.kill();
+      }
+      await exited;
+      rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
   };
 }
