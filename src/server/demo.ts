@@ -184,6 +184,7 @@ export const DEMO_PAGE = `<!doctype html>
   var socket = H.connect(scheme + location.host + '/?tab=' + tab, {
     heartbeat: { interval: 2000, timeout: 2000 },
     backoff: { initialDelay: 500, maxDelay: 4000 },
+    environment: H.browserEnvironment(),
     use: [H.rpc(), H.stats()],
   });
 

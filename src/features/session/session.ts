@@ -119,7 +119,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
   const limits = { maxMessages: 1000, maxBytes: 1 << 20, timeout: 5000, ackEvery: 64, ackDelay: 100 };
   for (const k in limits) {
     const name = k as keyof typeof limits;
-    limits[name] = duration(`session.${name}`, options[name], limits[name], true);
+    limits[name] = duration(`session.${name}`, options[name], limits[name]);
   }
   const { maxMessages, maxBytes, timeout, ackEvery, ackDelay } = limits;
   const overflow = options.overflow ?? 'drop-oldest';
