@@ -347,6 +347,7 @@ describe('guards and messages', () => {
     kit.last().open();
     expect(states().filter((m) => m === 'open>closing')).toHaveLength(1);
     expect(kit.last().closeCalls).toHaveLength(1);
+    expect(socket.state).toBe('closing'); // still waiting for the closing handshake
   });
 
   it('stop() while closing waits for the platform like close() does', async () => {
@@ -356,6 +357,7 @@ describe('guards and messages', () => {
     socket.stop();
     socket.stop();
     expect(socket.state).toBe('closing');
+    expect(kit.last().closeCalls).toEqual([{ code: 1000, reason: '' }]);
     await tick(500);
     expect(socket.state).toBe('closed');
   });
