@@ -2,6 +2,7 @@
 // Debian's Chromium (found on PATH; never a downloaded browser) driven by playwright-core, and the
 // built reference server on 127.0.0.1 with an ephemeral port. Fixture pages and the ESM build come
 // from a small static server on loopback; the demo page comes from the reference server itself.
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -72,4 +73,35 @@ export async function startStaticServer() {
 export async function waitInPage(page, fn, arg, timeout = 10_000) {
   const handle = await page.waitForFunction(fn, arg, { timeout, polling: 20 });
   return handle.jsonValue();
+}
+
+/**
+ * One Chromium and one static file server for a test file: started before its tests and closed
+ * after them. Read `browser` and `statics` inside tests (they are set once `before` ran);
+ * `openFixture(kind)` opens fixtures/<kind>.html in a fresh context, waits for `window.ready`
+ * and collects the page's uncaught errors.
+ */
+export function useBrowser() {
+  const env = {
+    browser: undefined,
+    statics: undefined,
+    async openFixture(kind) {
+      const context = await env.browser.newContext();
+      const page = await context.newPage();
+      const pageErrors = [];
+      page.on('pageerror', (error) => pageErrors.push(error));
+      await page.goto(`${env.statics.url}/fixtures/${kind}.html`);
+      await waitInPage(page, () => window.ready === true);
+      return { context, page, pageErrors };
+    },
+  };
+  before(async () => {
+    env.browser = await launchBrowser();
+    env.statics = await startStaticServer();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.statics?.close();
+  });
+  return env;
 }

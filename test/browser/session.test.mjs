@@ -1,19 +1,10 @@
 // session() with browserStorage() in Chromium: messages still unacknowledged when the page
 // reloads arrive exactly once after the reload, and what the server sent meanwhile is replayed.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer, startStaticServer, waitInPage } from './harness.mjs';
+import { startServer, useBrowser, waitInPage } from './harness.mjs';
 
-let browser;
-let statics;
-before(async () => {
-  browser = await launchBrowser();
-  statics = await startStaticServer();
-});
-after(async () => {
-  await browser?.close();
-  await statics?.close();
-});
+const env = useBrowser();
 
 /** Starts a session socket in the page (the ESM fixture), recording messages and session events. */
 const start = (page, url) =>
@@ -35,12 +26,12 @@ describe('session() across a page reload in Chromium', () => {
     const served = await startServer(0, { echo: false, sessions: { ackEvery: 10_000, ackDelay: 600_000 } });
     const atServer = [];
     served.server.on('message', (data, isBinary) => !isBinary && atServer.push(String(data)));
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     try {
       const page = await context.newPage();
       const pageErrors = [];
       page.on('pageerror', (error) => pageErrors.push(error));
-      await page.goto(`${statics.url}/fixtures/esm.html`);
+      await page.goto(`${env.statics.url}/fixtures/esm.html`);
       await waitInPage(page, () => window.ready === true);
       await page.evaluate(() => localStorage.clear());
       await start(page, served.url);
@@ -77,10 +68,10 @@ describe('session() across a page reload in Chromium', () => {
 
   it('corrupt storage content: a STORAGE error and a fresh session, no crash', async () => {
     const served = await startServer(0);
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     try {
       const page = await context.newPage();
-      await page.goto(`${statics.url}/fixtures/esm.html`);
+      await page.goto(`${env.statics.url}/fixtures/esm.html`);
       await waitInPage(page, () => window.ready === true);
       await page.evaluate(() => localStorage.setItem('holdfast-session', '{"v":1,"broken'));
       await start(page, served.url);

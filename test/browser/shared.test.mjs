@@ -9,18 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { findChromium, launchBrowser, startServer, startStaticServer, waitInPage } from './harness.mjs';
+import { findChromium, startServer, useBrowser, waitInPage } from './harness.mjs';
 
-let browser;
-let statics;
-before(async () => {
-  browser = await launchBrowser();
-  statics = await startStaticServer();
-});
-after(async () => {
-  await browser?.close();
-  await statics?.close();
-});
+const env = useBrowser();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,13 +28,13 @@ async function until(fn, what, timeout = 10_000) {
 
 /** A browser context with `count` pages, each running one shared() socket to `url`, all open. */
 async function openTabs(url, count) {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const pages = [];
   for (let i = 0; i < count; i++) {
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (error) => page.errors.push(error));
-    await page.goto(`${statics.url}/fixtures/shared.html`);
+    await page.goto(`${env.statics.url}/fixtures/shared.html`);
     await waitInPage(page, () => window.ready === true);
     await page.evaluate((u) => window.hfShared(u), url);
     pages.push(page);
@@ -248,7 +239,7 @@ describe('shared() in Chromium', () => {
     try {
       const seen = watch(served.server);
       const pages = [];
-      for (let i = 0; i < 3; i++) pages.push(await cdp.open(`${statics.url}/fixtures/shared.html`));
+      for (let i = 0; i < 3; i++) pages.push(await cdp.open(`${env.statics.url}/fixtures/shared.html`));
       for (const page of pages) {
         await cdp.until(page, 'window.ready === true');
         await cdp.eval(page, `window.hfShared(${JSON.stringify(served.url)})`);

@@ -3,28 +3,10 @@
 // readyState across a server restart, and the script-tag and ES module builds alike.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer, startStaticServer, waitInPage } from './harness.mjs';
+import { startServer, useBrowser, waitInPage } from './harness.mjs';
 
-let browser;
-let statics;
-before(async () => {
-  browser = await launchBrowser();
-  statics = await startStaticServer();
-});
-after(async () => {
-  await browser?.close();
-  await statics?.close();
-});
-
-async function openFixture(kind) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error));
-  await page.goto(`${statics.url}/fixtures/${kind}.html`);
-  await waitInPage(page, () => window.ready === true);
-  return { context, page, pageErrors };
-}
+const env = useBrowser();
+const { openFixture } = env;
 
 const events = (page) => page.evaluate(() => window.drop.rec.events);
 
