@@ -292,7 +292,8 @@ export class HoldfastServer<Api = DefaultApi> {
   readonly #faults: FaultControls;
   readonly #demo: DemoControls | undefined;
   readonly #sessions: SessionHub | undefined;
-  readonly #links = new WeakMap<Connection, SessionLink>();
+  /** Each session connection's link, with its deliver function (made once, not per message). */
+  readonly #links = new WeakMap<Connection, { link: SessionLink; deliver: (payload: Buffer, isBinary: boolean) => void }>();
   #state: ServerState = 'idle';
   #closing: Promise<void> | undefined;
 
@@ -327,14 +328,14 @@ export class HoldfastServer<Api = DefaultApi> {
         // counts and keeps the others, and never lets a duplicate through (docs/protocol.md §6).
         // A connection gets one only once its client sends a session frame (the hello), so a
         // client without session() costs nothing here.
-        const link = this.#links.get(connection) ?? (!isBinary && isSessionFrame(payload) ? this.#sessionFor(connection) : undefined);
-        if (link) link.receive(payload, isBinary, (p, b) => this.#deliver(connection, p, b));
+        const session = this.#links.get(connection) ?? (!isBinary && isSessionFrame(payload) ? this.#sessionFor(connection) : undefined);
+        if (session) session.link.receive(payload, isBinary, session.deliver);
         else this.#deliver(connection, payload, isBinary);
       },
       error: (connection, error) => this.#events.fire('error', error, connection),
       close: (connection, code, reason, wasClean) => {
         this.#connections.delete(connection);
-        this.#links.get(connection)?.detach();
+        this.#links.get(connection)?.link.detach();
         this.#events.fire('close', connection, code, reason, wasClean);
       },
     };
@@ -378,7 +379,7 @@ export class HoldfastServer<Api = DefaultApi> {
 
   /** The id of the session on `connection`, once its client's hello was answered (else undefined). */
   sessionId(connection: Connection): string | undefined {
-    return this.#links.get(connection)?.id;
+    return this.#links.get(connection)?.link.id;
   }
 
   /** The open (and closing) connections. */
@@ -528,13 +529,14 @@ export class HoldfastServer<Api = DefaultApi> {
   }
 
   /** The session link of a connection whose client said hello: what it sends is numbered from now on. */
-  #sessionFor(connection: Connection): SessionLink | undefined {
+  #sessionFor(connection: Connection): { link: SessionLink; deliver: (payload: Buffer, isBinary: boolean) => void } | undefined {
     const hub = this.#sessions;
     if (!hub) return undefined;
     const link = hub.link({ write: (data, binary): boolean => connection.write(data, binary), close: () => connection.terminate() });
-    this.#links.set(connection, link);
+    const session = { link, deliver: (payload: Buffer, isBinary: boolean): void => this.#deliver(connection, payload, isBinary) };
+    this.#links.set(connection, session);
     connection.relay((data, binary) => link.send(data, binary));
-    return link;
+    return session;
   }
 }
 
