@@ -125,7 +125,8 @@ export interface AdapterOptions {
   header?: Record<string, string>;
   /**
    * Milliseconds to wait for the platform's `onClose` after `close()` or after an `onError` on an
-   * open socket before the adapter synthesizes the close event itself. Default 3000.
+   * open socket before the adapter synthesizes the close event itself. Default 3000; above
+   * 2^31 - 1 (e.g. `Infinity`) it never does.
    */
   closeWatchdog?: number;
   /**

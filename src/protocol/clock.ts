@@ -10,14 +10,19 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
+/** Longest delay the platform timers take (2^31 - 1 ms, ~24.8 days); they fire at once above it. */
+export const MAX_TIMER_DELAY = 0x7fffffff;
+
 /**
  * The platform clock. Globals are looked up on every call (not captured at import) so that
- * fake timers installed later, and platforms that patch them, are honoured.
+ * fake timers installed later, and platforms that patch them, are honoured. A delay above
+ * `MAX_TIMER_DELAY` (`Infinity` included) never fires, instead of firing at once as the platform's
+ * `setTimeout` would.
  */
 export function systemClock(): Clock {
   return {
     now: () => Date.now(),
-    setTimeout: (callback, ms) => setTimeout(callback, ms),
+    setTimeout: (callback, ms) => (ms > MAX_TIMER_DELAY ? undefined : setTimeout(callback, ms)),
     clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   };
 }

@@ -246,6 +246,15 @@ export function adapterContract(platform: string, setup: HarnessFactory): void {
       expect(events.at(-1)).toEqual({ type: 'close', code: 4000, reason: 'leaving', wasClean: false });
     });
 
+    it('waits for the platform forever with a closeWatchdog above what timers take', async () => {
+      const { socket, types } = await opened({ reportClose: false }, { closeWatchdog: Infinity });
+      socket.close(4000, 'leaving');
+      await advance(60_000);
+      // A platform setTimeout would have fired an Infinity delay at once.
+      expect(types()).toEqual(['open']);
+      expect(socket.readyState).toBe(2);
+    });
+
     it('ignores platform events after CLOSED', async () => {
       const { socket, task, types } = await opened({ reportClose: false });
       socket.close();
