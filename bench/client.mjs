@@ -17,7 +17,7 @@
 // Request/response throughput against a hand-written loop is `npm run bench:rpc`.
 // Every loop is bounded in count, and every run in time.
 import WebSocket from 'ws';
-import { median, requireDist, startServer } from './common.mjs';
+import { median, requireDist, scaled, startServer } from './common.mjs';
 
 requireDist('index.js', 'server.js');
 const { connect } = await import('../dist/index.js');
@@ -29,11 +29,11 @@ const WINDOW = 64;
 const text = (n) => 'x'.repeat(n);
 const chat = JSON.stringify({ type: 'chat', room: 'a', text: text(256 - 36) });
 const ROWS = [
-  { label: 'text 16 B', data: text(16), count: 40_000 },
-  { label: 'text 1 KiB', data: text(1024), count: 30_000 },
-  { label: 'binary 64 KiB', data: new Uint8Array(64 * 1024).fill(7).buffer, count: 3_000 },
-  { label: `JSON-shaped ${chat.length} B`, data: chat, count: 30_000 },
-  { label: `JSON-shaped ${chat.length} B, heartbeat on`, data: chat, count: 30_000, heartbeat: true },
+  { label: 'text 16 B', data: text(16), count: scaled(40_000) },
+  { label: 'text 1 KiB', data: text(1024), count: scaled(30_000) },
+  { label: 'binary 64 KiB', data: new Uint8Array(64 * 1024).fill(7).buffer, count: scaled(3_000) },
+  { label: `JSON-shaped ${chat.length} B`, data: chat, count: scaled(30_000) },
+  { label: `JSON-shaped ${chat.length} B, heartbeat on`, data: chat, count: scaled(30_000), heartbeat: true },
 ];
 
 const sizeOf = (data) => (typeof data === 'string' ? data.length : data.byteLength);
@@ -107,7 +107,7 @@ const clients = {
 try {
   // Warm-up: let the JIT settle on every path before measuring.
   for (const row of ROWS.slice(0, 4)) {
-    for (const client of Object.values(clients)) await drive(client, row.data, Math.min(row.count, 3_000));
+    for (const client of Object.values(clients)) await drive(client, row.data, Math.min(row.count, scaled(3_000)));
   }
   const results = [];
   for (const row of ROWS) {

@@ -33,6 +33,14 @@ export async function startServer(kind = 'holdfast') {
   };
 }
 
+/**
+ * A message count scaled by BENCH_SCALE (default 1): `BENCH_SCALE=0.01` makes every run tiny, for
+ * the smoke run (scripts/bench-smoke.mjs) that only checks a benchmark still runs and prints.
+ */
+export function scaled(count) {
+  return Math.max(1, Math.ceil(count * Number(process.env.BENCH_SCALE ?? 1)));
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -12,7 +12,7 @@
 // Every loop is bounded in count, and every run in time.
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { median, requireDist, startServer } from './common.mjs';
+import { median, requireDist, scaled, startServer } from './common.mjs';
 
 requireDist('index.js', 'server.js');
 const { connect, rpc } = await import('../dist/index.js');
@@ -21,8 +21,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RUN_TIMEOUT_MS = 60_000;
 const WINDOW = 64;
 const MODES = [
-  { label: 'sequential (1 in flight)', count: 5_000, inFlight: 1 },
-  { label: `pipelined (${WINDOW} in flight)`, count: 50_000, inFlight: WINDOW },
+  { label: 'sequential (1 in flight)', count: scaled(5_000), inFlight: 1 },
+  { label: `pipelined (${WINDOW} in flight)`, count: scaled(50_000), inFlight: WINDOW },
 ];
 const PARAMS = { text: 'hello', n: 42, list: [1, 2, 3] };
 

@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { maskedFrame, median, rawHandshake, requireDist } from './common.mjs';
+import { maskedFrame, median, rawHandshake, requireDist, scaled } from './common.mjs';
 
 requireDist('server.js');
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,12 +27,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RUN_TIMEOUT_MS = 60_000;
 const SIZES = [
-  { label: '16 B', size: 16, count: 50_000 },
-  { label: '1 KiB', size: 1024, count: 30_000 },
-  { label: '64 KiB', size: 64 * 1024, count: 1_500 },
-  { label: '1 MiB', size: 1024 * 1024, count: 100 },
+  { label: '16 B', size: 16, count: scaled(50_000) },
+  { label: '1 KiB', size: 1024, count: scaled(30_000) },
+  { label: '64 KiB', size: 64 * 1024, count: scaled(1_500) },
+  { label: '1 MiB', size: 1024 * 1024, count: scaled(100) },
 ];
-const HANDSHAKES = 1_000;
+const HANDSHAKES = scaled(1_000);
 const HANDSHAKE_MODES = [
   { label: 'sequential', concurrency: 1 },
   { label: 'parallel', concurrency: 8 },

@@ -9,7 +9,7 @@
 // ack frames per 1,000 messages in each direction (counted on the client's `frame` hook).
 // Every loop is bounded in count, and every run in time.
 import WebSocket from 'ws';
-import { median, requireDist, startServer } from './common.mjs';
+import { median, requireDist, scaled, startServer } from './common.mjs';
 
 requireDist('index.js', 'server.js');
 const { connect, session } = await import('../dist/index.js');
@@ -18,8 +18,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RUN_TIMEOUT_MS = 60_000;
 const WINDOW = 256;
 const MODES = [
-  { label: 'text, 32 B', count: 30_000, make: (i) => `message number ${String(i).padStart(10, '0')}!!!!!` },
-  { label: 'binary, 1 KiB', count: 10_000, make: () => new Uint8Array(1024).fill(7) },
+  { label: 'text, 32 B', count: scaled(30_000), make: (i) => `message number ${String(i).padStart(10, '0')}!!!!!` },
+  { label: 'binary, 1 KiB', count: scaled(10_000), make: () => new Uint8Array(1024).fill(7) },
 ];
 
 /** Counts session ack frames both ways: a feature of its own, on the `frame` hook. */
@@ -83,7 +83,7 @@ const clients = { session: await client(server.url, true), plain: await client(s
 // Acks are counted on a client of their own, outside the timed runs: counting costs a little per frame.
 const counted = await client(server.url, true, true);
 try {
-  for (const c of Object.values(clients)) await drive(c, { ...MODES[0], count: 5_000 }); // warm-up
+  for (const c of Object.values(clients)) await drive(c, { ...MODES[0], count: scaled(5_000) }); // warm-up
   const rows = [];
   for (const mode of MODES) {
     const rates = { session: [], plain: [] };
