@@ -3,7 +3,7 @@
  * once, by response, timeout, abort or disconnect. It never sends anything itself. Shared by the
  * client's rpc() feature and the server's server-to-client requests.
  */
-import { AbortError, ClosedError, RemoteError, TimeoutError, type HoldfastError } from './errors';
+import { HoldfastError, type ErrorCode, type ErrorContext } from './errors';
 import type { ErrorPayload, Id, ResponseMessage } from './wire';
 import { systemClock, type Clock } from './clock';
 import type { PlatformAbortSignal } from './bytes';
@@ -84,7 +84,7 @@ export interface PendingRequests {
 interface Entry {
   readonly method: string;
   readonly params: unknown;
-  readonly retry: boolean;
+  readonly retry: boolean | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   /** The timeout in ms (`Infinity`: none) and the time it runs out at. */
@@ -97,7 +97,13 @@ interface Entry {
 /** The longest delay `setTimeout` takes as given (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_DELAY = 2_147_483_647;
 
-const described = (method: string, id: number): string => `request "${method}" (id ${id})`;
+/**
+ * The error of request `method` (`id`): a plain HoldfastError named after the subclass that
+ * `instanceof` finds for `code` (one class ships to the client, see errors.ts), whose message
+ * says what became of it.
+ */
+export const requestError = (code: ErrorCode, name: string, what: string, method: string, id?: Id, context?: ErrorContext): HoldfastError =>
+  new HoldfastError(code, `request "${method}"${id === undefined ? '' : ` (id ${id})`} ${what}`, { name, method, id, ...context });
 
 /** A new, empty table whose timeouts run on `clock`. */
 export function createPending(clock: Clock = systemClock()): PendingRequests {
@@ -108,15 +114,12 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
   let armedFor = Infinity;
   let idleCheck = false;
 
-  const disarm = (): void => {
-    if (armedFor !== Infinity) clock.clearTimeout(timer);
-    armedFor = Infinity;
-  };
+  /** Sets the shared timer for `deadline` (`Infinity`: clears it). */
   const arm = (deadline: number, now: number): void => {
-    disarm();
+    if (armedFor !== Infinity) clock.clearTimeout(timer);
     armedFor = deadline;
     // Longer delays overflow to 1 ms in browsers and Node; a far deadline is reached in steps.
-    timer = clock.setTimeout(expire, Math.min(MAX_TIMER_DELAY, Math.max(0, deadline - now)));
+    if (deadline !== Infinity) timer = clock.setTimeout(expire, Math.min(MAX_TIMER_DELAY, Math.max(0, deadline - now)));
   };
   /** The shared timer fired: rejects every request that is due, in id order, then re-arms. */
   const expire = (): void => {
@@ -124,20 +127,17 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
     const now = clock.now();
     const due: number[] = [];
     let next = Infinity;
-    entries.forEach((entry, id) => {
-      if (entry.deadline <= now) due.push(id);
-      else if (entry.deadline < next) next = entry.deadline;
-    });
+    entries.forEach((entry, id) => (entry.deadline > now ? (next = Math.min(next, entry.deadline)) : due.push(id)));
     // Re-armed before rejecting: the requests not yet due keep the table from emptying meanwhile.
-    if (next !== Infinity) arm(next, now);
+    arm(next, now);
     for (const id of due) {
       const entry = entries.get(id);
-      if (entry) reject(id, new TimeoutError(`${described(entry.method, id)} timed out after ${entry.timeout} ms`, { method: entry.method, id }));
+      if (entry) reject(id, requestError('TIMEOUT', 'TimeoutError', `timed out after ${entry.timeout} ms`, entry.method, id));
     }
   };
   /** Removes a pending request and its abort listener, so that it is clean before it settles. */
   const take = (id: Id): Entry | undefined => {
-    const entry = typeof id === 'number' ? entries.get(id) : undefined;
+    const entry = entries.get(id as number);
     if (entry) {
       entries.delete(id as number);
       if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
@@ -145,36 +145,38 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
     return entry;
   };
   /**
-   * Once the table is empty, clears the shared timer if it is still empty after the microtasks
-   * queued so far, so that a caller answering each response with the next request (a `.then`
-   * or `await` loop) keeps one timer instead of clearing and setting one per round trip.
+   * After a request settled: once the table is empty, clears the shared timer if it is still
+   * empty after the microtasks queued so far (its promise's reactions among them), so that a
+   * caller answering each response with the next request (a `.then` or `await` loop) keeps one
+   * timer instead of clearing and setting one per round trip.
    */
-  const settled = (): void => {
-    if (entries.size > 0 || armedFor === Infinity || idleCheck) return;
-    idleCheck = true;
-    void Promise.resolve().then(() => {
-      idleCheck = false;
-      if (entries.size === 0) disarm();
-    });
+  const settled = (entry: Entry | undefined): boolean => {
+    if (entries.size === 0 && armedFor !== Infinity && !idleCheck) {
+      idleCheck = true;
+      void Promise.resolve().then(() => {
+        idleCheck = false;
+        if (entries.size === 0) arm(Infinity, 0);
+      });
+    }
+    return entry !== undefined;
   };
   const reject = (id: Id, error: Error): boolean => {
     const entry = take(id);
     entry?.reject(error);
-    settled();
-    return entry !== undefined;
+    return settled(entry);
   };
-  const abortError = (method: string, id: number, signal: PlatformAbortSignal): AbortError =>
-    new AbortError(`${described(method, id)} was aborted`, { cause: signal.reason, method, id });
+  const aborted = (method: string, id: number, signal: PlatformAbortSignal): HoldfastError =>
+    requestError('ABORTED', 'AbortError', 'was aborted', method, id, { cause: signal.reason });
 
   return {
     get size() {
       return entries.size;
     },
-    has: (id) => typeof id === 'number' && entries.has(id),
+    has: (id) => entries.has(id as number),
     add<T>(method: string, options?: AddOptions): PendingRequest<T> {
-      const timeout = options?.timeout;
+      const timeout = options?.timeout ?? 0;
       const signal = options?.signal;
-      if (timeout !== undefined && !(timeout >= 0)) throw new RangeError(`bad timeout: ${timeout}`);
+      if (!(timeout >= 0)) throw new RangeError('bad timeout: ' + timeout);
       const id = nextId++;
       let resolve!: (value: unknown) => void;
       let rejectPromise!: (error: Error) => void;
@@ -182,40 +184,36 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
         resolve = res as (value: unknown) => void;
         rejectPromise = rej;
       });
-      if (signal?.aborted) {
-        rejectPromise(abortError(method, id, signal));
-        return { id, promise };
+      if (signal?.aborted) rejectPromise(aborted(method, id, signal));
+      else {
+        const limit = timeout || Infinity;
+        const now = limit === Infinity ? 0 : clock.now();
+        const onAbort = signal && ((): void => void reject(id, aborted(method, id, signal)));
+        entries.set(id, { method, params: options?.params, retry: options?.retry, resolve, reject: rejectPromise, timeout: limit, deadline: now + limit, signal, onAbort });
+        if (now + limit < armedFor) arm(now + limit, now);
+        if (onAbort) signal.addEventListener('abort', onAbort);
       }
-      const limit = timeout === undefined || timeout === 0 ? Infinity : timeout;
-      const now = limit === Infinity ? 0 : clock.now();
-      const deadline = now + limit;
-      const onAbort = signal && ((): void => void (entries.has(id) && reject(id, abortError(method, id, signal))));
-      entries.set(id, { method, params: options?.params, retry: options?.retry === true, resolve, reject: rejectPromise, timeout: limit, deadline, signal, onAbort });
-      if (deadline < armedFor) arm(deadline, now);
-      if (onAbort) signal.addEventListener('abort', onAbort);
       return { id, promise };
     },
     resolve(response) {
       const entry = take(response.id);
-      if (!entry) return false;
-      if ('error' in response && response.error) {
-        const { code, message, data } = response.error;
-        entry.reject(new RemoteError(entry.method, response.id, code, message, data));
-      } else entry.resolve('result' in response ? response.result : undefined);
-      settled();
-      return true;
+      const error = (response as { error?: ErrorPayload }).error;
+      // The remote side's message, as it sent it.
+      if (error) entry?.reject(new HoldfastError('REMOTE', error.message, { name: 'RemoteError', method: entry.method, id: response.id, remoteCode: error.code, data: error.data }));
+      else entry?.resolve((response as { result?: unknown }).result);
+      return settled(entry);
     },
     reject,
     rejectAll(error) {
       entries.forEach((entry, id) => reject(id, typeof error === 'function' ? error(entry.method, id) : error));
-      disarm();
+      arm(Infinity, 0);
     },
     onDisconnect(closeCode) {
       const retries: RetryRequest[] = [];
-      for (const [id, entry] of [...entries]) {
+      entries.forEach((entry, id) => {
         if (entry.retry) retries.push({ id, method: entry.method, params: entry.params });
-        else reject(id, new ClosedError('DISCONNECTED', `connection lost before ${described(entry.method, id)} was answered`, closeCode, { method: entry.method, id }));
-      }
+        else reject(id, requestError('DISCONNECTED', 'ClosedError', 'lost its link', entry.method, id, { closeCode }));
+      });
       return retries;
     },
   };
