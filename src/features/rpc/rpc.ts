@@ -172,9 +172,8 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
      */
     const respond = (id: Id, outcome: Outcome): void => {
       const { code, message } = 'error' in outcome ? outcome.error : { code: 'INTERNAL', message: 'the result could not be encoded' };
-      const integer = typeof code === 'number' && Number.isInteger(code) ? code : code === 'METHOD_NOT_FOUND' ? -32601 : -32603;
       let refused: unknown;
-      for (const reply of [outcome, { error: { code, message } }, { error: { code: integer, message } }]) {
+      for (const reply of [outcome, { error: { code, message } }, { error: { code: Number.isInteger(code) ? code : code === 'METHOD_NOT_FOUND' ? -32601 : -32603, message } }]) {
         let frame: string | Uint8Array;
         try {
           frame = codec.encode({ type: 'response', id, ...reply } as ResponseMessage);
@@ -185,11 +184,11 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
         try {
           host.send(frame);
         } catch (cause) {
-          host.error(new HoldfastError('SEND', `the answer to request ${JSON.stringify(id)} could not be sent`, { cause, id }));
+          host.error(new HoldfastError('SEND', 'answer not sent', { cause, id }));
         }
         return;
       }
-      host.error(new HoldfastError('ENCODE', `the ${codec.name} codec refused the answer to request ${JSON.stringify(id)}`, { cause: refused, id }));
+      host.error(new HoldfastError('ENCODE', codec.name + ' codec refused the answer', { cause: refused, id }));
     };
 
     /** Runs the handler for a server request and answers on the same link, if it is still up. */
@@ -255,11 +254,11 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
         // stay pending (their frames wait in its outbox, their timeouts run), answers go out there.
         if ((host.socket as { session?: { durable?: boolean } }).session?.durable) return;
         const retries = pending.onDisconnect(info.code);
-        abortHandlers('DISCONNECTED', 'the link went away before the answer was sent', info.code);
+        abortHandlers('DISCONNECTED', 'link lost', info.code);
         for (const r of retries) sendRequest(r.id, r.method, r.params);
       },
       end(code) {
-        abortHandlers('CLOSED', 'the socket was closed', code);
+        abortHandlers('CLOSED', 'closed', code);
         pending.rejectAll((method, id) => requestError('CLOSED', 'ClosedError', 'lost: the socket closed', method, id, { closeCode: code }));
       },
     });
