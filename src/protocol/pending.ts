@@ -114,12 +114,12 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
   let armedFor = Infinity;
   let idleCheck = false;
 
-  /** Sets the shared timer for `deadline` (`Infinity`: clears it). */
-  const arm = (deadline: number, now: number): void => {
-    if (armedFor !== Infinity) clock.clearTimeout(timer);
+  /** Sets the shared timer for `deadline` (at or after `now`); `Infinity` clears it. */
+  const arm = (deadline: number, now = 0): void => {
+    if (armedFor < Infinity) clock.clearTimeout(timer);
     armedFor = deadline;
     // Longer delays overflow to 1 ms in browsers and Node; a far deadline is reached in steps.
-    if (deadline !== Infinity) timer = clock.setTimeout(expire, Math.min(MAX_TIMER_DELAY, Math.max(0, deadline - now)));
+    if (deadline < Infinity) timer = clock.setTimeout(expire, Math.min(MAX_TIMER_DELAY, deadline - now));
   };
   /** The shared timer fired: rejects every request that is due, in id order, then re-arms. */
   const expire = (): void => {
@@ -130,40 +130,31 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
     entries.forEach((entry, id) => (entry.deadline > now ? (next = Math.min(next, entry.deadline)) : due.push(id)));
     // Re-armed before rejecting: the requests not yet due keep the table from emptying meanwhile.
     arm(next, now);
-    for (const id of due) {
-      const entry = entries.get(id);
-      if (entry) reject(id, requestError('TIMEOUT', 'TimeoutError', `timed out after ${entry.timeout} ms`, entry.method, id));
-    }
-  };
-  /** Removes a pending request and its abort listener, so that it is clean before it settles. */
-  const take = (id: Id): Entry | undefined => {
-    const entry = entries.get(id as number);
-    if (entry) {
-      entries.delete(id as number);
-      if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
-    }
-    return entry;
+    for (const id of due) settle(id, (entry) => requestError('TIMEOUT', 'TimeoutError', `timed out after ${entry.timeout} ms`, entry.method, id));
   };
   /**
-   * After a request settled: once the table is empty, clears the shared timer if it is still
-   * empty after the microtasks queued so far (its promise's reactions among them), so that a
-   * caller answering each response with the next request (a `.then` or `await` loop) keeps one
-   * timer instead of clearing and setting one per round trip.
+   * Settles request `id` if it is pending: removes it and its abort listener first, then rejects
+   * it with what `error` makes of it, or resolves it with `value` when there is no `error`.
+   * Once the table is empty, the shared timer is cleared if it is still empty after the
+   * microtasks queued so far (the promise's reactions among them), so that a caller answering
+   * each response with the next request (a `.then` or `await` loop) keeps one timer instead of
+   * clearing and setting one per round trip.
    */
-  const settled = (entry: Entry | undefined): boolean => {
-    if (entries.size === 0 && armedFor !== Infinity && !idleCheck) {
+  const settle = (id: Id, error?: (entry: Entry) => Error, value?: unknown): boolean => {
+    const entry = entries.get(id as number);
+    if (!entry) return false;
+    entries.delete(id as number);
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (error) entry.reject(error(entry));
+    else entry.resolve(value);
+    if (entries.size === 0 && armedFor < Infinity && !idleCheck) {
       idleCheck = true;
       void Promise.resolve().then(() => {
         idleCheck = false;
-        if (entries.size === 0) arm(Infinity, 0);
+        if (entries.size === 0) arm(Infinity);
       });
     }
-    return entry !== undefined;
-  };
-  const reject = (id: Id, error: Error): boolean => {
-    const entry = take(id);
-    entry?.reject(error);
-    return settled(entry);
+    return true;
   };
   const aborted = (method: string, id: number, signal: PlatformAbortSignal): HoldfastError =>
     requestError('ABORTED', 'AbortError', 'was aborted', method, id, { cause: signal.reason });
@@ -173,46 +164,44 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
       return entries.size;
     },
     has: (id) => entries.has(id as number),
-    add<T>(method: string, options?: AddOptions): PendingRequest<T> {
-      const timeout = options?.timeout ?? 0;
-      const signal = options?.signal;
+    add<T>(method: string, options: AddOptions = {}): PendingRequest<T> {
+      const { timeout = 0, signal } = options;
       if (!(timeout >= 0)) throw new RangeError('bad timeout: ' + timeout);
       const id = nextId++;
-      let resolve!: (value: unknown) => void;
-      let rejectPromise!: (error: Error) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res as (value: unknown) => void;
-        rejectPromise = rej;
+      const limit = timeout || Infinity;
+      const now = limit < Infinity ? clock.now() : 0;
+      const onAbort = signal && ((): void => void settle(id, () => aborted(method, id, signal)));
+      let entry!: Entry;
+      const promise = new Promise<T>((resolve, reject) => {
+        entry = { method, params: options.params, retry: options.retry, resolve: resolve as (value: unknown) => void, reject, timeout: limit, deadline: now + limit, signal, onAbort };
       });
-      if (signal?.aborted) rejectPromise(aborted(method, id, signal));
+      if (signal?.aborted) entry.reject(aborted(method, id, signal));
       else {
-        const limit = timeout || Infinity;
-        const now = limit === Infinity ? 0 : clock.now();
-        const onAbort = signal && ((): void => void reject(id, aborted(method, id, signal)));
-        entries.set(id, { method, params: options?.params, retry: options?.retry, resolve, reject: rejectPromise, timeout: limit, deadline: now + limit, signal, onAbort });
-        if (now + limit < armedFor) arm(now + limit, now);
+        entries.set(id, entry);
+        if (entry.deadline < armedFor) arm(entry.deadline, now);
         if (onAbort) signal.addEventListener('abort', onAbort);
       }
       return { id, promise };
     },
     resolve(response) {
-      const entry = take(response.id);
       const error = (response as { error?: ErrorPayload }).error;
-      // The remote side's message, as it sent it.
-      if (error) entry?.reject(new HoldfastError('REMOTE', error.message, { name: 'RemoteError', method: entry.method, id: response.id, remoteCode: error.code, data: error.data }));
-      else entry?.resolve((response as { result?: unknown }).result);
-      return settled(entry);
+      return settle(
+        response.id,
+        // The remote side's message, as it sent it.
+        error && ((entry) => new HoldfastError('REMOTE', error.message, { name: 'RemoteError', method: entry.method, id: response.id, remoteCode: error.code, data: error.data })),
+        (response as { result?: unknown }).result,
+      );
     },
-    reject,
+    reject: (id, error) => settle(id, () => error),
     rejectAll(error) {
-      entries.forEach((entry, id) => reject(id, typeof error === 'function' ? error(entry.method, id) : error));
-      arm(Infinity, 0);
+      entries.forEach((entry, id) => settle(id, () => (typeof error === 'function' ? error(entry.method, id) : error)));
+      arm(Infinity);
     },
     onDisconnect(closeCode) {
       const retries: RetryRequest[] = [];
       entries.forEach((entry, id) => {
         if (entry.retry) retries.push({ id, method: entry.method, params: entry.params });
-        else reject(id, requestError('DISCONNECTED', 'ClosedError', 'lost its link', entry.method, id, { closeCode }));
+        else settle(id, () => requestError('DISCONNECTED', 'ClosedError', 'lost its link', entry.method, id, { closeCode }));
       });
       return retries;
     },

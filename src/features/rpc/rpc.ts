@@ -11,7 +11,7 @@ import { createEmitter } from '../../core/events';
 import { badOption, duration } from '../../core/options';
 import type { DropReason } from '../../core/events';
 import type { SendResult } from '../../core/socket';
-import { HoldfastError, isHoldfastError, type ErrorCode, type ErrorContext } from '../../protocol/errors';
+import { HoldfastError, type ErrorCode, type ErrorContext } from '../../protocol/errors';
 import { createPending, errorPayload, requestError } from '../../protocol/pending';
 import { isName, type ErrorPayload, type Id, type ProtocolMessage, type RequestMessage, type ResponseMessage } from '../../protocol/wire';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
@@ -160,7 +160,7 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
       } catch (e) {
         // The codec's TypeError, MessageTooBigError, or QueueFullError under policy 'throw': the
         // core made the latter two without knowing the request, which they now name.
-        pending.reject(id, isHoldfastError(e) ? (e.method === undefined ? Object.assign(e, { method, id }) : e) : e instanceof Error ? e : new TypeError(String(e)));
+        pending.reject(id, e instanceof HoldfastError && e.method === undefined ? Object.assign(e, { method, id }) : e instanceof Error ? e : new TypeError(String(e)));
       }
     };
 
@@ -265,14 +265,15 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
 
     const methods: Rpc = {
       request(method: string, params?: unknown, options?: RequestOptions) {
-        if (!isName(method)) return Promise.reject(new TypeError('holdfast: request() needs a method name'));
         const state = host.socket.state;
-        if (state === 'closing' || state === 'closed') return Promise.reject(requestError('CLOSED', 'ClosedError', 'not sent: the socket is ' + state, method));
         let request: { id: number; promise: Promise<unknown> };
         try {
+          need(isName(method), 'request() needs a method name');
+          if (state === 'closing' || state === 'closed') throw requestError('CLOSED', 'ClosedError', 'not sent: the socket is ' + state, method);
+          // Throws a RangeError for a bad timeout.
           request = pending.add(method, { timeout: options?.timeout ?? timeout, signal: options?.signal, retry: options?.retry, params });
         } catch (e) {
-          return Promise.reject(e as Error); // RangeError: a bad timeout
+          return Promise.reject(e as Error);
         }
         sendRequest(request.id, method, params);
         return request.promise;
