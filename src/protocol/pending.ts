@@ -19,8 +19,6 @@ export interface AddOptions {
   signal?: PlatformAbortSignal;
   /** Keep the request pending across a disconnect, to be re-sent (safe for idempotent methods). */
   retry?: boolean;
-  /** Kept only so that {@link PendingRequests.onDisconnect} can hand it back for re-sending. */
-  params?: unknown;
 }
 
 /** A request that survived a disconnect and should be sent again, with the same id. */
@@ -56,11 +54,13 @@ export interface PendingRequests {
   /** True while request `id` is pending. */
   has(id: Id): boolean;
   /**
-   * Registers a request and starts its timeout. With an already-aborted signal the promise is
-   * rejected at once and nothing stays pending (`has(id)` is false): do not send it.
+   * Registers a request and starts its timeout (`options.timeout`, else the table's default).
+   * With an already-aborted signal the promise is rejected at once and nothing stays pending
+   * (`has(id)` is false): do not send it. `params` are kept only so that
+   * {@link PendingRequests.onDisconnect} can hand them back for re-sending.
    * @throws RangeError for a negative or NaN timeout.
    */
-  add<T = unknown>(method: string, options?: AddOptions): PendingRequest<T>;
+  add<T = unknown>(method: string, options?: AddOptions, params?: unknown): PendingRequest<T>;
   /**
    * Settles the request `response` answers: resolves with `result`, or rejects with RemoteError.
    * Returns false, and changes nothing, for an id that is not pending (late or unknown).
@@ -105,8 +105,11 @@ const MAX_TIMER_DELAY = 2_147_483_647;
 export const requestError = (code: ErrorCode, name: string, what: string, method: string, id?: Id, context?: ErrorContext): HoldfastError =>
   new HoldfastError(code, `request "${method}"${id === undefined ? '' : ` (id ${id})`} ${what}`, { name, method, id, ...context });
 
-/** A new, empty table whose timeouts run on `clock`. */
-export function createPending(clock: Clock = systemClock()): PendingRequests {
+/**
+ * A new, empty table whose timeouts run on `clock`; `timeout` is the default of `add()` (ms;
+ * `0`, the default, or `Infinity`: none).
+ */
+export function createPending(clock: Clock = systemClock(), timeout = 0): PendingRequests {
   const entries = new Map<number, Entry>();
   let nextId = 1;
   let timer: unknown;
@@ -164,16 +167,17 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
       return entries.size;
     },
     has: (id) => entries.has(id as number),
-    add<T>(method: string, options: AddOptions = {}): PendingRequest<T> {
-      const { timeout = 0, signal } = options;
-      if (!(timeout >= 0)) throw new RangeError('bad timeout: ' + timeout);
+    add<T>(method: string, options?: AddOptions, params?: unknown): PendingRequest<T> {
+      const ms = options?.timeout ?? timeout;
+      const signal = options?.signal;
+      if (!(ms >= 0)) throw new RangeError('bad timeout: ' + ms);
       const id = nextId++;
-      const limit = timeout || Infinity;
+      const limit = ms || Infinity;
       const now = limit < Infinity ? clock.now() : 0;
       const onAbort = signal && ((): void => void settle(id, () => aborted(method, id, signal)));
       let entry!: Entry;
       const promise = new Promise<T>((resolve, reject) => {
-        entry = { method, params: options.params, retry: options.retry, resolve: resolve as (value: unknown) => void, reject, timeout: limit, deadline: now + limit, signal, onAbort };
+        entry = { method, params, retry: options?.retry, resolve: resolve as (value: unknown) => void, reject, timeout: limit, deadline: now + limit, signal, onAbort };
       });
       if (signal?.aborted) entry.reject(aborted(method, id, signal));
       else {
@@ -213,8 +217,11 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
  * number (else `'INTERNAL'`), its `message` when a string, and its `data` when defined.
  */
 export function errorPayload(thrown: unknown): ErrorPayload {
-  const record = typeof thrown === 'object' && thrown !== null ? (thrown as { code?: unknown; message?: unknown; data?: unknown }) : undefined;
-  const code = typeof record?.code === 'string' || typeof record?.code === 'number' ? record.code : 'INTERNAL';
-  const message = typeof record?.message === 'string' ? record.message : typeof thrown === 'string' ? thrown : 'request handler failed';
-  return record?.data === undefined ? { code, message } : { code, message, data: record.data };
+  const { code, message, data } = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as Record<string, unknown>;
+  // `data` stays undefined when the thrown value has none: JSON leaves it out.
+  return {
+    code: typeof code === 'string' || typeof code === 'number' ? code : 'INTERNAL',
+    message: typeof message === 'string' ? message : typeof thrown === 'string' ? thrown : 'request handler failed',
+    data,
+  };
 }

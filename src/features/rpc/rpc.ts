@@ -128,7 +128,7 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
   if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') throw badOption('rpc.codec');
 
   return (host: FeatureHost) => {
-    const pending = createPending(host.clock);
+    const pending = createPending(host.clock, timeout);
     const handlers = new Map<string, AnyHandler>();
     const events = createEmitter<Record<string, unknown>>((cause, event) =>
       host.error(new HoldfastError('LISTENER', `an onEvent("${String(event)}") listener threw`, { cause })),
@@ -271,7 +271,7 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
           need(isName(method), 'request() needs a method name');
           if (state === 'closing' || state === 'closed') throw requestError('CLOSED', 'ClosedError', 'not sent: the socket is ' + state, method);
           // Throws a RangeError for a bad timeout.
-          request = pending.add(method, { timeout: options?.timeout ?? timeout, signal: options?.signal, retry: options?.retry, params });
+          request = pending.add(method, options, params);
         } catch (e) {
           return Promise.reject(e as Error);
         }
