@@ -102,8 +102,8 @@ const MAX_TIMER_DELAY = 2_147_483_647;
  * `instanceof` finds for `code` (one class ships to the client, see errors.ts), whose message
  * says what became of it.
  */
-export const requestError = (code: ErrorCode, name: string, what: string, method: string, id?: Id, context?: ErrorContext): HoldfastError =>
-  new HoldfastError(code, `request "${method}"${id === undefined ? '' : ` (id ${id})`} ${what}`, { name, method, id, ...context });
+export const requestError = (code: ErrorCode, name: string, what: string, method: string, id: number, context?: ErrorContext): HoldfastError =>
+  new HoldfastError(code, `request "${method}" (id ${id}) ${what}`, { name, method, id, ...context });
 
 /**
  * A new, empty table whose timeouts run on `clock`; `timeout` is the default of `add()` (ms;
@@ -205,7 +205,7 @@ export function createPending(clock: Clock = systemClock(), timeout = 0): Pendin
       const retries: RetryRequest[] = [];
       entries.forEach((entry, id) => {
         if (entry.retry) retries.push({ id, method: entry.method, params: entry.params });
-        else settle(id, () => requestError('DISCONNECTED', 'ClosedError', 'lost its link', entry.method, id, { closeCode }));
+        else settle(id, () => requestError('DISCONNECTED', 'ClosedError', 'lost: the link dropped', entry.method, id, { closeCode }));
       });
       return retries;
     },

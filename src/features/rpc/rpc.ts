@@ -200,7 +200,7 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
       const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
       if (controller) inbound.add(controller);
       const settle = (outcome: Outcome): void => {
-        if (controller) inbound.delete(controller);
+        inbound.delete(controller as AbortController);
         if (asked === link) respond(id, outcome);
       };
       const failed = (e: unknown): void => settle({ error: errorPayload(e) });
@@ -269,7 +269,7 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
         let request: { id: number; promise: Promise<unknown> };
         try {
           need(isName(method), 'request() needs a method name');
-          if (state === 'closing' || state === 'closed') throw requestError('CLOSED', 'ClosedError', 'not sent: the socket is ' + state, method);
+          if (state === 'closing' || state === 'closed') throw named('CLOSED', 'ClosedError', `request "${method}" not sent: the socket is ${state}`, { method });
           // Throws a RangeError for a bad timeout.
           request = pending.add(method, options, params);
         } catch (e) {
