@@ -61,6 +61,16 @@ export interface ErrorContext {
   /** `MESSAGE_TOO_BIG`: the message's size and the limit, in bytes. */
   size?: number;
   limit?: number;
+  /** `CLOSED` / `DISCONNECTED`: the close code that ended the link, when one is known. */
+  closeCode?: number;
+  /** `REMOTE`: the error code and the extra data the remote side sent. */
+  remoteCode?: string | number;
+  data?: unknown;
+  /**
+   * The name of the subclass that `instanceof` finds for the code, for an error made as a plain
+   * HoldfastError (as the client does: one class ships instead of seven), e.g. `'TimeoutError'`.
+   */
+  name?: string;
 }
 
 const BRAND = /* @__PURE__ */ Symbol.for('holdfast.error');
@@ -92,9 +102,10 @@ export class HoldfastError extends Error {
 }
 
 /**
- * `instanceof` for the subclasses below goes by `code`: the client core creates its errors as
- * plain HoldfastErrors (one class ships instead of five), and `error instanceof TimeoutError`
- * still holds for its timeouts, whichever copy of the library made them.
+ * `instanceof` for the subclasses below goes by `code`: the client (its core and its features)
+ * creates its errors as plain HoldfastErrors (one class ships instead of seven; a feature passes
+ * the subclass's `name` in the context), and `error instanceof TimeoutError` still holds for its
+ * timeouts, whichever copy of the library made them.
  */
 function hasCode(type: { prototype: object }, value: unknown, ...codes: ErrorCode[]): boolean {
   return (isHoldfastError(value) && codes.includes(value.code)) || Object.prototype.isPrototypeOf.call(type.prototype, value as object);
@@ -170,9 +181,11 @@ export class RemoteError extends HoldfastError {
   /** Optional extra data the remote side sent with the error. */
   declare readonly data: unknown;
   constructor(method: string, id: Id, remoteCode: string | number, message: string, data?: unknown) {
-    super('REMOTE', message, { method, id });
+    super('REMOTE', message, { method, id, remoteCode, data });
     this.name = 'RemoteError';
-    Object.assign(this, { remoteCode, data });
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(this, value, 'REMOTE');
   }
 }
 

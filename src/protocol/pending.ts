@@ -3,7 +3,7 @@
  * once, by response, timeout, abort or disconnect. It never sends anything itself. Shared by the
  * client's rpc() feature and the server's server-to-client requests.
  */
-import { AbortError, ClosedError, RemoteError, TimeoutError, type HoldfastError } from './errors';
+import { HoldfastError, type ErrorCode, type ErrorContext } from './errors';
 import type { ErrorPayload, Id, ResponseMessage } from './wire';
 import { systemClock, type Clock } from './clock';
 import type { PlatformAbortSignal } from './bytes';
@@ -19,8 +19,6 @@ export interface AddOptions {
   signal?: PlatformAbortSignal;
   /** Keep the request pending across a disconnect, to be re-sent (safe for idempotent methods). */
   retry?: boolean;
-  /** Kept only so that {@link PendingRequests.onDisconnect} can hand it back for re-sending. */
-  params?: unknown;
 }
 
 /** A request that survived a disconnect and should be sent again, with the same id. */
@@ -56,11 +54,13 @@ export interface PendingRequests {
   /** True while request `id` is pending. */
   has(id: Id): boolean;
   /**
-   * Registers a request and starts its timeout. With an already-aborted signal the promise is
-   * rejected at once and nothing stays pending (`has(id)` is false): do not send it.
+   * Registers a request and starts its timeout (`options.timeout`, else the table's default).
+   * With an already-aborted signal the promise is rejected at once and nothing stays pending
+   * (`has(id)` is false): do not send it. `params` are kept only so that
+   * {@link PendingRequests.onDisconnect} can hand them back for re-sending.
    * @throws RangeError for a negative or NaN timeout.
    */
-  add<T = unknown>(method: string, options?: AddOptions): PendingRequest<T>;
+  add<T = unknown>(method: string, options?: AddOptions, params?: unknown): PendingRequest<T>;
   /**
    * Settles the request `response` answers: resolves with `result`, or rejects with RemoteError.
    * Returns false, and changes nothing, for an id that is not pending (late or unknown).
@@ -84,7 +84,7 @@ export interface PendingRequests {
 interface Entry {
   readonly method: string;
   readonly params: unknown;
-  readonly retry: boolean;
+  readonly retry: boolean | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   /** The timeout in ms (`Infinity`: none) and the time it runs out at. */
@@ -97,10 +97,19 @@ interface Entry {
 /** The longest delay `setTimeout` takes as given (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_DELAY = 2_147_483_647;
 
-const described = (method: string, id: number): string => `request "${method}" (id ${id})`;
+/**
+ * The error of request `method` (`id`): a plain HoldfastError named after the subclass that
+ * `instanceof` finds for `code` (one class ships to the client, see errors.ts), whose message
+ * says what became of it.
+ */
+export const requestError = (code: ErrorCode, name: string, what: string, method: string, id: number, context?: ErrorContext): HoldfastError =>
+  new HoldfastError(code, `request "${method}" (id ${id}) ${what}`, { name, method, id, ...context });
 
-/** A new, empty table whose timeouts run on `clock`. */
-export function createPending(clock: Clock = systemClock()): PendingRequests {
+/**
+ * A new, empty table whose timeouts run on `clock`; `timeout` is the default of `add()` (ms;
+ * `0`, the default, or `Infinity`: none).
+ */
+export function createPending(clock: Clock = systemClock(), timeout = 0): PendingRequests {
   const entries = new Map<number, Entry>();
   let nextId = 1;
   let timer: unknown;
@@ -108,15 +117,12 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
   let armedFor = Infinity;
   let idleCheck = false;
 
-  const disarm = (): void => {
-    if (armedFor !== Infinity) clock.clearTimeout(timer);
-    armedFor = Infinity;
-  };
-  const arm = (deadline: number, now: number): void => {
-    disarm();
+  /** Sets the shared timer for `deadline` (at or after `now`); `Infinity` clears it. */
+  const arm = (deadline: number, now = 0): void => {
+    if (armedFor < Infinity) clock.clearTimeout(timer);
     armedFor = deadline;
     // Longer delays overflow to 1 ms in browsers and Node; a far deadline is reached in steps.
-    timer = clock.setTimeout(expire, Math.min(MAX_TIMER_DELAY, Math.max(0, deadline - now)));
+    if (deadline < Infinity) timer = clock.setTimeout(expire, Math.min(MAX_TIMER_DELAY, deadline - now));
   };
   /** The shared timer fired: rejects every request that is due, in id order, then re-arms. */
   const expire = (): void => {
@@ -124,98 +130,83 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
     const now = clock.now();
     const due: number[] = [];
     let next = Infinity;
-    entries.forEach((entry, id) => {
-      if (entry.deadline <= now) due.push(id);
-      else if (entry.deadline < next) next = entry.deadline;
-    });
+    entries.forEach((entry, id) => (entry.deadline > now ? (next = Math.min(next, entry.deadline)) : due.push(id)));
     // Re-armed before rejecting: the requests not yet due keep the table from emptying meanwhile.
-    if (next !== Infinity) arm(next, now);
-    for (const id of due) {
-      const entry = entries.get(id);
-      if (entry) reject(id, new TimeoutError(`${described(entry.method, id)} timed out after ${entry.timeout} ms`, { method: entry.method, id }));
-    }
-  };
-  /** Removes a pending request and its abort listener, so that it is clean before it settles. */
-  const take = (id: Id): Entry | undefined => {
-    const entry = typeof id === 'number' ? entries.get(id) : undefined;
-    if (entry) {
-      entries.delete(id as number);
-      if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
-    }
-    return entry;
+    arm(next, now);
+    for (const id of due) settle(id, (entry) => requestError('TIMEOUT', 'TimeoutError', `timed out after ${entry.timeout} ms`, entry.method, id));
   };
   /**
-   * Once the table is empty, clears the shared timer if it is still empty after the microtasks
-   * queued so far, so that a caller answering each response with the next request (a `.then`
-   * or `await` loop) keeps one timer instead of clearing and setting one per round trip.
+   * Settles request `id` if it is pending: removes it and its abort listener first, then rejects
+   * it with what `error` makes of it, or resolves it with `value` when there is no `error`.
+   * Once the table is empty, the shared timer is cleared if it is still empty after the
+   * microtasks queued so far (the promise's reactions among them), so that a caller answering
+   * each response with the next request (a `.then` or `await` loop) keeps one timer instead of
+   * clearing and setting one per round trip.
    */
-  const settled = (): void => {
-    if (entries.size > 0 || armedFor === Infinity || idleCheck) return;
-    idleCheck = true;
-    void Promise.resolve().then(() => {
-      idleCheck = false;
-      if (entries.size === 0) disarm();
-    });
+  const settle = (id: Id, error?: (entry: Entry) => Error, value?: unknown): boolean => {
+    const entry = entries.get(id as number);
+    if (!entry) return false;
+    entries.delete(id as number);
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (error) entry.reject(error(entry));
+    else entry.resolve(value);
+    if (entries.size === 0 && armedFor < Infinity && !idleCheck) {
+      idleCheck = true;
+      void Promise.resolve().then(() => {
+        idleCheck = false;
+        if (entries.size === 0) arm(Infinity);
+      });
+    }
+    return true;
   };
-  const reject = (id: Id, error: Error): boolean => {
-    const entry = take(id);
-    entry?.reject(error);
-    settled();
-    return entry !== undefined;
-  };
-  const abortError = (method: string, id: number, signal: PlatformAbortSignal): AbortError =>
-    new AbortError(`${described(method, id)} was aborted`, { cause: signal.reason, method, id });
+  const aborted = (method: string, id: number, signal: PlatformAbortSignal): HoldfastError =>
+    requestError('ABORTED', 'AbortError', 'was aborted', method, id, { cause: signal.reason });
 
   return {
     get size() {
       return entries.size;
     },
-    has: (id) => typeof id === 'number' && entries.has(id),
-    add<T>(method: string, options?: AddOptions): PendingRequest<T> {
-      const timeout = options?.timeout;
+    has: (id) => entries.has(id as number),
+    add<T>(method: string, options?: AddOptions, params?: unknown): PendingRequest<T> {
+      const ms = options?.timeout ?? timeout;
       const signal = options?.signal;
-      if (timeout !== undefined && !(timeout >= 0)) throw new RangeError(`bad timeout: ${timeout}`);
+      if (!(ms >= 0)) throw new RangeError('bad timeout: ' + ms);
       const id = nextId++;
-      let resolve!: (value: unknown) => void;
-      let rejectPromise!: (error: Error) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res as (value: unknown) => void;
-        rejectPromise = rej;
+      const limit = ms || Infinity;
+      const now = limit < Infinity ? clock.now() : 0;
+      const onAbort = signal && ((): void => void settle(id, () => aborted(method, id, signal)));
+      let entry!: Entry;
+      const promise = new Promise<T>((resolve, reject) => {
+        entry = { method, params, retry: options?.retry, resolve: resolve as (value: unknown) => void, reject, timeout: limit, deadline: now + limit, signal, onAbort };
       });
-      if (signal?.aborted) {
-        rejectPromise(abortError(method, id, signal));
-        return { id, promise };
+      if (signal?.aborted) entry.reject(aborted(method, id, signal));
+      else {
+        entries.set(id, entry);
+        if (entry.deadline < armedFor) arm(entry.deadline, now);
+        if (onAbort) signal.addEventListener('abort', onAbort);
       }
-      const limit = timeout === undefined || timeout === 0 ? Infinity : timeout;
-      const now = limit === Infinity ? 0 : clock.now();
-      const deadline = now + limit;
-      const onAbort = signal && ((): void => void (entries.has(id) && reject(id, abortError(method, id, signal))));
-      entries.set(id, { method, params: options?.params, retry: options?.retry === true, resolve, reject: rejectPromise, timeout: limit, deadline, signal, onAbort });
-      if (deadline < armedFor) arm(deadline, now);
-      if (onAbort) signal.addEventListener('abort', onAbort);
       return { id, promise };
     },
     resolve(response) {
-      const entry = take(response.id);
-      if (!entry) return false;
-      if ('error' in response && response.error) {
-        const { code, message, data } = response.error;
-        entry.reject(new RemoteError(entry.method, response.id, code, message, data));
-      } else entry.resolve('result' in response ? response.result : undefined);
-      settled();
-      return true;
+      const error = (response as { error?: ErrorPayload }).error;
+      return settle(
+        response.id,
+        // The remote side's message, as it sent it.
+        error && ((entry) => new HoldfastError('REMOTE', error.message, { name: 'RemoteError', method: entry.method, id: response.id, remoteCode: error.code, data: error.data })),
+        (response as { result?: unknown }).result,
+      );
     },
-    reject,
+    reject: (id, error) => settle(id, () => error),
     rejectAll(error) {
-      entries.forEach((entry, id) => reject(id, typeof error === 'function' ? error(entry.method, id) : error));
-      disarm();
+      entries.forEach((entry, id) => settle(id, () => (typeof error === 'function' ? error(entry.method, id) : error)));
+      arm(Infinity);
     },
     onDisconnect(closeCode) {
       const retries: RetryRequest[] = [];
-      for (const [id, entry] of [...entries]) {
+      entries.forEach((entry, id) => {
         if (entry.retry) retries.push({ id, method: entry.method, params: entry.params });
-        else reject(id, new ClosedError('DISCONNECTED', `connection lost before ${described(entry.method, id)} was answered`, closeCode, { method: entry.method, id }));
-      }
+        else settle(id, () => requestError('DISCONNECTED', 'ClosedError', 'lost: the link dropped', entry.method, id, { closeCode }));
+      });
       return retries;
     },
   };
@@ -226,8 +217,11 @@ export function createPending(clock: Clock = systemClock()): PendingRequests {
  * number (else `'INTERNAL'`), its `message` when a string, and its `data` when defined.
  */
 export function errorPayload(thrown: unknown): ErrorPayload {
-  const record = typeof thrown === 'object' && thrown !== null ? (thrown as { code?: unknown; message?: unknown; data?: unknown }) : undefined;
-  const code = typeof record?.code === 'string' || typeof record?.code === 'number' ? record.code : 'INTERNAL';
-  const message = typeof record?.message === 'string' ? record.message : typeof thrown === 'string' ? thrown : 'request handler failed';
-  return record?.data === undefined ? { code, message } : { code, message, data: record.data };
+  const { code, message, data } = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as Record<string, unknown>;
+  // `data` stays undefined when the thrown value has none: JSON leaves it out.
+  return {
+    code: typeof code === 'string' || typeof code === 'number' ? code : 'INTERNAL',
+    message: typeof message === 'string' ? message : typeof thrown === 'string' ? thrown : 'request handler failed',
+    data,
+  };
 }

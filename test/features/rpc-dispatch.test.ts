@@ -292,7 +292,7 @@ describe('rpc feature: options and arguments', () => {
   it('refuses a request while the socket is closing without handing anything to the core', async () => {
     const { fake, socket } = setup();
     fake.state = 'closing';
-    await expect(socket.request('late')).rejects.toMatchObject({ name: 'ClosedError', code: 'CLOSED', method: 'late', message: 'the socket is closing: request "late" was not sent' });
+    await expect(socket.request('late')).rejects.toMatchObject({ name: 'ClosedError', code: 'CLOSED', method: 'late', message: 'request "late" not sent: the socket is closing' });
     expect(fake.sent).toEqual([]);
   });
 

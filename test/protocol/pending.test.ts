@@ -122,6 +122,26 @@ describe('PendingRequests.resolve', () => {
 });
 
 describe('PendingRequests timeouts', () => {
+  it('uses the default timeout of the table unless the request gives its own', async () => {
+    const defaulted = createPending(timers, 500);
+    const a = settled(defaulted.add('a').promise);
+    const b = settled(defaulted.add('b', { timeout: 0 }).promise);
+    const c = settled(defaulted.add('c', { timeout: 800 }).promise);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(a.state()).toBe('pending');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(a.value()).toMatchObject({ code: 'TIMEOUT', method: 'a', id: 1 });
+    await vi.advanceTimersByTimeAsync(299);
+    expect(c.state()).toBe('pending');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(c.value()).toBeInstanceOf(TimeoutError);
+    expect(b.state()).toBe('pending');
+    defaulted.rejectAll(new ClosedError('CLOSED', 'test over'));
+    await Promise.resolve();
+    expect(b.state()).toBe('rejected');
+    expect(timers.live()).toBe(0);
+  });
+
   it('rejects with TimeoutError exactly when the timeout elapses, then ignores the late response', async () => {
     const { id, promise } = table.add('slow', { timeout: 500 });
     const outcome = settled(promise);
@@ -308,7 +328,7 @@ describe('PendingRequests teardown', () => {
 
   it('onDisconnect rejects requests not marked retry with ClosedError DISCONNECTED and returns the retry ones', async () => {
     const plain = table.add('read', { timeout: 100 });
-    const retried = table.add<number>('sync', { retry: true, params: { since: 4 }, timeout: 1000 });
+    const retried = table.add<number>('sync', { retry: true, timeout: 1000 }, { since: 4 });
     const retries = table.onDisconnect(1006);
 
     const error = await plain.promise.catch((e: unknown) => e);

@@ -11,9 +11,9 @@ import { createEmitter } from '../../core/events';
 import { badOption, duration } from '../../core/options';
 import type { DropReason } from '../../core/events';
 import type { SendResult } from '../../core/socket';
-import { ClosedError, HoldfastError, isHoldfastError, ProtocolError, QueueFullError, TimeoutError } from '../../protocol/errors';
-import { createPending, errorPayload } from '../../protocol/pending';
-import type { ErrorPayload, Id, ProtocolMessage, RequestMessage, ResponseMessage } from '../../protocol/wire';
+import { HoldfastError, type ErrorCode, type ErrorContext } from '../../protocol/errors';
+import { createPending, errorPayload, requestError } from '../../protocol/pending';
+import { isName, type ErrorPayload, type Id, type ProtocolMessage, type RequestMessage, type ResponseMessage } from '../../protocol/wire';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type {
   DefaultApi,
@@ -95,22 +95,22 @@ type AnyHandler = (params: unknown, context: HandlerContext) => unknown;
 type Outcome = { result: unknown } | { error: ErrorPayload };
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-const asError = (thrown: unknown): Error => (thrown instanceof Error ? thrown : new TypeError(String(thrown)));
 
-/** The error a request rejects with when the core dropped its frame for `reason`. */
-function lostAs(reason: DropReason, method: string, id: number): HoldfastError {
-  const what = `request "${method}" (id ${id}) was dropped`;
-  const context = { method, id };
-  return reason === 'overflow'
-    ? new QueueFullError(`${what}: queue full`, context)
-    : reason === 'expired'
-      ? new TimeoutError(`${what}: it waited longer than queue.ttl`, context)
-      : new ClosedError('CLOSED', `${what}: the socket closed`, undefined, context);
-}
+/** What a request rejects with when the core dropped its frame, by the reason. */
+const LOST: Record<DropReason, [ErrorCode, string, string]> = {
+  overflow: ['QUEUE_FULL', 'QueueFullError', 'queue full'],
+  expired: ['TIMEOUT', 'TimeoutError', 'it waited longer than queue.ttl'],
+  closed: ['CLOSED', 'ClosedError', 'the socket closed'],
+};
 
-/** JSON-RPC 2.0 codes (§5.1), tried when a codec refuses a string code: a server request always gets an answer. */
-const METHOD_NOT_FOUND = -32601;
-const INTERNAL = -32603;
+/** An error made as a plain HoldfastError named after its subclass (errors.ts: one class ships). */
+const named = (code: ErrorCode, name: string, message: string, context?: ErrorContext): HoldfastError =>
+  new HoldfastError(code, message, { name, ...context });
+
+/** Throws `holdfast: <what>` as a TypeError unless `ok`. */
+const need = (ok: unknown, what: string): void => {
+  if (!ok) throw new TypeError('holdfast: ' + what);
+};
 
 /**
  * The request/response feature. `Api` describes what the server offers (methods, events, emits,
@@ -128,56 +128,55 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
   if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') throw badOption('rpc.codec');
 
   return (host: FeatureHost) => {
-    const pending = createPending(host.clock);
+    const pending = createPending(host.clock, timeout);
     const handlers = new Map<string, AnyHandler>();
     const events = createEmitter<Record<string, unknown>>((cause, event) =>
       host.error(new HoldfastError('LISTENER', `an onEvent("${String(event)}") listener threw`, { cause })),
     );
+    const protocolError = (message: string, cause?: unknown): void => host.error(named('PROTOCOL', 'ProtocolError', message, { cause }));
     /** Server requests being handled on the current link; aborted when it goes away. */
     const inbound = new Set<AbortController>();
     /** Bumped whenever the link goes away: answers only go out on the link they were asked on. */
     let link = 0;
 
-    const abortHandlers = (reason: HoldfastError): void => {
+    const abortHandlers = (code: ErrorCode, message: string, closeCode: number): void => {
       link++;
       const running = [...inbound];
       inbound.clear();
+      const reason = named(code, 'ClosedError', message, { closeCode });
       for (const controller of running) controller.abort(reason);
     };
 
     /** Encodes and sends (or queues) a pending request; every way its frame can be lost rejects it. */
     const sendRequest = (id: number, method: string, params: unknown): void => {
-      if (!pending.has(id)) return; // already settled (aborted): never sent
+      if (!pending.has(id)) return; // already settled (an aborted signal): never sent
       try {
         // A request that settled while its frame waited (timeout, abort) is withdrawn, not sent.
-        host.send(codec.encode({ type: 'request', id, method, params }), (fate) =>
-          fate === 'sent' ? pending.has(id) : void pending.reject(id, lostAs(fate, method, id)),
-        );
+        host.send(codec.encode({ type: 'request', id, method, params }), (fate) => {
+          if (fate === 'sent') return pending.has(id);
+          const [code, name, why] = LOST[fate];
+          pending.reject(id, requestError(code, name, 'was dropped: ' + why, method, id));
+        });
       } catch (e) {
         // The codec's TypeError, MessageTooBigError, or QueueFullError under policy 'throw': the
         // core made the latter two without knowing the request, which they now name.
-        pending.reject(id, isHoldfastError(e) && e.method === undefined ? Object.assign(e, { method, id }) : asError(e));
+        pending.reject(id, e instanceof HoldfastError && e.method === undefined ? Object.assign(e, { method, id }) : e instanceof Error ? e : new TypeError(String(e)));
       }
     };
 
     /**
      * Sends a response. When the codec refuses it (a result it cannot encode, error data it
      * cannot encode, a string error code under JSON-RPC), a plain error response goes out
-     * instead, with an integer code if need be, so the server is never left waiting for nothing.
+     * instead, with an integer code if need be (JSON-RPC §5.1: -32601 method not found, -32603
+     * internal), so the server is never left waiting for nothing.
      */
     const respond = (id: Id, outcome: Outcome): void => {
       const { code, message } = 'error' in outcome ? outcome.error : { code: 'INTERNAL', message: 'the result could not be encoded' };
-      const integer = typeof code === 'number' && Number.isInteger(code) ? code : code === 'METHOD_NOT_FOUND' ? METHOD_NOT_FOUND : INTERNAL;
-      const candidates: ResponseMessage[] = [
-        { type: 'response', id, ...outcome } as ResponseMessage,
-        { type: 'response', id, error: { code, message } },
-        { type: 'response', id, error: { code: integer, message } },
-      ];
       let refused: unknown;
-      for (const candidate of candidates) {
+      for (const reply of [outcome, { error: { code, message } }, { error: { code: Number.isInteger(code) ? code : code === 'METHOD_NOT_FOUND' ? -32601 : -32603, message } }]) {
         let frame: string | Uint8Array;
         try {
-          frame = codec.encode(candidate);
+          frame = codec.encode({ type: 'response', id, ...reply } as ResponseMessage);
         } catch (e) {
           refused ??= e;
           continue;
@@ -185,11 +184,11 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
         try {
           host.send(frame);
         } catch (cause) {
-          host.error(new HoldfastError('SEND', `the answer to request ${JSON.stringify(id)} could not be sent`, { cause, id }));
+          host.error(new HoldfastError('SEND', 'answer not sent', { cause, id }));
         }
         return;
       }
-      host.error(new HoldfastError('ENCODE', `the ${codec.name} codec refused the answer to request ${JSON.stringify(id)}`, { cause: refused, id }));
+      host.error(new HoldfastError('ENCODE', codec.name + ' codec refused the answer', { cause: refused, id }));
     };
 
     /** Runs the handler for a server request and answers on the same link, if it is still up. */
@@ -201,32 +200,27 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
       const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
       if (controller) inbound.add(controller);
       const settle = (outcome: Outcome): void => {
-        if (controller) inbound.delete(controller);
+        inbound.delete(controller as AbortController);
         if (asked === link) respond(id, outcome);
       };
-      let result: unknown;
+      const failed = (e: unknown): void => settle({ error: errorPayload(e) });
       try {
-        result = handler(params, controller ? { id, method, signal: controller.signal } : { id, method });
+        const result = handler(params, { id, method, signal: controller?.signal });
+        if (isThenable(result)) result.then((value) => settle({ result: value }), failed);
+        else settle({ result });
       } catch (e) {
-        return settle({ error: errorPayload(e) });
+        failed(e);
       }
-      if (isThenable(result))
-        result.then(
-          (value) => settle({ result: value }),
-          (e: unknown) => settle({ error: errorPayload(e) }),
-        );
-      else settle({ result });
     };
 
     /** Dispatches one protocol message; false for a heartbeat (the core's business), which stays application data here. */
     const dispatch = (message: ProtocolMessage): boolean => {
-      if (message.type === 'response') {
-        // Late (timed out, aborted) or never sent by us: reported, never thrown.
-        if (!pending.resolve(message)) host.error(new ProtocolError(`response for unknown or settled request id ${JSON.stringify(message.id)}`));
-      } else if (message.type === 'request') answer(message);
-      else if (message.type === 'event') events.emit(message.event, message.data);
-      else return false;
-      return true;
+      const type = message.type;
+      // Late (timed out, aborted) or never sent by us: reported, never thrown.
+      if (type === 'response') pending.resolve(message) || protocolError(`response for unknown or settled request id ${JSON.stringify(message.id)}`);
+      else if (type === 'request') answer(message);
+      else if (type === 'event') events.emit(message.event, message.data);
+      return type !== 'ping' && type !== 'pong';
     };
 
     host.hook({
@@ -236,22 +230,22 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
         try {
           decoded = codec.decode(data as IncomingData);
         } catch (cause) {
-          host.error(new ProtocolError(`the ${codec.name} codec failed to decode a message`, { cause }));
+          protocolError(`the ${codec.name} codec failed to decode a message`, cause);
           return true;
         }
-        if (decoded.kind === 'protocol') return dispatch(decoded.message);
-        if (decoded.kind === 'invalid' && typeof data !== 'string') {
-          // A binary frame in the codec's own format (the HFB1 envelope) that is broken.
-          host.error(new ProtocolError(`invalid binary message: ${decoded.reason}`));
-          return true;
-        }
-        // Application data, and text frames whose protocol shape does not fit (CONTRACT).
-        if (decoded.kind !== 'batch') return false;
-        // Each item of a batch is handled as if it had come in its own frame, until the link changes.
-        const asked = link;
-        for (const item of decoded.items as SingleIncoming[]) {
-          if (asked !== link) break;
-          if (item.kind !== 'protocol' || !dispatch(item.message)) host.error(new ProtocolError(`invalid batch item${item.kind === 'invalid' ? `: ${item.reason}` : ''}`));
+        const kind = decoded.kind;
+        if (kind === 'protocol') return dispatch(decoded.message);
+        // Application data, and text frames whose protocol shape does not fit (CONTRACT); a binary
+        // frame in the codec's own format (the HFB1 envelope) that is broken is reported.
+        if (kind === 'invalid' && typeof data !== 'string') protocolError('invalid binary message: ' + decoded.reason);
+        else if (kind !== 'batch') return false;
+        else {
+          // Each item of a batch is handled as if it had come in its own frame, until the link changes.
+          const asked = link;
+          for (const item of decoded.items as SingleIncoming[]) {
+            if (asked !== link) break;
+            if (item.kind !== 'protocol' || !dispatch(item.message)) protocolError('invalid batch item' + (item.kind === 'invalid' ? ': ' + item.reason : ''));
+          }
         }
         return true;
       },
@@ -260,41 +254,38 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
         // stay pending (their frames wait in its outbox, their timeouts run), answers go out there.
         if ((host.socket as { session?: { durable?: boolean } }).session?.durable) return;
         const retries = pending.onDisconnect(info.code);
-        abortHandlers(new ClosedError('DISCONNECTED', 'the link went away before the answer was sent', info.code));
+        abortHandlers('DISCONNECTED', 'link lost', info.code);
         for (const r of retries) sendRequest(r.id, r.method, r.params);
       },
       end(code) {
-        abortHandlers(new ClosedError('CLOSED', 'the socket was closed', code));
-        pending.rejectAll((method, id) => new ClosedError('CLOSED', `the socket closed before request "${method}" (id ${id}) was answered`, code, { method, id }));
+        abortHandlers('CLOSED', 'closed', code);
+        pending.rejectAll((method, id) => requestError('CLOSED', 'ClosedError', 'lost: the socket closed', method, id, { closeCode: code }));
       },
     });
 
     const methods: Rpc = {
       request(method: string, params?: unknown, options?: RequestOptions) {
-        if (typeof method !== 'string' || !method) return Promise.reject(new TypeError('holdfast: request() needs a method name'));
         const state = host.socket.state;
-        if (state === 'closing' || state === 'closed') {
-          return Promise.reject(new ClosedError('CLOSED', `the socket is ${state}: request "${method}" was not sent`, undefined, { method }));
-        }
         let request: { id: number; promise: Promise<unknown> };
         try {
-          request = pending.add(method, { timeout: options?.timeout ?? timeout, signal: options?.signal, retry: options?.retry, params });
+          need(isName(method), 'request() needs a method name');
+          if (state === 'closing' || state === 'closed') throw named('CLOSED', 'ClosedError', `request "${method}" not sent: the socket is ${state}`, { method });
+          // Throws a RangeError for a bad timeout.
+          request = pending.add(method, options, params);
         } catch (e) {
-          return Promise.reject(asError(e));
+          return Promise.reject(e as Error);
         }
         sendRequest(request.id, method, params);
         return request.promise;
       },
       handle(method: string, handler: AnyHandler) {
-        if (typeof method !== 'string' || !method) throw new TypeError('holdfast: handle() needs a method name');
-        if (typeof handler !== 'function') throw new TypeError(`holdfast: handle("${method}") needs a function`);
+        need(isName(method), 'handle() needs a method name');
+        need(typeof handler === 'function', `handle("${method}") needs a function`);
         handlers.set(method, handler);
-        return () => {
-          if (handlers.get(method) === handler) handlers.delete(method);
-        };
+        return () => void (handlers.get(method) === handler && handlers.delete(method));
       },
       emit(event: string, data?: unknown) {
-        if (typeof event !== 'string' || !event) throw new TypeError('holdfast: emit() needs an event name');
+        need(isName(event), 'emit() needs an event name');
         return host.send(codec.encode({ type: 'event', event, data }));
       },
       onEvent: (event: string, listener: (data: unknown) => void) => events.on(event, listener),
