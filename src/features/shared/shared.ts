@@ -5,7 +5,7 @@
  * to the leader over a BroadcastChannel. The core above it is unchanged: each socket keeps its
  * own state, queue, listeners, requests and handlers. docs/shared.md explains the design.
  */
-import { toArrayBuffer } from '../../binary/bytes';
+import { isArrayBuffer, toArrayBuffer } from '../../binary/bytes';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type { Feature } from '../../core/feature';
 import { badOption } from '../../core/options';
@@ -86,6 +86,42 @@ const parse = (text: string, word: string): Json | undefined => {
 };
 /** A request (CONTRACT or JSON-RPC shape): it has a method and an id. */
 const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'string' && (typeof o.id === 'string' || typeof o.id === 'number');
+/** "HFB1", the first four bytes of a binary envelope (docs/protocol.md §2). */
+const MAGIC = 0x48464231;
+/**
+ * The JSON text of a frame, and how to make the same frame around another JSON text: a text
+ * frame is its own JSON; a binary envelope's JSON is its header, its attachments are kept.
+ */
+const frame = (data: unknown): [string, (text: string) => SendData] | undefined => {
+  if (typeof data === 'string') return [data, (text) => text];
+  if (!isArrayBuffer(data) || data.byteLength < 8) return;
+  const view = new DataView(data);
+  const end = 8 + view.getUint32(4);
+  if (view.getUint32(0) !== MAGIC || end > data.byteLength) return;
+  return [
+    new TextDecoder().decode(new Uint8Array(data, 8, end - 8)),
+    (text) => {
+      const head = new TextEncoder().encode(text);
+      const out = new Uint8Array(8 + head.length + data.byteLength - end);
+      out.set(new Uint8Array(data, 0, 4));
+      new DataView(out.buffer).setUint32(4, head.length);
+      out.set(head, 8);
+      out.set(new Uint8Array(data, end), 8 + head.length);
+      return out.buffer;
+    },
+  ];
+};
+/**
+ * `data` with `f` applied to the JSON object in it (text or envelope header), when its JSON
+ * holds `"<word>"`: `f` returns the object itself (nothing to do), a new one, or undefined (the
+ * frame is not for this tab). Returns `data` itself when nothing changed.
+ */
+const rewrite = (data: unknown, word: string, f: (o: Json) => Json | undefined): unknown => {
+  const [text, make] = frame(data) ?? [''];
+  const o = make && parse(text, word);
+  const out = o && f(o);
+  return out === o ? data : out && make(JSON.stringify(out));
+};
 /**
  * Shares one link between the sockets of every tab of the origin that connect to the same url (or
  * `key`). Falls back to a link per socket, silently, where the Web Locks API or BroadcastChannel
@@ -178,14 +214,12 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         if (pn === n || port?.readyState === 0) shut(port, a as number, b as string);
       } else if (kind === 'm' && pn === n && port?.readyState === 1) {
         // Answers to another socket's requests are not ours; ours get their own id back.
-        let data = a;
-        const o = typeof data === 'string' ? parse(data, '"id"') : undefined;
-        const id = o?.id;
-        if (o && !('method' in o) && typeof id === 'string' && TAGGED.test(id)) {
-          if (!id.startsWith(me)) return;
-          data = JSON.stringify({ ...o, id: json(id.slice(me.length)) ?? id });
-        }
-        port.onmessage?.({ data } satisfies MessageEventLike);
+        const data = rewrite(a, '"id"', (o) => {
+          const id = o.id;
+          if ('method' in o || typeof id !== 'string' || !TAGGED.test(id)) return o;
+          return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) ?? id } : undefined;
+        });
+        if (data !== undefined) port.onmessage?.({ data } satisfies MessageEventLike);
       }
     }
 
@@ -199,7 +233,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       real.onopen = () => say('o', n, real.protocol ?? '');
       // Heartbeats and the server's requests reach the leading socket only: they are answered once.
       real.onmessage = ({ data }) =>
-        typeof data === 'string' && ((data.length < 128 && BEAT.test(data)) || isRequest(parse(data, '"method"')))
+        (typeof data === 'string' && data.length < 128 && BEAT.test(data)) || isRequest(parse(frame(data)?.[0] ?? '', '"method"'))
           ? handle([SHARED_VERSION, 'm', n, data])
           : say('m', n, data);
       real.onclose = real.onerror = (event) => {
@@ -305,12 +339,10 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
           readyState: 0,
           send(data: SendData) {
             if (self.readyState !== 1) return;
-            if (typeof data === 'string') {
-              const ping = leading ? null : PING.exec(data);
-              if (ping) return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: `{"type":"pong","ts":${ping[1]}}` }));
-              const o = parse(data, '"method"');
-              if (isRequest(o)) data = JSON.stringify({ ...o, id: me + JSON.stringify(o.id) });
-            } else if (ArrayBuffer.isView(data)) data = toArrayBuffer(data);
+            const ping = typeof data === 'string' && !leading && PING.exec(data);
+            if (ping) return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: `{"type":"pong","ts":${ping[1]}}` }));
+            if (ArrayBuffer.isView(data)) data = toArrayBuffer(data);
+            data = rewrite(data, '"method"', (o) => (isRequest(o) ? { ...o, id: me + JSON.stringify(o.id) } : o)) as SendData;
             if (!leading) post('s', pn, data);
             else if (wn === pn && ws?.readyState === 1) ws.send(data);
           },

@@ -4,6 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connect, type ConnectOptions } from '../../../src/core/connect';
 import { rpc } from '../../../src/features/rpc/rpc';
+import { envelopeCodec } from '../../../src/codecs/envelope';
+import type { Codec } from '../../../src/codecs/codec';
+import { decodeEnvelope, encodeEnvelope } from '../../../src/protocol/envelope';
 import { shared, SHARED_TICK, SHARED_VERSION } from '../../../src/features/shared/shared';
 import { createFakeEnvironment } from '../../helpers/client-fake-environment';
 import { createFakeWebSocket, type FakeWebSocket } from '../../helpers/client-fake-ws';
@@ -34,11 +37,11 @@ beforeEach(() => {
   kit = createFakeWebSocket();
 });
 
-type Options = Omit<ConnectOptions, 'use' | 'binaryType' | 'WebSocket'> & { key?: string };
+type Options = Omit<ConnectOptions, 'use' | 'binaryType' | 'WebSocket'> & { key?: string; codec?: Codec };
 
 /** A tab with one socket using shared() and rpc(), recording what the socket reports. */
 function open(options: Options = {}, tab: FakeTab = origin.tab()) {
-  const { key, ...rest } = options;
+  const { key, codec, ...rest } = options;
   const socket = connect('ws://x/', {
     WebSocket: kit.WebSocket,
     environment: createFakeEnvironment(),
@@ -46,7 +49,7 @@ function open(options: Options = {}, tab: FakeTab = origin.tab()) {
     random: () => 1,
     backoff: { initialDelay: 100, maxDelay: 100 },
     ...rest,
-    use: [shared({ key, locks: tab.locks, BroadcastChannel: tab.BroadcastChannel }), rpc({ timeout: 5000 })],
+    use: [shared({ key, locks: tab.locks, BroadcastChannel: tab.BroadcastChannel }), rpc({ timeout: 5000, codec })],
   });
   const messages: unknown[] = [];
   const errors: string[] = [];
@@ -136,6 +139,38 @@ describe('shared(): one link for every tab', () => {
     expect(b!.errors).toEqual([]);
     expect(a!.messages).toEqual([]);
     expect(b!.messages).toEqual([]);
+  });
+
+  it('binary envelope requests (envelope codec) from two tabs with the same id get distinct wire ids, and each answer reaches only its tab', async () => {
+    const [a, b] = await tabs(2, { codec: envelopeCodec });
+    const fromA = a!.socket.request('echo', { file: new Uint8Array([1, 2]) });
+    const fromB = b!.socket.request('echo', { file: new Uint8Array([3, 4, 5]) });
+    await tick();
+    const frames = kit.last().sent.map((f) => decodeEnvelope(new Uint8Array(f as ArrayBuffer))!);
+    expect(frames).toHaveLength(2);
+    const ids = frames.map((f) => f.message.type === 'request' && f.message.id);
+    expect(ids[0]).not.toBe(ids[1]);
+    for (const [i, f] of frames.entries()) {
+      expect(f.message).toMatchObject({ type: 'request', method: 'echo', id: expect.stringMatching(/^~\w+~1$/) });
+      expect([...f.attachments[0]!]).toEqual(i === 0 ? [1, 2] : [3, 4, 5]);
+    }
+    // Answer B first, then A: each with its request's id and its attachment, as an envelope.
+    for (const [i, f] of [...frames.entries()].reverse()) {
+      const id = (f.message as { id: string }).id;
+      kit.last().receive(encodeEnvelope({ type: 'response', id, result: { $binary: 0 } }, [Uint8Array.of(i === 0 ? 10 : 20, 99)]).slice().buffer);
+    }
+    await tick();
+    expect([...((await fromA) as Uint8Array)]).toEqual([10, 99]);
+    expect([...((await fromB) as Uint8Array)]).toEqual([20, 99]);
+    expect([a!.errors, b!.errors, a!.messages, b!.messages]).toEqual([[], [], [], []]);
+  });
+
+  it("a server request in a binary envelope reaches only the leader's socket and is answered once", async () => {
+    const [a, b] = await tabs(2, { codec: envelopeCodec });
+    for (const t of [a, b]) t!.socket.handle('size', (p) => (t === a ? (p as Uint8Array).length : -1));
+    kit.last().receive(encodeEnvelope({ type: 'request', id: 7, method: 'size', params: { $binary: 0 } }, [Uint8Array.of(1, 2, 3)]).slice().buffer);
+    await tick();
+    expect(kit.last().sent).toEqual([JSON.stringify({ type: 'response', id: 7, result: 3 })]);
   });
 
   it('a request for a string id keeps its type through the tag', async () => {
