@@ -112,15 +112,22 @@ const frame = (data: unknown): [string, (text: string) => SendData] | undefined 
   ];
 };
 /**
- * `data` with `f` applied to the JSON object in it (text or envelope header), when its JSON
- * holds `"<word>"`: `f` returns the object itself (nothing to do), a new one, or undefined (the
- * frame is not for this tab). Returns `data` itself when nothing changed.
+ * `data` with `f` applied to the JSON object in it (text or envelope header), or to each object
+ * of its JSON array (a JSON-RPC batch), when its JSON holds `"<word>"`: `f` returns the object
+ * itself (nothing to do), a new one, or undefined (drop it). Returns `data` itself when nothing
+ * changed, undefined when nothing is left.
  */
 const rewrite = (data: unknown, word: string, f: (o: Json) => Json | undefined): unknown => {
   const [text, make] = frame(data) ?? [''];
-  const o = make && parse(text, word);
-  const out = o && f(o);
-  return out === o ? data : out && make(JSON.stringify(out));
+  const v = make && parse(text, word);
+  let changed = false;
+  const each = (o: unknown): unknown => {
+    const out = typeof o === 'object' && o ? f(o) : o;
+    changed ||= out !== o;
+    return out;
+  };
+  const out = Array.isArray(v) ? v.map(each).filter((o) => o !== undefined) : v && each(v);
+  return !changed ? data : (Array.isArray(out) ? out.length : out) ? make!(JSON.stringify(out)) : undefined;
 };
 /**
  * Shares one link between the sockets of every tab of the origin that connect to the same url (or
@@ -231,11 +238,14 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       wn = n;
       say('!', n);
       real.onopen = () => say('o', n, real.protocol ?? '');
-      // Heartbeats and the server's requests reach the leading socket only: they are answered once.
-      real.onmessage = ({ data }) =>
-        (typeof data === 'string' && data.length < 128 && BEAT.test(data)) || isRequest(parse(frame(data)?.[0] ?? '', '"method"'))
-          ? handle([SHARED_VERSION, 'm', n, data])
-          : say('m', n, data);
+      // Heartbeats and the server's requests (alone, in an envelope or in a batch) reach the
+      // leading socket only: they are answered once. The rest of a batch reaches every socket.
+      real.onmessage = ({ data }) => {
+        const rest = typeof data === 'string' && data.length < 128 && BEAT.test(data) ? undefined : rewrite(data, '"method"', (o) => (isRequest(o) ? undefined : o));
+        if (rest === data) return say('m', n, data);
+        handle([SHARED_VERSION, 'm', n, data]);
+        if (rest !== undefined) post('m', n, rest);
+      };
       real.onclose = real.onerror = (event) => {
         const e = event as Partial<CloseEventLike>;
         drop();

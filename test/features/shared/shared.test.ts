@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connect, type ConnectOptions } from '../../../src/core/connect';
 import { rpc } from '../../../src/features/rpc/rpc';
 import { envelopeCodec } from '../../../src/codecs/envelope';
+import { jsonRpcCodec } from '../../../src/codecs/json-rpc';
 import type { Codec } from '../../../src/codecs/codec';
 import { decodeEnvelope, encodeEnvelope } from '../../../src/protocol/envelope';
 import { shared, SHARED_TICK, SHARED_VERSION } from '../../../src/features/shared/shared';
@@ -171,6 +172,42 @@ describe('shared(): one link for every tab', () => {
     kit.last().receive(encodeEnvelope({ type: 'request', id: 7, method: 'size', params: { $binary: 0 } }, [Uint8Array.of(1, 2, 3)]).slice().buffer);
     await tick();
     expect(kit.last().sent).toEqual([JSON.stringify({ type: 'response', id: 7, result: 3 })]);
+  });
+
+  it("JSON-RPC batches: each tab's request ids are tagged, and each tab gets back only its own answers, with its ids", async () => {
+    const [a, b] = await tabs(2);
+    a!.socket.send(JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'sum', params: [1, 2] }, { jsonrpc: '2.0', method: 'log', params: ['x'] }]));
+    b!.socket.send(JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'sum', params: [3, 4] }]));
+    await tick();
+    type Item = { id?: string; method: string; params: unknown };
+    const [batchA, batchB] = (kit.last().sent as string[]).map((s) => JSON.parse(s) as Item[]);
+    expect(batchA![0]!.id).toMatch(/^~\w+~1$/);
+    expect(batchB![0]!.id).toMatch(/^~\w+~1$/);
+    expect(batchA![0]!.id).not.toBe(batchB![0]!.id);
+    expect(batchA![1]).toEqual({ jsonrpc: '2.0', method: 'log', params: ['x'] }); // a notification has no id to tag
+    const answer = (item: Item, result: number) => ({ jsonrpc: '2.0', id: item.id, result });
+    // One server batch answering both tabs, then one for a only, then one with a tag of no tab here.
+    kit.last().receive(JSON.stringify([answer(batchA![0]!, 3), answer(batchB![0]!, 7)]));
+    kit.last().receive(JSON.stringify([answer(batchA![0]!, 30)]));
+    kit.last().receive(JSON.stringify([{ jsonrpc: '2.0', id: '~zz~1', result: 0 }, { jsonrpc: '2.0', id: 'plain', result: 0 }]));
+    await tick();
+    const plain = JSON.stringify([{ jsonrpc: '2.0', id: 'plain', result: 0 }]);
+    expect(a!.messages).toEqual([JSON.stringify([{ jsonrpc: '2.0', id: 1, result: 3 }]), JSON.stringify([{ jsonrpc: '2.0', id: 1, result: 30 }]), plain]);
+    expect(b!.messages).toEqual([JSON.stringify([{ jsonrpc: '2.0', id: 1, result: 7 }]), plain]);
+  });
+
+  it("a server's JSON-RPC batch: its requests reach only the leader's socket (answered once), its notifications every socket", async () => {
+    const [a, b, c] = await tabs(3, { codec: jsonRpcCodec() });
+    const seen: string[] = [];
+    for (const t of [a, b, c]) {
+      t!.socket.handle('whoami', () => (t === a ? 'a' : 'other'));
+      t!.socket.onEvent('news', (d) => seen.push(String(d)));
+    }
+    kit.last().receive(JSON.stringify([{ jsonrpc: '2.0', id: 5, method: 'whoami' }, { jsonrpc: '2.0', method: 'news', params: ['n'] }]));
+    await tick();
+    expect(kit.last().sent).toEqual([JSON.stringify({ jsonrpc: '2.0', id: 5, result: 'a' })]);
+    expect(seen).toEqual(['n', 'n', 'n']);
+    expect([a!.errors, b!.errors, c!.errors]).toEqual([[], [], []]);
   });
 
   it('a request for a string id keeps its type through the tag', async () => {
