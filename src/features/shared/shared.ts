@@ -226,7 +226,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
           if ('method' in o || typeof id !== 'string' || !TAGGED.test(id)) return o;
           return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) ?? id } : undefined;
         });
-        if (data !== undefined) port.onmessage?.({ data } satisfies MessageEventLike);
+        // The link's binary is an ArrayBuffer: a socket made with `binaryType: 'blob'` gets a Blob.
+        if (data !== undefined) port.onmessage?.({ data: typeof data === 'string' || port.binaryType !== 'blob' ? data : new Blob([data as ArrayBuffer]) } satisfies MessageEventLike);
       }
     }
 

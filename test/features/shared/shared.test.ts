@@ -8,6 +8,7 @@ import { envelopeCodec } from '../../../src/codecs/envelope';
 import { jsonRpcCodec } from '../../../src/codecs/json-rpc';
 import type { Codec } from '../../../src/codecs/codec';
 import { decodeEnvelope, encodeEnvelope } from '../../../src/protocol/envelope';
+import { blobToArrayBuffer, isBlob } from '../../../src/binary/bytes';
 import { shared, SHARED_TICK, SHARED_VERSION } from '../../../src/features/shared/shared';
 import { createFakeEnvironment } from '../../helpers/client-fake-environment';
 import { createFakeWebSocket, type FakeWebSocket } from '../../helpers/client-fake-ws';
@@ -38,7 +39,7 @@ beforeEach(() => {
   kit = createFakeWebSocket();
 });
 
-type Options = Omit<ConnectOptions, 'use' | 'binaryType' | 'WebSocket'> & { key?: string; codec?: Codec };
+type Options = Omit<ConnectOptions, 'use' | 'binaryType' | 'WebSocket'> & { key?: string; codec?: Codec; binaryType?: 'blob' };
 
 /** A tab with one socket using shared() and rpc(), recording what the socket reports. */
 function open(options: Options = {}, tab: FakeTab = origin.tab()) {
@@ -110,6 +111,28 @@ describe('shared(): one link for every tab', () => {
       expect(isArrayBuffer(t!.messages[1])).toBe(true);
       expect([...new Uint8Array(t!.messages[1] as ArrayBuffer)]).toEqual([1, 2, 3]);
     }
+  });
+
+  it("binary reaches a socket made with binaryType 'blob' as a Blob, leader or follower, and the others as an ArrayBuffer", async () => {
+    const a = open({ binaryType: 'blob' });
+    await tick();
+    const b = open({ binaryType: 'blob' });
+    const c = open();
+    await tick();
+    kit.last().open();
+    await tick();
+    expect([a.socket.leader, b.socket.state, c.socket.state]).toEqual([true, 'open', 'open']);
+    kit.last().receive(new Uint8Array([1, 2, 3]).buffer);
+    kit.last().receive('text stays text');
+    await tick();
+    for (const t of [a, b]) {
+      expect(t.messages).toHaveLength(2);
+      expect(isBlob(t.messages[0])).toBe(true);
+      expect([...new Uint8Array(await blobToArrayBuffer(t.messages[0] as Blob))]).toEqual([1, 2, 3]);
+      expect(t.messages[1]).toBe('text stays text');
+    }
+    expect(isArrayBuffer(c.messages[0])).toBe(true);
+    expect([...new Uint8Array(c.messages[0] as ArrayBuffer)]).toEqual([1, 2, 3]);
   });
 
   it('a view sent by a follower goes out as its own bytes only, not its whole buffer', async () => {
