@@ -23,7 +23,7 @@ export const SHARED_TICK = 1000;
 
 /** The part of `navigator.locks` (the Web Locks API) that `shared()` uses. */
 export interface LockManagerLike {
-  request(name: string, options: { signal?: PlatformAbortSignal; steal?: boolean }, callback: () => Promise<void>): Promise<unknown>;
+  request(name: string, options: { signal?: PlatformAbortSignal; steal?: boolean; ifAvailable?: boolean }, callback: (lock: unknown) => Promise<unknown> | void): Promise<unknown>;
 }
 
 /** The part of a `BroadcastChannel` that `shared()` uses. */
@@ -280,12 +280,15 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (pn) shut(port, 1001, 'leader changed');
       ask();
     };
-    /** Queues for the lock, or (`steal`) takes it from a leader that stopped answering. */
-    function ask(steal?: boolean): void {
+    /**
+     * Queues for the lock, or (`steal`) takes it from a leader that stopped answering. Settles
+     * once this socket no longer holds or waits for it.
+     */
+    function ask(steal?: boolean): Promise<unknown> | undefined {
       abort?.abort();
       const mine = gen;
       let held = false;
-      locks
+      return locks
         ?.request(name, steal ? { steal } : { signal: (abort = new AbortController()).signal }, () => {
           return new Promise<void>((done) => {
             if (mine !== gen) return done();
@@ -308,7 +311,9 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (!probed) post('?', 0);
       if (++probed > 2) {
         probed = 0;
-        ask(true);
+        // Only one socket may replace link `seen`: the one that gets the lock named after it, held
+        // while it leads; the others (two watchdogs firing together) wait for the new leader's word.
+        locks.request(`steal ${seen} ${name}`, { ifAvailable: true }, (lock) => (lock ? ask(true) : void (heard = clock.now())));
       }
     };
 

@@ -402,6 +402,33 @@ describe('shared(): leadership moves', () => {
     expect(live()).toEqual([kit.last()]);
   });
 
+  it('two followers whose watchdogs fire together take over a frozen leader with one new link, not two', async () => {
+    const a = open();
+    await tick();
+    // Opened in the same millisecond: their watchdogs tick together and give up on the leader together.
+    const b = open();
+    const c = open();
+    await tick();
+    kit.last().open();
+    await tick();
+    a.tab.freeze();
+    await tick(5 * SHARED_TICK);
+    expect(kit.instances).toHaveLength(2); // the frozen leader's link and one new one
+    expect([b, c].filter((t) => t.socket.leader)).toHaveLength(1);
+    kit.last().open();
+    await tick(100);
+    await tick();
+    expect([b.socket.state, c.socket.state]).toEqual(['open', 'open']);
+    // Much later, and after the old leader thaws: still that one link.
+    a.tab.thaw();
+    await tick(100);
+    await tick(5 * SHARED_TICK);
+    expect(kit.instances).toHaveLength(2);
+    expect(live()).toEqual([kit.last()]);
+    expect([a, b, c].map((t) => t.socket.state)).toEqual(['open', 'open', 'open']);
+    expect([a, b, c].filter((t) => t.socket.leader)).toHaveLength(1);
+  });
+
   it('a leader that answers the probes keeps the lead however quiet the link is', async () => {
     const [a, b] = await tabs(2);
     await tick(20 * SHARED_TICK);
