@@ -5,7 +5,7 @@
  * to the leader over a BroadcastChannel. The core above it is unchanged: each socket keeps its
  * own state, queue, listeners, requests and handlers. docs/shared.md explains the design.
  */
-import { isArrayBuffer, toArrayBuffer } from '../../binary/bytes';
+import { isArrayBuffer } from '../../binary/bytes';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type { Feature } from '../../core/feature';
 import { badOption } from '../../core/options';
@@ -66,7 +66,7 @@ interface Port extends WebSocketLike {
 
 // The core's own heartbeat frames: a follower's ping is answered in its tab (the leader's
 // heartbeat watches the real link), and the server's heartbeat frames stay with the leader.
-const PING = /^\{"type":"ping","ts":(.*)\}$/;
+const PING = /^\{"type":"ping","ts":.*\}$/;
 const BEAT = /"p[io]ng"/;
 /** A request id rewritten by some tab: `~<tab>~<the id as JSON>`. */
 const TAGGED = /^~\w+~/;
@@ -355,9 +355,11 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
           readyState: 0,
           send(data: SendData) {
             if (self.readyState !== 1) return;
-            const ping = typeof data === 'string' && !leading && PING.exec(data);
-            if (ping) return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: `{"type":"pong","ts":${ping[1]}}` }));
-            if (ArrayBuffer.isView(data)) data = toArrayBuffer(data);
+            if (typeof data === 'string' && !leading && PING.test(data)) {
+              const pong = data.replace('ping', 'pong');
+              return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: pong }));
+            }
+            if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
             data = rewrite(data, '"method"', (o) => (isRequest(o) ? { ...o, id: me + JSON.stringify(o.id) } : o)) as SendData;
             if (!leading) post('s', pn, data);
             else if (wn === pn && ws?.readyState === 1) ws.send(data);
