@@ -79,55 +79,46 @@ const json = (text: string): unknown => {
     return undefined;
   }
 };
-/** The JSON object in `text`, if `text` holds `"<word>"`. */
-const parse = (text: string, word: string): Json | undefined => {
-  const value = text.includes(word) ? json(text) : undefined;
-  return typeof value === 'object' && value ? (value as Json) : undefined;
-};
 /** A request (CONTRACT or JSON-RPC shape): it has a method and an id. */
 const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'string' && (typeof o.id === 'string' || typeof o.id === 'number');
 /** "HFB1", the first four bytes of a binary envelope (docs/protocol.md §2). */
 const MAGIC = 0x48464231;
 /**
- * The JSON text of a frame, and how to make the same frame around another JSON text: a text
- * frame is its own JSON; a binary envelope's JSON is its header, its attachments are kept.
- */
-const frame = (data: unknown): [string, (text: string) => SendData] | undefined => {
-  if (typeof data === 'string') return [data, (text) => text];
-  if (!isArrayBuffer(data) || data.byteLength < 8) return;
-  const view = new DataView(data);
-  const end = 8 + view.getUint32(4);
-  if (view.getUint32(0) !== MAGIC || end > data.byteLength) return;
-  return [
-    new TextDecoder().decode(new Uint8Array(data, 8, end - 8)),
-    (text) => {
-      const head = new TextEncoder().encode(text);
-      const out = new Uint8Array(8 + head.length + data.byteLength - end);
-      out.set(new Uint8Array(data, 0, 4));
-      new DataView(out.buffer).setUint32(4, head.length);
-      out.set(head, 8);
-      out.set(new Uint8Array(data, end), 8 + head.length);
-      return out.buffer;
-    },
-  ];
-};
-/**
- * `data` with `f` applied to the JSON object in it (text or envelope header), or to each object
- * of its JSON array (a JSON-RPC batch), when its JSON holds `"<word>"`: `f` returns the object
- * itself (nothing to do), a new one, or undefined (drop it). Returns `data` itself when nothing
- * changed, undefined when nothing is left.
+ * `data` with `f` applied to the JSON object in it, or to each object of its JSON array (a
+ * JSON-RPC batch), when its JSON holds `"<word>"`. Its JSON: a text frame's, or a binary
+ * envelope's header (the attachments are kept as they are). `f` returns the object itself
+ * (nothing to do), a new one, or undefined (drop it). Returns `data` itself when nothing changed,
+ * undefined when nothing is left.
  */
 const rewrite = (data: unknown, word: string, f: (o: Json) => Json | undefined): unknown => {
-  const [text, make] = frame(data) ?? [''];
-  const v = make && parse(text, word);
+  let text = data;
+  let end = 0;
+  if (isArrayBuffer(data) && data.byteLength > 7) {
+    const view = new DataView(data);
+    end = 8 + view.getUint32(4);
+    if (view.getUint32(0) !== MAGIC || end > data.byteLength) return data;
+    text = new TextDecoder().decode(new Uint8Array(data, 8, end - 8));
+  }
+  const v = typeof text === 'string' && text.includes(word) && json(text);
   let changed = false;
-  const each = (o: unknown): unknown => {
-    const out = typeof o === 'object' && o ? f(o) : o;
-    changed ||= out !== o;
-    return out;
-  };
-  const out = Array.isArray(v) ? v.map(each).filter((o) => o !== undefined) : v && each(v);
-  return !changed ? data : (Array.isArray(out) ? out.length : out) ? make!(JSON.stringify(out)) : undefined;
+  const list = (Array.isArray(v) ? v : [v])
+    .map((o: unknown) => {
+      const out = typeof o === 'object' && o ? f(o) : o;
+      changed ||= out !== o;
+      return out;
+    })
+    .filter((o) => o !== undefined);
+  if (!changed) return data;
+  if (!list.length) return;
+  const out = JSON.stringify(Array.isArray(v) ? list : list[0]);
+  if (!end) return out;
+  const head = new TextEncoder().encode(out);
+  const bytes = new Uint8Array(8 + head.length + (data as ArrayBuffer).byteLength - end);
+  bytes.set(new Uint8Array(data as ArrayBuffer, 0, 4));
+  new DataView(bytes.buffer).setUint32(4, head.length);
+  bytes.set(head, 8);
+  bytes.set(new Uint8Array(data as ArrayBuffer, end), 8 + head.length);
+  return bytes.buffer;
 };
 /**
  * Shares one link between the sockets of every tab of the origin that connect to the same url (or
@@ -243,9 +234,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       // leading socket only: they are answered once. The rest of a batch reaches every socket.
       real.onmessage = ({ data }) => {
         const rest = typeof data === 'string' && data.length < 128 && BEAT.test(data) ? undefined : rewrite(data, '"method"', (o) => (isRequest(o) ? undefined : o));
-        if (rest === data) return say('m', n, data);
-        handle([SHARED_VERSION, 'm', n, data]);
         if (rest !== undefined) post('m', n, rest);
+        handle([SHARED_VERSION, 'm', n, data]);
       };
       real.onclose = real.onerror = (event) => {
         const e = event as Partial<CloseEventLike>;
