@@ -5,7 +5,7 @@
  * to the leader over a BroadcastChannel. The core above it is unchanged: each socket keeps its
  * own state, queue, listeners, requests and handlers. docs/shared.md explains the design.
  */
-import { toArrayBuffer } from '../../binary/bytes';
+import { isArrayBuffer } from '../../binary/bytes';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type { Feature } from '../../core/feature';
 import { badOption } from '../../core/options';
@@ -23,7 +23,7 @@ export const SHARED_TICK = 1000;
 
 /** The part of `navigator.locks` (the Web Locks API) that `shared()` uses. */
 export interface LockManagerLike {
-  request(name: string, options: { signal?: PlatformAbortSignal; steal?: boolean }, callback: () => Promise<void>): Promise<unknown>;
+  request(name: string, options: { signal?: PlatformAbortSignal; steal?: boolean; ifAvailable?: boolean }, callback: (lock: unknown) => Promise<unknown> | void): Promise<unknown>;
 }
 
 /** The part of a `BroadcastChannel` that `shared()` uses. */
@@ -66,7 +66,7 @@ interface Port extends WebSocketLike {
 
 // The core's own heartbeat frames: a follower's ping is answered in its tab (the leader's
 // heartbeat watches the real link), and the server's heartbeat frames stay with the leader.
-const PING = /^\{"type":"ping","ts":(.*)\}$/;
+const PING = /^\{"type":"ping","ts":.*\}$/;
 const BEAT = /"p[io]ng"/;
 /** A request id rewritten by some tab: `~<tab>~<the id as JSON>`. */
 const TAGGED = /^~\w+~/;
@@ -79,13 +79,47 @@ const json = (text: string): unknown => {
     return undefined;
   }
 };
-/** The JSON object in `text`, if `text` holds `"<word>"`. */
-const parse = (text: string, word: string): Json | undefined => {
-  const value = text.includes(word) ? json(text) : undefined;
-  return typeof value === 'object' && value ? (value as Json) : undefined;
-};
 /** A request (CONTRACT or JSON-RPC shape): it has a method and an id. */
 const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'string' && (typeof o.id === 'string' || typeof o.id === 'number');
+/** "HFB1", the first four bytes of a binary envelope (docs/protocol.md §2). */
+const MAGIC = 0x48464231;
+/**
+ * `data` with `f` applied to the JSON object in it, or to each object of its JSON array (a
+ * JSON-RPC batch), when its JSON holds `"<word>"`. Its JSON: a text frame's, or a binary
+ * envelope's header (the attachments are kept as they are). `f` returns the object itself
+ * (nothing to do), a new one, or undefined (drop it). Returns `data` itself when nothing changed,
+ * undefined when nothing is left.
+ */
+const rewrite = (data: unknown, word: string, f: (o: Json) => Json | undefined): unknown => {
+  let text = data;
+  let end = 0;
+  if (isArrayBuffer(data) && data.byteLength > 7) {
+    const view = new DataView(data);
+    end = 8 + view.getUint32(4);
+    if (view.getUint32(0) !== MAGIC || end > data.byteLength) return data;
+    text = new TextDecoder().decode(new Uint8Array(data, 8, end - 8));
+  }
+  const v = typeof text === 'string' && text.includes(word) && json(text);
+  let changed = false;
+  const list = (Array.isArray(v) ? v : [v])
+    .map((o: unknown) => {
+      const out = typeof o === 'object' && o ? f(o) : o;
+      changed ||= out !== o;
+      return out;
+    })
+    .filter((o) => o !== undefined);
+  if (!changed) return data;
+  if (!list.length) return;
+  const out = JSON.stringify(Array.isArray(v) ? list : list[0]);
+  if (!end) return out;
+  const head = new TextEncoder().encode(out);
+  const bytes = new Uint8Array(8 + head.length + (data as ArrayBuffer).byteLength - end);
+  bytes.set(new Uint8Array(data as ArrayBuffer, 0, 4));
+  new DataView(bytes.buffer).setUint32(4, head.length);
+  bytes.set(head, 8);
+  bytes.set(new Uint8Array(data as ArrayBuffer, end), 8 + head.length);
+  return bytes.buffer;
+};
 /**
  * Shares one link between the sockets of every tab of the origin that connect to the same url (or
  * `key`). Falls back to a link per socket, silently, where the Web Locks API or BroadcastChannel
@@ -178,14 +212,13 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         if (pn === n || port?.readyState === 0) shut(port, a as number, b as string);
       } else if (kind === 'm' && pn === n && port?.readyState === 1) {
         // Answers to another socket's requests are not ours; ours get their own id back.
-        let data = a;
-        const o = typeof data === 'string' ? parse(data, '"id"') : undefined;
-        const id = o?.id;
-        if (o && !('method' in o) && typeof id === 'string' && TAGGED.test(id)) {
-          if (!id.startsWith(me)) return;
-          data = JSON.stringify({ ...o, id: json(id.slice(me.length)) ?? id });
-        }
-        port.onmessage?.({ data } satisfies MessageEventLike);
+        const data = rewrite(a, '"id"', (o) => {
+          const id = o.id;
+          if ('method' in o || typeof id !== 'string' || !TAGGED.test(id)) return o;
+          return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) ?? id } : undefined;
+        });
+        // The link's binary is an ArrayBuffer: a socket made with `binaryType: 'blob'` gets a Blob.
+        if (data !== undefined) port.onmessage?.({ data: typeof data === 'string' || port.binaryType !== 'blob' ? data : new Blob([data as ArrayBuffer]) } satisfies MessageEventLike);
       }
     }
 
@@ -197,11 +230,13 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       wn = n;
       say('!', n);
       real.onopen = () => say('o', n, real.protocol ?? '');
-      // Heartbeats and the server's requests reach the leading socket only: they are answered once.
-      real.onmessage = ({ data }) =>
-        typeof data === 'string' && ((data.length < 128 && BEAT.test(data)) || isRequest(parse(data, '"method"')))
-          ? handle([SHARED_VERSION, 'm', n, data])
-          : say('m', n, data);
+      // Heartbeats and the server's requests (alone, in an envelope or in a batch) reach the
+      // leading socket only: they are answered once. The rest of a batch reaches every socket.
+      real.onmessage = ({ data }) => {
+        const rest = typeof data === 'string' && data.length < 128 && BEAT.test(data) ? undefined : rewrite(data, '"method"', (o) => (isRequest(o) ? undefined : o));
+        if (rest !== undefined) post('m', n, rest);
+        handle([SHARED_VERSION, 'm', n, data]);
+      };
       real.onclose = real.onerror = (event) => {
         const e = event as Partial<CloseEventLike>;
         drop();
@@ -235,12 +270,15 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (pn) shut(port, 1001, 'leader changed');
       ask();
     };
-    /** Queues for the lock, or (`steal`) takes it from a leader that stopped answering. */
-    function ask(steal?: boolean): void {
+    /**
+     * Queues for the lock, or (`steal`) takes it from a leader that stopped answering. Settles
+     * once this socket no longer holds or waits for it.
+     */
+    function ask(steal?: boolean): Promise<unknown> | undefined {
       abort?.abort();
       const mine = gen;
       let held = false;
-      locks
+      return locks
         ?.request(name, steal ? { steal } : { signal: (abort = new AbortController()).signal }, () => {
           return new Promise<void>((done) => {
             if (mine !== gen) return done();
@@ -263,7 +301,9 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (!probed) post('?', 0);
       if (++probed > 2) {
         probed = 0;
-        ask(true);
+        // Only one socket may replace link `seen`: the one that gets the lock named after it, held
+        // while it leads; the others (two watchdogs firing together) wait for the new leader's word.
+        locks.request(`steal ${seen} ${name}`, { ifAvailable: true }, (lock) => (lock ? ask(true) : void (heard = clock.now())));
       }
     };
 
@@ -305,12 +345,12 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
           readyState: 0,
           send(data: SendData) {
             if (self.readyState !== 1) return;
-            if (typeof data === 'string') {
-              const ping = leading ? null : PING.exec(data);
-              if (ping) return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: `{"type":"pong","ts":${ping[1]}}` }));
-              const o = parse(data, '"method"');
-              if (isRequest(o)) data = JSON.stringify({ ...o, id: me + JSON.stringify(o.id) });
-            } else if (ArrayBuffer.isView(data)) data = toArrayBuffer(data);
+            if (typeof data === 'string' && !leading && PING.test(data)) {
+              const pong = data.replace('ping', 'pong');
+              return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: pong }));
+            }
+            if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
+            data = rewrite(data, '"method"', (o) => (isRequest(o) ? { ...o, id: me + JSON.stringify(o.id) } : o)) as SendData;
             if (!leading) post('s', pn, data);
             else if (wn === pn && ws?.readyState === 1) ws.send(data);
           },

@@ -1,5 +1,5 @@
 /**
- * Fake tabs of one origin for shared(): a Web Locks lock manager (queue, `signal`, `steal`) and
+ * Fake tabs of one origin for shared(): a Web Locks lock manager (queue, `signal`, `steal`, `ifAvailable`) and
  * BroadcastChannels, both shared by every tab of one `createOrigin()`. Channel messages are
  * structured-cloned and delivered in a macrotask (`setTimeout(0)`, so fake timers drive them), in
  * order, to every other open channel of the same name. A tab can crash (its locks are released,
@@ -9,7 +9,7 @@ import type { BroadcastChannelLike, LockManagerLike } from '../../../src/feature
 
 interface Request {
   readonly tab: FakeTab;
-  readonly callback: () => Promise<void>;
+  readonly callback: (lock: unknown) => Promise<unknown> | void;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -46,7 +46,7 @@ export function createOrigin(): FakeOrigin {
   const grant = (name: string, request: Request): void => {
     held.set(name, request);
     void Promise.resolve()
-      .then(() => request.callback())
+      .then(() => request.callback({ name }))
       .then(
         (value) => {
           if (held.get(name) === request) {
@@ -77,6 +77,13 @@ export function createOrigin(): FakeOrigin {
               const signal = options.signal as AbortSignal | undefined;
               if (signal?.aborted) return reject(abortError());
               const request: Request = { tab, callback, resolve, reject };
+              if (options.ifAvailable && (held.has(name) || queues.get(name)?.length)) {
+                // Not available now: the callback runs at once with no lock.
+                void Promise.resolve()
+                  .then(() => callback(null))
+                  .then(resolve, reject);
+                return;
+              }
               if (options.steal) {
                 const old = held.get(name);
                 held.delete(name);

@@ -4,6 +4,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connect, type ConnectOptions } from '../../../src/core/connect';
 import { rpc } from '../../../src/features/rpc/rpc';
+import { envelopeCodec } from '../../../src/codecs/envelope';
+import { jsonRpcCodec } from '../../../src/codecs/json-rpc';
+import type { Codec } from '../../../src/codecs/codec';
+import { decodeEnvelope, encodeEnvelope } from '../../../src/protocol/envelope';
+import { blobToArrayBuffer, isBlob } from '../../../src/binary/bytes';
 import { shared, SHARED_TICK, SHARED_VERSION } from '../../../src/features/shared/shared';
 import { createFakeEnvironment } from '../../helpers/client-fake-environment';
 import { createFakeWebSocket, type FakeWebSocket } from '../../helpers/client-fake-ws';
@@ -34,11 +39,11 @@ beforeEach(() => {
   kit = createFakeWebSocket();
 });
 
-type Options = Omit<ConnectOptions, 'use' | 'binaryType' | 'WebSocket'> & { key?: string };
+type Options = Omit<ConnectOptions, 'use' | 'binaryType' | 'WebSocket'> & { key?: string; codec?: Codec; binaryType?: 'blob' };
 
 /** A tab with one socket using shared() and rpc(), recording what the socket reports. */
 function open(options: Options = {}, tab: FakeTab = origin.tab()) {
-  const { key, ...rest } = options;
+  const { key, codec, ...rest } = options;
   const socket = connect('ws://x/', {
     WebSocket: kit.WebSocket,
     environment: createFakeEnvironment(),
@@ -46,7 +51,7 @@ function open(options: Options = {}, tab: FakeTab = origin.tab()) {
     random: () => 1,
     backoff: { initialDelay: 100, maxDelay: 100 },
     ...rest,
-    use: [shared({ key, locks: tab.locks, BroadcastChannel: tab.BroadcastChannel }), rpc({ timeout: 5000 })],
+    use: [shared({ key, locks: tab.locks, BroadcastChannel: tab.BroadcastChannel }), rpc({ timeout: 5000, codec })],
   });
   const messages: unknown[] = [];
   const errors: string[] = [];
@@ -108,6 +113,28 @@ describe('shared(): one link for every tab', () => {
     }
   });
 
+  it("binary reaches a socket made with binaryType 'blob' as a Blob, leader or follower, and the others as an ArrayBuffer", async () => {
+    const a = open({ binaryType: 'blob' });
+    await tick();
+    const b = open({ binaryType: 'blob' });
+    const c = open();
+    await tick();
+    kit.last().open();
+    await tick();
+    expect([a.socket.leader, b.socket.state, c.socket.state]).toEqual([true, 'open', 'open']);
+    kit.last().receive(new Uint8Array([1, 2, 3]).buffer);
+    kit.last().receive('text stays text');
+    await tick();
+    for (const t of [a, b]) {
+      expect(t.messages).toHaveLength(2);
+      expect(isBlob(t.messages[0])).toBe(true);
+      expect([...new Uint8Array(await blobToArrayBuffer(t.messages[0] as Blob))]).toEqual([1, 2, 3]);
+      expect(t.messages[1]).toBe('text stays text');
+    }
+    expect(isArrayBuffer(c.messages[0])).toBe(true);
+    expect([...new Uint8Array(c.messages[0] as ArrayBuffer)]).toEqual([1, 2, 3]);
+  });
+
   it('a view sent by a follower goes out as its own bytes only, not its whole buffer', async () => {
     const [, b] = await tabs(2);
     const big = new Uint8Array([9, 8, 7, 6, 5]);
@@ -136,6 +163,74 @@ describe('shared(): one link for every tab', () => {
     expect(b!.errors).toEqual([]);
     expect(a!.messages).toEqual([]);
     expect(b!.messages).toEqual([]);
+  });
+
+  it('binary envelope requests (envelope codec) from two tabs with the same id get distinct wire ids, and each answer reaches only its tab', async () => {
+    const [a, b] = await tabs(2, { codec: envelopeCodec });
+    const fromA = a!.socket.request('echo', { file: new Uint8Array([1, 2]) });
+    const fromB = b!.socket.request('echo', { file: new Uint8Array([3, 4, 5]) });
+    await tick();
+    const frames = kit.last().sent.map((f) => decodeEnvelope(new Uint8Array(f as ArrayBuffer))!);
+    expect(frames).toHaveLength(2);
+    const ids = frames.map((f) => f.message.type === 'request' && f.message.id);
+    expect(ids[0]).not.toBe(ids[1]);
+    for (const [i, f] of frames.entries()) {
+      expect(f.message).toMatchObject({ type: 'request', method: 'echo', id: expect.stringMatching(/^~\w+~1$/) });
+      expect([...f.attachments[0]!]).toEqual(i === 0 ? [1, 2] : [3, 4, 5]);
+    }
+    // Answer B first, then A: each with its request's id and its attachment, as an envelope.
+    for (const [i, f] of [...frames.entries()].reverse()) {
+      const id = (f.message as { id: string }).id;
+      kit.last().receive(encodeEnvelope({ type: 'response', id, result: { $binary: 0 } }, [Uint8Array.of(i === 0 ? 10 : 20, 99)]).slice().buffer);
+    }
+    await tick();
+    expect([...((await fromA) as Uint8Array)]).toEqual([10, 99]);
+    expect([...((await fromB) as Uint8Array)]).toEqual([20, 99]);
+    expect([a!.errors, b!.errors, a!.messages, b!.messages]).toEqual([[], [], [], []]);
+  });
+
+  it("a server request in a binary envelope reaches only the leader's socket and is answered once", async () => {
+    const [a, b] = await tabs(2, { codec: envelopeCodec });
+    for (const t of [a, b]) t!.socket.handle('size', (p) => (t === a ? (p as Uint8Array).length : -1));
+    kit.last().receive(encodeEnvelope({ type: 'request', id: 7, method: 'size', params: { $binary: 0 } }, [Uint8Array.of(1, 2, 3)]).slice().buffer);
+    await tick();
+    expect(kit.last().sent).toEqual([JSON.stringify({ type: 'response', id: 7, result: 3 })]);
+  });
+
+  it("JSON-RPC batches: each tab's request ids are tagged, and each tab gets back only its own answers, with its ids", async () => {
+    const [a, b] = await tabs(2);
+    a!.socket.send(JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'sum', params: [1, 2] }, { jsonrpc: '2.0', method: 'log', params: ['x'] }]));
+    b!.socket.send(JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'sum', params: [3, 4] }]));
+    await tick();
+    type Item = { id?: string; method: string; params: unknown };
+    const [batchA, batchB] = (kit.last().sent as string[]).map((s) => JSON.parse(s) as Item[]);
+    expect(batchA![0]!.id).toMatch(/^~\w+~1$/);
+    expect(batchB![0]!.id).toMatch(/^~\w+~1$/);
+    expect(batchA![0]!.id).not.toBe(batchB![0]!.id);
+    expect(batchA![1]).toEqual({ jsonrpc: '2.0', method: 'log', params: ['x'] }); // a notification has no id to tag
+    const answer = (item: Item, result: number) => ({ jsonrpc: '2.0', id: item.id, result });
+    // One server batch answering both tabs, then one for a only, then one with a tag of no tab here.
+    kit.last().receive(JSON.stringify([answer(batchA![0]!, 3), answer(batchB![0]!, 7)]));
+    kit.last().receive(JSON.stringify([answer(batchA![0]!, 30)]));
+    kit.last().receive(JSON.stringify([{ jsonrpc: '2.0', id: '~zz~1', result: 0 }, { jsonrpc: '2.0', id: 'plain', result: 0 }]));
+    await tick();
+    const plain = JSON.stringify([{ jsonrpc: '2.0', id: 'plain', result: 0 }]);
+    expect(a!.messages).toEqual([JSON.stringify([{ jsonrpc: '2.0', id: 1, result: 3 }]), JSON.stringify([{ jsonrpc: '2.0', id: 1, result: 30 }]), plain]);
+    expect(b!.messages).toEqual([JSON.stringify([{ jsonrpc: '2.0', id: 1, result: 7 }]), plain]);
+  });
+
+  it("a server's JSON-RPC batch: its requests reach only the leader's socket (answered once), its notifications every socket", async () => {
+    const [a, b, c] = await tabs(3, { codec: jsonRpcCodec() });
+    const seen: string[] = [];
+    for (const t of [a, b, c]) {
+      t!.socket.handle('whoami', () => (t === a ? 'a' : 'other'));
+      t!.socket.onEvent('news', (d) => seen.push(String(d)));
+    }
+    kit.last().receive(JSON.stringify([{ jsonrpc: '2.0', id: 5, method: 'whoami' }, { jsonrpc: '2.0', method: 'news', params: ['n'] }]));
+    await tick();
+    expect(kit.last().sent).toEqual([JSON.stringify({ jsonrpc: '2.0', id: 5, result: 'a' })]);
+    expect(seen).toEqual(['n', 'n', 'n']);
+    expect([a!.errors, b!.errors, c!.errors]).toEqual([[], [], []]);
   });
 
   it('a request for a string id keeps its type through the tag', async () => {
@@ -305,6 +400,33 @@ describe('shared(): leadership moves', () => {
     await tick(100);
     expect(a!.socket.state).toBe('open'); // back, through the new leader
     expect(live()).toEqual([kit.last()]);
+  });
+
+  it('two followers whose watchdogs fire together take over a frozen leader with one new link, not two', async () => {
+    const a = open();
+    await tick();
+    // Opened in the same millisecond: their watchdogs tick together and give up on the leader together.
+    const b = open();
+    const c = open();
+    await tick();
+    kit.last().open();
+    await tick();
+    a.tab.freeze();
+    await tick(5 * SHARED_TICK);
+    expect(kit.instances).toHaveLength(2); // the frozen leader's link and one new one
+    expect([b, c].filter((t) => t.socket.leader)).toHaveLength(1);
+    kit.last().open();
+    await tick(100);
+    await tick();
+    expect([b.socket.state, c.socket.state]).toEqual(['open', 'open']);
+    // Much later, and after the old leader thaws: still that one link.
+    a.tab.thaw();
+    await tick(100);
+    await tick(5 * SHARED_TICK);
+    expect(kit.instances).toHaveLength(2);
+    expect(live()).toEqual([kit.last()]);
+    expect([a, b, c].map((t) => t.socket.state)).toEqual(['open', 'open', 'open']);
+    expect([a, b, c].filter((t) => t.socket.leader)).toHaveLength(1);
   });
 
   it('a leader that answers the probes keeps the lead however quiet the link is', async () => {
