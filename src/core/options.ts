@@ -97,8 +97,6 @@ export interface CoreOptions {
   /** `false` disables the heartbeat. */
   heartbeat?: HeartbeatOptions | false;
   queue?: QueueOptions;
-  /** Largest message `send` accepts, in bytes; larger ones throw MessageTooBigError. Default Infinity. */
-  maxMessageSize?: number;
   /** Replaces the close-code table of `reconnect.ts`: return true to reconnect. */
   shouldReconnect?: (ctx: ReconnectContext) => boolean;
   /**
@@ -125,7 +123,6 @@ export interface ResolvedOptions {
   readonly closeTimeout: number;
   readonly heartbeat: Readonly<Required<HeartbeatOptions>> | false;
   readonly queue: QueueLimits;
-  readonly maxMessageSize: number;
   readonly shouldReconnect: ((ctx: ReconnectContext) => boolean) | undefined;
   readonly environment: Environment | undefined;
   readonly start: boolean;
@@ -184,7 +181,7 @@ export function resolveOptions(options: CoreOptions = {}): ResolvedOptions {
     return defaults;
   };
   const { heartbeat: h } = options;
-  const o = fill('', { WebSocket: (globalThis as { WebSocket?: unknown }).WebSocket, connectTimeout: 10_000, closeTimeout: 1000, maxMessageSize: Infinity, random: Math.random, start: true } as Record<string, unknown>, options);
+  const o = fill('', { WebSocket: (globalThis as { WebSocket?: unknown }).WebSocket, connectTimeout: 10_000, closeTimeout: 1000, random: Math.random, start: true } as Record<string, unknown>, options);
   if (typeof o.WebSocket !== 'function') throw new HoldfastError('NO_WEBSOCKET', 'no WebSocket');
   const b = (o.backoff = fill('backoff.', { initialDelay: 1000, maxDelay: 30_000, factor: 2, maxRetries: Infinity, minUptime: 5000 } as BackoffOptions, options.backoff));
   if (!((b.factor as number) >= 1)) throw badOption('backoff.factor');

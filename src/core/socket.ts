@@ -10,7 +10,6 @@
 import { HoldfastError } from '../protocol/errors';
 import { isBlob } from '../binary/bytes';
 import { isBinary, toTag, type PlatformBlob } from '../protocol/bytes';
-import { utf8Length } from '../protocol/utf8';
 import { nextDelay, retryAfterMs } from './backoff';
 import type { EnvironmentSignal } from './environment';
 import { createEmitter, type DropReason, type SocketEvents } from './events';
@@ -26,16 +25,6 @@ import { CLOSING, CONNECTING, OPEN, type SendData, type WebSocketLike } from './
 /** What `send` did with a message. */
 export type SendResult = 'sent' | 'queued' | 'dropped';
 
-/** Options of `close()`. */
-export interface CloseOptions {
-  /**
-   * Milliseconds to wait, at most, for the messages still queued to go out before closing: the
-   * socket keeps (re)connecting until the queue is flushed on an open link, then closes. What is
-   * still queued when the time is up is dropped (reason `closed`). Default 0: close at once.
-   */
-  drain?: number;
-}
-
 /**
  * A connection that keeps itself alive: the socket `connect()` returns before features add their
  * methods. `Data` is what `message` listeners receive.
@@ -49,22 +38,20 @@ export interface CoreSocket<Data = string | ArrayBuffer> {
   /**
    * Sends now when open, otherwise queues (`'queued'`, or `'dropped'` by the overflow policy);
    * after `close()` or `stop()` returns `'dropped'`. Never throws for being offline. Throws
-   * MessageTooBigError above `maxMessageSize`, QueueFullError only with overflow `'throw'`, and a
-   * TypeError for data that is not a string, ArrayBuffer, view or Blob.
+   * QueueFullError only with overflow `'throw'`, a TypeError for data that is not a string,
+   * ArrayBuffer, view or Blob, and whatever a feature's `send` hook throws (`maxMessageSize()`).
    */
   send(data: SendData): SendResult;
   /** Subscribes to a lifecycle event; the returned function unsubscribes. */
   on<E extends keyof SocketEvents<Data>>(event: E, listener: (payload: SocketEvents<Data>[E]) => void): () => void;
-  /** Like `on`, for the next such event only; the returned function unsubscribes before it came. */
-  once<E extends keyof SocketEvents<Data>>(event: E, listener: (payload: SocketEvents<Data>[E]) => void): () => void;
   /**
    * Closes for good: no reconnect after it, and `start()` no longer revives it. Queued messages
-   * are dropped (reason `closed`) unless `options.drain` gives them time to go out first;
+   * are dropped (reason `closed`; the `drain()` feature gives them time to go out first);
    * features end (rpc rejects pending requests with ClosedError `CLOSED`), no timer or platform
    * handler is left, and it ends with a `close` event and state `closed`. An open link first goes
    * through `closing` for up to `closeTimeout` ms. Calling it again does nothing.
    */
-  close(code?: number, reason?: string, options?: CloseOptions): void;
+  close(code?: number, reason?: string): void;
   /**
    * Like `close()`, but not final: the socket ends the same way (state `closed`, queue dropped,
    * features end) and keeps its listeners, handlers and features, so `start()` can connect it
@@ -88,7 +75,7 @@ interface Link {
   ws?: WebSocketLike;
 }
 
-type Slot = State | HeartbeatSlot | 'drain';
+type Slot = State | HeartbeatSlot;
 
 const absorb = (): void => {};
 
@@ -116,8 +103,16 @@ function platformReason(event: unknown): string {
   return typeof text === 'string' && text ? `: ${text}` : '';
 }
 
-/** Wire bytes of what `send` accepts: UTF-8 length, `byteLength`, or a Blob's `size`. */
-const sizeOf = (data: SendData): number => (typeof data === 'string' ? utf8Length(data) : ((data as ArrayBuffer).byteLength ?? (data as PlatformBlob).size));
+/**
+ * Wire bytes of what `send` accepts: `byteLength`, a Blob's `size`, or a string's UTF-8 length,
+ * counted by code point (a pair is 2 units, 4 bytes; a lone surrogate goes out as 3-byte U+FFFD).
+ */
+function sizeOf(data: SendData): number {
+  if (typeof data !== 'string') return (data as ArrayBuffer).byteLength ?? (data as PlatformBlob).size;
+  let n = 0;
+  for (const c of data) n += c < '\x80' ? 1 : c < '\u0800' ? 2 : c.length + 2;
+  return n;
+}
 
 const closeInfo = (code: number, reason: string, wasClean = false): CloseInfo => ({ code, reason, wasClean });
 
@@ -139,8 +134,6 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   let warned = false;
   /** `close()` was called: `start()` no longer revives the socket. */
   let final = false;
-  /** `close()` with `drain` waits for the queue: how to close once it is flushed. */
-  let draining: CloseInfo | undefined;
   let WebSocketCtor = o.WebSocket;
   let unsubscribe: (() => void) | undefined;
 
@@ -211,10 +204,6 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   function send(data: SendData, fate?: Fate): SendResult {
     if (typeof data !== 'string' && !isBinary(data) && !isBlob(data)) throw new TypeError('unsupported data');
-    // Bytes are counted only where they matter (a size limit, the queue): not on the hot path.
-    const limit = o.maxMessageSize;
-    const size = limit < Infinity ? sizeOf(data) : -1;
-    if (size > limit) throw new HoldfastError('MESSAGE_TOO_BIG', `message of ${size} bytes exceeds maxMessageSize (${limit})`, { size, limit });
     for (const h of hooks) {
       const taken = h.send?.(data, fate);
       if (taken) return taken;
@@ -225,12 +214,13 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       if (fate?.('sent') !== false) put(ws, data);
       return 'sent';
     }
-    if (draining || state === 'closing' || state === 'closed') {
+    if (state === 'closing' || state === 'closed') {
       fate?.('closed');
       dropped(data, 'closed');
       return 'dropped';
     }
-    return queue.push(data, size < 0 ? sizeOf(data) : size, fate);
+    // Bytes are counted only when queued: not on the hot path.
+    return queue.push(data, sizeOf(data), fate);
   }
 
   function receive(data: unknown): void {
@@ -372,14 +362,11 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       },
     );
     if (link !== a || !move('open', 'connected')) return;
-    const e = epoch;
     timers.set('open', o.backoff.minUptime, () => {
       retries = 0;
     });
     hb?.start();
     emit('open', { attempt: retries, protocol: ws.protocol ?? '' });
-    // `close()` with `drain`: the queue went out on this link, so close now.
-    if (draining && e === epoch) shut(draining);
   }
 
   /**
@@ -468,7 +455,6 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     const wasClosing = state === 'closing';
     detach(info);
     timers.clearAll();
-    draining = undefined;
     unsubscribe?.();
     unsubscribe = undefined;
     move('closed', why);
@@ -524,18 +510,9 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     },
     send: (data) => send(data),
     on: emitter.on,
-    once: emitter.once,
-    close(code = 1000, reason = '', options) {
+    close(code = 1000, reason = '') {
       final = true;
-      if (state === 'closing' || state === 'closed') return;
-      const info = closeInfo(code, reason);
-      const ms = options?.drain ?? 0;
-      // Nothing to wait for (or a second close() while draining): close now.
-      if (!(ms > 0) || queue.length === 0) shut(info);
-      else if (!draining) {
-        draining = info;
-        timers.set('drain', ms, () => shut(info));
-      }
+      if (state !== 'closing' && state !== 'closed') shut(closeInfo(code, reason));
     },
     stop(code = 1000, reason = '') {
       if (state !== 'closing' && state !== 'closed') shut(closeInfo(code, reason));

@@ -6,6 +6,7 @@ import type { State } from '../../src/core/state';
 import type { ConnectOptions, HoldfastSocket } from '../../src/core/connect';
 import { canTransition } from '../../src/core/state';
 import { stats, type StatsMethods } from '../../src/features/stats/stats';
+import { maxMessageSize } from '../../src/features/limit/limit';
 import { createFakeEnvironment } from '../helpers/client-fake-environment';
 import { createFakeWebSocket, type FakeWebSocket } from '../helpers/client-fake-ws';
 
@@ -614,10 +615,24 @@ describe('send and the offline queue', () => {
   });
 
   it('rejects messages above maxMessageSize, counting UTF-8 bytes', async () => {
-    const { socket } = setup({ maxMessageSize: 4 });
+    const { socket } = setup({ use: [maxMessageSize(4)] });
     expect(socket.send('abcd')).toBe('queued');
     expect(() => socket.send('ab€')).toThrow(MessageTooBigError);
     expect(() => socket.send(new ArrayBuffer(5))).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_BIG', size: 5, limit: 4 }));
+  });
+
+  it('counts queued text in UTF-8 bytes: 1 to 4 per code point, 3 for a lone surrogate (sent as U+FFFD)', async () => {
+    const { socket } = setup();
+    const sizes = ['a', 'é', '€', '😀', '\ud800', 'x\udc00y', new Uint8Array(7), new ArrayBuffer(2)].map((data) => {
+      const before = socket.queue.bytes;
+      socket.send(data);
+      return socket.queue.bytes - before;
+    });
+    expect(sizes).toEqual([1, 2, 3, 4, 3, 5, 7, 2]);
+  });
+
+  it('maxMessageSize() refuses a limit that is not a number >= 0', () => {
+    for (const bad of [-1, Number.NaN, '5']) expect(() => maxMessageSize(bad as number)).toThrow(expect.objectContaining({ code: 'OPTIONS', message: 'maxMessageSize' }));
   });
 
   it('throws a TypeError for data it cannot send', async () => {

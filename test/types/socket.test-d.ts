@@ -4,6 +4,9 @@
 import { afterAll, describe, expectTypeOf, it } from 'vitest';
 import {
   connect,
+  drain,
+  maxMessageSize,
+  once,
   opened,
   rpc,
   type CoreSocket,
@@ -206,18 +209,26 @@ describe('handle()', () => {
 });
 
 describe('the lifecycle (issue 10)', () => {
-  it('types once, stop, start, close with drain, opened and start: false', () => {
-    const off = bare.once('close', (e) => {
+  it('types once(), stop, start, close with drain(), maxMessageSize(), opened and start: false', () => {
+    const off = once(bare, 'close', (e) => {
       expectTypeOf(e.willReconnect).toEqualTypeOf<boolean>();
     });
     expectTypeOf(off).toEqualTypeOf<() => void>();
+    once(blobs, 'message', (data) => expectTypeOf(data).toEqualTypeOf<string | Blob>());
     // @ts-expect-error no such event
-    bare.once('opened', () => {});
+    once(bare, 'opened', () => {});
     expectTypeOf(chat.stop).parameters.toEqualTypeOf<[code?: number, reason?: string]>();
     expectTypeOf(chat.start).returns.toEqualTypeOf<void>();
-    expectTypeOf(bare.close).toBeCallableWith(1000, 'bye', { drain: 5000 });
+    const draining = connect(url, { ...options, use: [drain(), maxMessageSize(1024), rpc<ChatApi>()] });
+    expectTypeOf(draining.close).toBeCallableWith(1000, 'bye', { drain: 5000 });
+    expectTypeOf(draining.request).toEqualTypeOf<Rpc<ChatApi>['request']>();
     // @ts-expect-error drain is a number of milliseconds
-    bare.close(1000, 'bye', { drain: 'soon' });
+    draining.close(1000, 'bye', { drain: 'soon' });
+    // @ts-expect-error without drain(), close() takes no options
+    bare.close(1000, 'bye', { drain: 5000 });
+    // @ts-expect-error maxMessageSize is now a feature
+    connect(url, { ...options, maxMessageSize: 10 });
+    draining.close();
     const stopped = connect(url, { ...options, start: false, use: [rpc<ChatApi>()] });
     expectTypeOf(stopped.request).toEqualTypeOf<Rpc<ChatApi>['request']>();
     stopped.close();
