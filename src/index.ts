@@ -32,6 +32,7 @@ export type { CoreSocket, SendResult } from './core/socket';
 export { drain } from './features/drain/drain';
 export type { Drain, CloseOptions } from './features/drain/drain';
 export { maxMessageSize } from './features/limit/limit';
+export { retryAfter } from './features/retry-after/retry-after';
 export type { Feature, FeatureHost, FeatureHooks, FeatureMethods } from './core/feature';
 export type { Fate } from './core/queue';
 export { rpc } from './features/rpc/rpc';

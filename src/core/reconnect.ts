@@ -11,7 +11,7 @@
  *
  * Everything else reconnects: 1000/1001 from the server (a restart or a deploy), 1005/1006
  * (no close frame: the network dropped), 1011 (server error), 1012 (service restart),
- * 1013 (try again later, see `retryAfterMs`), 4000 (our heartbeat timeout) and other 4xxx.
+ * 1013 (try again later; the `retryAfter()` feature honours its hint), 4000 (our heartbeat timeout) and other 4xxx.
  * A `close()` by the application never reconnects, whatever the code; that is decided in the
  * socket, not here.
  */

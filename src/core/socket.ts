@@ -7,10 +7,10 @@
  * code (listeners, hooks, `shouldReconnect`) runs inside the socket's own transitions: every
  * transition bumps `epoch`, and a sequence that called out stops when the epoch moved under it.
  */
-import { HoldfastError } from '../protocol/errors';
+import { HoldfastError, type ErrorCode } from '../protocol/errors';
 import { isBlob } from '../binary/bytes';
 import { isBinary, toTag, type PlatformBlob } from '../protocol/bytes';
-import { nextDelay, retryAfterMs } from './backoff';
+import { nextDelay } from './backoff';
 import type { EnvironmentSignal } from './environment';
 import { createEmitter, type DropReason, type SocketEvents } from './events';
 import type { Feature, FeatureHooks, FeatureHost } from './feature';
@@ -139,10 +139,12 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   const emitter = createEmitter<SocketEvents<unknown>>((thrown, event) => {
     // An error listener that throws must not be fed its own error again.
-    if (event !== 'error') error(new HoldfastError('LISTENER', `${String(event)} listener threw`, { cause: thrown }));
+    if (event !== 'error') fail('LISTENER', `${String(event)} listener threw`, thrown);
   });
   const emit = emitter.emit;
   const error = (e: HoldfastError): void => emit('error', e);
+  /** The core's one way to report: an `error` event with a HoldfastError of `code`, with `cause` when one is given. */
+  const fail = (code: ErrorCode, message: string, ...cause: [unknown?]): void => error(new HoldfastError(code, message, cause.length ? { cause: cause[0] } : undefined));
   const dropped = (data: SendData, reason: DropReason): void => emit('drop', { data, reason });
   const queue = createQueue(o.queue, now, dropped);
   const online = (): boolean => o.environment?.isOnline() ?? true;
@@ -163,11 +165,11 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
           // say so once and keep the link (the heartbeat has stopped for it) instead of tearing
           // it down every interval + timeout, forever.
           if (!answered && !heartbeat.required) {
-            if (!warned) error(new HoldfastError('HEARTBEAT', 'no pong: heartbeat unanswered'));
+            if (!warned) fail('HEARTBEAT', 'no pong: heartbeat unanswered');
             warned = true;
             return;
           }
-          error(new HoldfastError('TIMEOUT', `heartbeat timeout (${heartbeat.timeout} ms)`));
+          fail('TIMEOUT', 'heartbeat timeout');
           // Only an open link runs the heartbeat: leaving `open` stops it.
           lost(closeInfo(HEARTBEAT_TIMEOUT_CODE, 'heartbeat timeout'), 'heartbeat timeout', true);
         },
@@ -190,7 +192,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     try {
       ws.send(data);
     } catch (cause) {
-      return error(new HoldfastError('SEND', 'send failed', { cause }));
+      return fail('SEND', 'send failed', cause);
     }
     for (const h of hooks) h.frame?.(data, true);
   }
@@ -248,7 +250,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     } else if (isBinary(data)) {
       // An exact copy of a view: a view with an offset must not leak the rest of its buffer.
       if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
-    } else if (!isBlob(data)) return error(new HoldfastError('PROTOCOL', `unsupported data (${toTag(data)})`));
+    } else if (!isBlob(data)) return fail('PROTOCOL', `unsupported data (${toTag(data)})`);
     const payload = data as string | ArrayBuffer | PlatformBlob;
     for (const h of hooks) if (h.receive?.(payload) || state !== 'open') return;
     emit('message', payload);
@@ -302,13 +304,13 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   function failed(a: Link, what: string, cause: unknown): void {
     const why = `${what} provider failed`;
-    if (link === a) error(new HoldfastError('URL', why, { cause }));
+    if (link === a) fail('URL', why, cause);
     if (link === a) lost(undefined, why);
   }
 
   /** Reports a platform failure as `CONNECT` and fails the attempt when it is still the current one. */
   function broken(a: Link, what: string, cause: unknown, why: string, info?: CloseInfo): void {
-    error(new HoldfastError('CONNECT', what + platformReason(cause), { cause }));
+    fail('CONNECT', what + platformReason(cause), cause);
     if (link === a) lost(info, why, true);
   }
 
@@ -343,7 +345,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       else lost(info, `link closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
     };
     timers.set('connecting', o.connectTimeout, () => {
-      error(new HoldfastError('TIMEOUT', `connect timeout (${o.connectTimeout} ms)`));
+      fail('TIMEOUT', 'connect timeout');
       // Reported as 1006 (closed without a close frame), which is what the platform would say.
       if (link === a) lost(closeInfo(1006, 'connect timeout'), 'connect timeout', true);
     });
@@ -382,12 +384,10 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       const e = epoch;
       const retry =
         !info ||
-        decideReconnect({ ...info, attempt: retries }, o.shouldReconnect, (cause) =>
-          error(new HoldfastError('LISTENER', 'shouldReconnect threw', { cause })),
-        );
+        decideReconnect({ ...info, attempt: retries }, o.shouldReconnect, (cause) => fail('LISTENER', 'shouldReconnect threw', cause));
+      delay = retry ? planDelay(info) : null;
       if (e !== epoch) return;
       const ended = info ?? closeInfo(1006, why);
-      delay = retry ? planDelay(info) : null;
       if (delay === null) {
         // The open link is gone for good: features hear it went down (rpc rejects in-flight
         // requests with DISCONNECTED), then the socket ends.
@@ -419,7 +419,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       try {
         fn(h);
       } catch (cause) {
-        error(new HoldfastError('LISTENER', 'hook threw', { cause }));
+        fail('LISTENER', 'hook threw', cause);
       }
       if (e !== epoch) return false;
     }
@@ -429,16 +429,17 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   const down = (info: CloseInfo): boolean => each((h) => h.down?.(info));
 
   /**
-   * The wait before the next attempt; `undefined` while offline (no retry is spent), `null` when
-   * retries are exhausted and no `idleInterval` keeps the socket trying.
+   * The wait before the next attempt, as the `delay` hooks leave it; `undefined` while offline
+   * (no retry is spent), `null` when retries are exhausted and no `idleInterval` keeps the
+   * socket trying.
    */
   function planDelay(info: CloseInfo | undefined): number | null | undefined {
     if (!online()) return undefined;
     const b = o.backoff;
-    if (retries >= b.maxRetries) return b.idleInterval ?? null;
-    const delay = nextDelay(retries++, b, o.random);
-    // RFC 6455 1013 "Try Again Later": honour the server's `retry-after=<seconds>` hint.
-    return info?.code === 1013 ? Math.max(delay, retryAfterMs(info.reason)) : delay;
+    let delay = retries >= b.maxRetries ? b.idleInterval : nextDelay(retries++, b, o.random);
+    if (delay === undefined) return null;
+    each((h) => (delay = h.delay?.(delay as number, info) ?? delay));
+    return delay;
   }
 
   /**
@@ -483,7 +484,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   /** A platform API of the environment threw: reported after the current call, as an event. */
   function envFailed(cause: unknown): void {
-    void Promise.resolve().then(() => error(new HoldfastError('ENVIRONMENT', 'environment', { cause })));
+    void Promise.resolve().then(() => fail('ENVIRONMENT', 'environment', cause));
   }
 
   /** From `closed` (a new or a stopped socket): subscribes to the environment and attempts. */

@@ -33,6 +33,7 @@ const FEATURES: Record<string, readonly string[]> = {
   session: ['core', 'binary', 'protocol'],
   drain: ['core'],
   limit: ['core', 'protocol'],
+  'retry-after': ['core'],
 };
 
 function filesUnder(dir: string): string[] {

@@ -57,6 +57,10 @@ describe('resolveOptions', () => {
     [{ queue: { overflow: 'explode' } }, 'queue.overflow'],
     [{ binaryType: 'nodebuffer' }, 'binaryType'],
     [{ random: 4 }, 'random'],
+    [{ connectTimeout: '5' }, 'connectTimeout'],
+    [{ start: 'later' }, 'start'],
+    [{ heartbeat: { required: 1 } }, 'heartbeat.required'],
+    [{ queue: { overflow: 3 } }, 'queue.overflow'],
   ])('rejects %j with an OPTIONS error naming the option', (bad, name) => {
     let caught: unknown;
     try {

@@ -7,6 +7,7 @@ import type { ConnectOptions, HoldfastSocket } from '../../src/core/connect';
 import { canTransition } from '../../src/core/state';
 import { stats, type StatsMethods } from '../../src/features/stats/stats';
 import { maxMessageSize } from '../../src/features/limit/limit';
+import { retryAfter } from '../../src/features/retry-after/retry-after';
 import { createFakeEnvironment } from '../helpers/client-fake-environment';
 import { createFakeWebSocket, type FakeWebSocket } from '../helpers/client-fake-ws';
 
@@ -276,14 +277,24 @@ describe('reconnection', () => {
     expect(socket.state).toBe('closed');
   });
 
-  it('waits at least retry-after seconds after 1013', async () => {
-    const { kit, of } = await opened();
+  it('with retryAfter(), waits at least retry-after seconds after 1013 (and the backoff otherwise)', async () => {
+    const { kit, of } = await opened({ use: [retryAfter()] });
     kit.last().closed(1013, 'busy; retry-after=12', true);
     expect(of('reconnecting')[0]?.delay).toBe(12_000);
     await tick(11_999);
     expect(kit.instances).toHaveLength(1);
     await tick(1);
     expect(kit.instances).toHaveLength(2);
+    kit.last().closed(1011, 'retry-after=60'); // not 1013: the hint is ignored
+    await tick(2000);
+    kit.last().closed(1013, 'busy'); // 1013 without a hint
+    expect(of('reconnecting').map((r) => r.delay)).toEqual([12_000, 2000, 4000]);
+  });
+
+  it('without retryAfter(), a 1013 is retried after the backoff alone', async () => {
+    const { kit, of } = await opened();
+    kit.last().closed(1013, 'busy; retry-after=12', true);
+    expect(of('reconnecting')[0]?.delay).toBe(1000);
   });
 
   it('aborts a hanging attempt after connectTimeout and counts it as failed', async () => {
@@ -895,10 +906,10 @@ describe('errors name their cause', () => {
   it('names the timeouts in their errors and in the reconnect reason', async () => {
     const a = setup({ connectTimeout: 2000 });
     await tick(2000);
-    expect(a.of('error')[0]?.message).toBe('connect timeout (2000 ms)');
+    expect(a.of('error')[0]).toMatchObject({ code: 'TIMEOUT', message: 'connect timeout' });
     const b = await opened({ heartbeat: { interval: 200, timeout: 150, required: true } });
     await tick(350);
-    expect(b.of('error')[0]?.message).toBe('heartbeat timeout (150 ms)');
+    expect(b.of('error')[0]).toMatchObject({ code: 'TIMEOUT', message: 'heartbeat timeout' });
     expect(b.of('reconnecting')[0]?.reason).toBe('heartbeat timeout');
   });
 

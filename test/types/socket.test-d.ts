@@ -1,7 +1,7 @@
 // Type tests on the real `connect()` return type, with and without `use: [rpc<Api>()]`. Under
 // `vitest run` this file also executes, so the sockets are real (a fake WebSocket constructor that
 // never opens) and closed at the end.
-import { afterAll, describe, expectTypeOf, it } from 'vitest';
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   connect,
   drain,
@@ -227,13 +227,13 @@ describe('the lifecycle (issue 10)', () => {
     // @ts-expect-error without drain(), close() takes no options
     bare.close(1000, 'bye', { drain: 5000 });
     // @ts-expect-error maxMessageSize is now a feature
-    connect(url, { ...options, maxMessageSize: 10 });
+    connect(url, { ...options, maxMessageSize: 10 }).close();
     draining.close();
     const stopped = connect(url, { ...options, start: false, use: [rpc<ChatApi>()] });
     expectTypeOf(stopped.request).toEqualTypeOf<Rpc<ChatApi>['request']>();
     stopped.close();
-    // @ts-expect-error start is a boolean
-    connect(url, { ...options, start: 'later' });
+    // @ts-expect-error start is a boolean (and refused at run time)
+    expect(() => connect(url, { ...options, start: 'later' })).toThrow('start');
     expectTypeOf(quiet(opened(chat))).toEqualTypeOf<Promise<void>>();
     expectTypeOf(opened).toBeCallableWith(bare, { signal: new AbortController().signal });
     void opened(bare).catch(() => undefined);
