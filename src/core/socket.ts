@@ -150,17 +150,17 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   const online = (): boolean => o.environment?.isOnline() ?? true;
 
   const hb = heartbeat
-    ? createHeartbeat({
-        ...heartbeat,
+    ? createHeartbeat(
+        heartbeat,
         timers,
         now,
-        ping: (ts) => write(`{"type":"ping","ts":${ts}}`),
-        rtt(value) {
+        (ts) => write(`{"type":"ping","ts":${ts}}`),
+        (value) => {
           rtt = value;
           answered = true;
           emit('heartbeat', { rtt: value });
         },
-        dead() {
+        () => {
           // A server that has never answered a ping most likely does not speak the heartbeat:
           // say so once and keep the link (the heartbeat has stopped for it) instead of tearing
           // it down every interval + timeout, forever.
@@ -173,7 +173,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
           // Only an open link runs the heartbeat: leaving `open` stops it.
           lost(closeInfo(HEARTBEAT_TIMEOUT_CODE, 'heartbeat timeout'), 'heartbeat timeout', true);
         },
-      })
+      )
     : undefined;
 
   /** Moves to `to`; false when a `state` listener moved the socket on meanwhile. */
