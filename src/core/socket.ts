@@ -148,6 +148,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   const dropped = (data: SendData, reason: DropReason): void => emit('drop', { data, reason });
   const queue = createQueue(o.queue, now, dropped);
   const online = (): boolean => o.environment?.isOnline() ?? true;
+  const ending = (): boolean => state === 'closing' || state === 'closed';
 
   const hb = heartbeat
     ? createHeartbeat(
@@ -216,7 +217,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       if (fate?.('sent') !== false) put(ws, data);
       return 'sent';
     }
-    if (state === 'closing' || state === 'closed') {
+    if (ending()) {
       fate?.('closed');
       dropped(data, 'closed');
       return 'dropped';
@@ -494,6 +495,10 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     if (move('connecting', why)) attempt();
   }
 
+  function stop(code = 1000, reason = ''): void {
+    if (!ending()) shut(closeInfo(code, reason));
+  }
+
   const socket: CoreSocket<unknown> = {
     get state() {
       return state;
@@ -511,18 +516,16 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     },
     send: (data) => send(data),
     on: emitter.on,
-    close(code = 1000, reason = '') {
+    close(code, reason) {
       final = true;
-      if (state !== 'closing' && state !== 'closed') shut(closeInfo(code, reason));
+      stop(code, reason);
     },
-    stop(code = 1000, reason = '') {
-      if (state !== 'closing' && state !== 'closed') shut(closeInfo(code, reason));
-    },
+    stop,
     start() {
       if (state === 'closed' && !final) begin('start() called');
     },
     reconnect() {
-      if (state === 'closing' || state === 'closed') return;
+      if (ending()) return;
       retries = 0;
       const why = 'reconnect() called';
       if (state === 'reconnecting') retryNow(why);
