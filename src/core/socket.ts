@@ -8,8 +8,7 @@
  * transition bumps `epoch`, and a sequence that called out stops when the epoch moved under it.
  */
 import { HoldfastError, type ErrorCode } from '../protocol/errors';
-import { isBlob } from '../binary/bytes';
-import { isBinary, toTag, type PlatformBlob } from '../protocol/bytes';
+import { toTag, type PlatformBlob } from '../protocol/bytes';
 import { nextDelay } from './backoff';
 import type { EnvironmentSignal } from './environment';
 import { createEmitter, type DropReason, type SocketEvents } from './events';
@@ -114,6 +113,13 @@ function sizeOf(data: SendData): number {
   return n;
 }
 
+/**
+ * Not a string, view, ArrayBuffer or Blob (from any realm: by tag, not `instanceof`): what the
+ * core can neither send nor deliver. One regex rather than the isBinary/isBlob helpers, so the
+ * core bundle carries no more than this.
+ */
+const unsupported = (data: unknown): boolean => typeof data !== 'string' && !ArrayBuffer.isView(data) && !/^\[object (ArrayBuffer|Blob|File)]$/.test(toTag(data));
+
 const closeInfo = (code: number, reason: string, wasClean = false): CloseInfo => ({ code, reason, wasClean });
 
 /** Builds the socket, runs the features and schedules the first attempt in a microtask. */
@@ -206,7 +212,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   }
 
   function send(data: SendData, fate?: Fate): SendResult {
-    if (typeof data !== 'string' && !isBinary(data) && !isBlob(data)) throw new TypeError('unsupported data');
+    if (unsupported(data)) throw new TypeError('unsupported data');
     for (const h of hooks) {
       const taken = h.send?.(data, fate);
       if (taken) return taken;
@@ -248,10 +254,9 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
           return;
         }
       }
-    } else if (isBinary(data)) {
-      // An exact copy of a view: a view with an offset must not leak the rest of its buffer.
-      if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
-    } else if (!isBlob(data)) return fail('PROTOCOL', `unsupported data (${toTag(data)})`);
+    } else if (unsupported(data)) return fail('PROTOCOL', `unsupported data (${toTag(data)})`);
+    // An exact copy of a view: a view with an offset must not leak the rest of its buffer.
+    else if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
     const payload = data as string | ArrayBuffer | PlatformBlob;
     for (const h of hooks) if (h.receive?.(payload) || state !== 'open') return;
     emit('message', payload);
