@@ -333,6 +333,19 @@ describe('close() with drain', () => {
     expect(plain.of('drop')).toEqual([{ data: 'x', reason: 'closed' }]);
   });
 
+  it('a stop() while draining ends the socket; the close() that drained stays final, and its timer is gone', async () => {
+    const { socket, of } = drained();
+    socket.send('m');
+    socket.close(1000, '', { drain: 5000 });
+    socket.stop();
+    expect(socket.state).toBe('closed');
+    expect(of('drop')).toEqual([{ data: 'm', reason: 'closed' }]);
+    expect(vi.getTimerCount()).toBe(0);
+    socket.start();
+    expect(socket.state).toBe('closed');
+    expect(socket.send('later')).toBe('dropped');
+  });
+
   it('keeps reconnecting while it drains', async () => {
     const { kit, socket } = drained({ backoff: { initialDelay: 100 } });
     socket.send('m');
