@@ -29,11 +29,12 @@ export interface ReconnectContext extends CloseInfo {
   readonly attempt: number;
 }
 
-/** Close codes after which retrying would repeat the failure (and 4400–4499, see above). */
-const FINAL_CLOSE_CODES = [1002, 1003, 1007, 1008, 1009, 1010];
-
-/** True when the default table says a link closed with `code` should be retried. */
-export const isRetryableCode = (code: number): boolean => !FINAL_CLOSE_CODES.includes(code) && (code < 4400 || code > 4499);
+/**
+ * True when the default table says a link closed with `code` should be retried: not 1002, 1003,
+ * 1007, 1008, 1009, 1010 nor 4400–4499 (see above). One regex on the code's digits (close codes
+ * are integers, RFC 6455 §7.4): smaller than a list and two comparisons.
+ */
+export const isRetryableCode = (code: number): boolean => !/^(100[23789]|1010|44\d\d)$/.test(String(code));
 
 /**
  * Decides whether to reconnect after a link ended. A user `override` (the `shouldReconnect`

@@ -145,7 +145,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   const emitter = createEmitter<SocketEvents<unknown>>((thrown, event) => {
     // An error listener that throws must not be fed its own error again.
-    if (event !== 'error') fail('LISTENER', `${String(event)} listener threw`, thrown);
+    if (event !== 'error') fail('LISTENER', `${event as string} listener threw`, thrown);
   });
   const emit = emitter.emit;
   const error = (e: HoldfastError): void => emit('error', e);
