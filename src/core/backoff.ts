@@ -25,9 +25,3 @@ export function nextDelay(attempt: number, curve: BackoffCurve, random: () => nu
   const jitter = Number.isNaN(r) ? 1 : Math.min(1, Math.max(0, r));
   return Math.round(jitter * Math.min(curve.maxDelay, curve.initialDelay * curve.factor ** attempt)) || 0;
 }
-
-/**
- * The minimum wait (ms) a close reason asks for with `retry-after=<seconds>`, or 0 when it asks
- * for none. Servers send this with 1013 (Try Again Later) to shed load.
- */
-export const retryAfterMs = (reason: string): number => Math.round(Number(/retry-after=([\d.]+)/i.exec(reason)?.[1] ?? 0) * 1000) || 0;

@@ -36,12 +36,10 @@ export interface SocketEvents<Data = string | ArrayBuffer> {
   heartbeat: { rtt: number };
 }
 
-/** A typed emitter: `on` and `once` return their unsubscribe function. */
+/** A typed emitter: `on` returns its unsubscribe function. */
 export interface Emitter<M> {
   /** Adds a listener; the returned function removes this registration (calling it again does nothing). */
   on<E extends keyof M>(event: E, listener: (payload: M[E]) => void): () => void;
-  /** Like `on`, for the next emit only: the listener is removed before it is called. */
-  once<E extends keyof M>(event: E, listener: (payload: M[E]) => void): () => void;
   /** Calls every listener of `event` in subscription order. */
   emit<E extends keyof M>(event: E, payload: M[E]): void;
 }
@@ -65,13 +63,6 @@ export function createEmitter<M>(onListenerError: (error: unknown, event: keyof 
   };
   return {
     on,
-    once(event, listener) {
-      const off = on(event, (payload) => {
-        off();
-        listener(payload);
-      });
-      return off;
-    },
     emit(event, payload) {
       for (const listener of lists[event] ?? []) {
         try {

@@ -39,6 +39,13 @@ export interface FeatureHooks {
   frame?(data: unknown, outbound: boolean): void;
   /** An attempt starts (the url provider is about to be called); `ctx.attempt` counts failed attempts so far. */
   attempt?(ctx: AttemptContext): void;
+  /**
+   * The wait before the next attempt, in ms, as the backoff (or `idleInterval`) drew it; `info`
+   * is how the link ended (undefined for an attempt that failed before one existed). Return a
+   * number to wait that long instead; later features see it. Not called while offline, nor when
+   * the socket gives up.
+   */
+  delay?(ms: number, info: CloseInfo | undefined): number | void;
   /** A link opened. Runs before the send queue is flushed, so what `host.write` sends now goes first. */
   up?(): void;
   /**

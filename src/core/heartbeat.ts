@@ -7,18 +7,10 @@ import type { Timers } from './timers';
 /** The timer slot the heartbeat owns inside the socket's Timers. */
 export type HeartbeatSlot = 'heartbeat';
 
-/** What the heartbeat needs from its owner. */
-export interface HeartbeatHooks {
+/** Heartbeat timing: the CONTRACT's `interval` and `timeout`, in ms. */
+export interface HeartbeatTiming {
   readonly interval: number;
   readonly timeout: number;
-  readonly timers: Timers<HeartbeatSlot>;
-  now(): number;
-  /** Writes `{"type":"ping","ts":ts}` to the link. */
-  ping(ts: number): void;
-  /** A matching pong arrived after `rtt` ms. */
-  rtt(rtt: number): void;
-  /** No pong and no other inbound message within `timeout` of a ping. */
-  dead(): void;
 }
 
 /** The watchdog of one socket; `start` on every opened link, `stop` when it goes away. */
@@ -46,61 +38,73 @@ export interface Heartbeat {
  * the ping sends one fresh ping instead of declaring the link dead, because the pong may simply
  * not have had a chance to arrive while the machine was asleep.
  */
-export function createHeartbeat(h: HeartbeatHooks): Heartbeat {
+export function createHeartbeat(
+  timing: HeartbeatTiming,
+  timers: Timers<HeartbeatSlot>,
+  now: () => number,
+  /** Writes `{"type":"ping","ts":ts}` to the link. */
+  send: (ts: number) => void,
+  /** A matching pong arrived after `rtt` ms. */
+  rtt: (rtt: number) => void,
+  /** No pong and no other inbound message within `timeout` of a ping. */
+  dead: () => void,
+): Heartbeat {
+  // Positional parameters and locals rather than a hooks object: their names minify away.
+  const { interval, timeout } = timing;
   let sent: number | undefined; // ts of the outstanding ping
-  let limit = h.timeout;
+  let limit = timeout;
   let late: boolean | undefined; // start() resets it
   let lastIn = -Infinity;
   const schedule = (ms: number): void => {
     sent = undefined;
-    h.timers.set('heartbeat', ms, () => ping(h.timeout));
+    timers.set('heartbeat', ms, () => ping(timeout));
   };
-  const ping = (timeout: number): void => {
-    const ts = h.now();
+  const ping = (ms: number): void => {
+    const ts = now();
     sent = ts;
-    limit = timeout;
-    h.timers.set('heartbeat', timeout, expire);
-    h.ping(ts);
+    limit = ms;
+    timers.set('heartbeat', ms, expire);
+    send(ts);
   };
   // Keeps the ping cadence at `interval` from the last ping, whatever the answer time was.
   const settle = (ts: number): void => {
     late = false;
-    schedule(h.interval - (h.now() - ts));
+    schedule(interval - (now() - ts));
   };
   const stop = (): void => {
-    h.timers.clear('heartbeat');
+    timers.clear('heartbeat');
     sent = undefined;
     late = false;
   };
   const expire = (): void => {
     const ts = sent as number;
     if (lastIn >= ts) settle(ts);
-    else if (h.now() - ts > 2 * limit && !late) {
+    else if (now() - ts > 2 * limit && !late) {
       late = true;
       ping(limit);
     } else {
       stop();
-      h.dead();
+      dead();
     }
   };
   return {
     start() {
       stop();
-      schedule(h.interval);
+      schedule(interval);
     },
     stop,
     seen() {
-      lastIn = h.now();
+      lastIn = now();
     },
     pong(ts) {
       if (sent !== ts) return false;
-      const rtt = Math.max(0, h.now() - ts);
+      const ms = Math.max(0, now() - ts);
       settle(ts);
-      h.rtt(rtt);
+      rtt(ms);
       return true;
     },
-    check(timeout = h.timeout) {
-      if (sent === undefined) ping(timeout);
+    check(ms = timeout) {
+      if (sent === undefined) ping(ms);
     },
   };
 }

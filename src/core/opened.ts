@@ -17,7 +17,7 @@ import type { CoreSocket } from './socket';
  * const socket = connect(url);
  * await opened(socket, { signal: AbortSignal.timeout(5000) });
  */
-export function opened(socket: Pick<CoreSocket<unknown>, 'state' | 'once' | 'on'>, options?: { signal?: PlatformAbortSignal }): Promise<void> {
+export function opened(socket: Pick<CoreSocket<unknown>, 'state' | 'on'>, options?: { signal?: PlatformAbortSignal }): Promise<void> {
   return new Promise((resolve, reject) => {
     const signal = options?.signal;
     const state = socket.state;
@@ -30,7 +30,7 @@ export function opened(socket: Pick<CoreSocket<unknown>, 'state' | 'once' | 'on'
     };
     const closed = (): void => settle(new HoldfastError('CLOSED', 'socket closed'));
     const abort = (): void => settle(new HoldfastError('ABORTED', 'aborted', { cause: (signal as PlatformAbortSignal).reason }));
-    const offOpen = socket.once('open', () => settle());
+    const offOpen = socket.on('open', () => settle());
     const offClose = socket.on('close', (c) => c.willReconnect || closed());
     if (state === 'open') settle();
     else if (state === 'closing' || state === 'closed') closed();

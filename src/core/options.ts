@@ -97,8 +97,6 @@ export interface CoreOptions {
   /** `false` disables the heartbeat. */
   heartbeat?: HeartbeatOptions | false;
   queue?: QueueOptions;
-  /** Largest message `send` accepts, in bytes; larger ones throw MessageTooBigError. Default Infinity. */
-  maxMessageSize?: number;
   /** Replaces the close-code table of `reconnect.ts`: return true to reconnect. */
   shouldReconnect?: (ctx: ReconnectContext) => boolean;
   /**
@@ -125,7 +123,6 @@ export interface ResolvedOptions {
   readonly closeTimeout: number;
   readonly heartbeat: Readonly<Required<HeartbeatOptions>> | false;
   readonly queue: QueueLimits;
-  readonly maxMessageSize: number;
   readonly shouldReconnect: ((ctx: ReconnectContext) => boolean) | undefined;
   readonly environment: Environment | undefined;
   readonly start: boolean;
@@ -144,13 +141,6 @@ export function duration(name: string, value: unknown, fallback: number): number
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value >= 0)) throw badOption(name);
   return value;
-}
-
-/** One of `allowed`, or `allowed[0]` when undefined. @throws HoldfastError `OPTIONS` otherwise. */
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
-  if (value === undefined) return allowed[0] as T;
-  if (!allowed.includes(value as T)) throw badOption(name);
-  return value as T;
 }
 
 /**
@@ -175,24 +165,32 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
  *   freshest data survives. Every drop is reported with a `drop` event.
  */
 export function resolveOptions(options: CoreOptions = {}): ResolvedOptions {
-  /** Copies what is given over the defaults; every number must be >= 0 (NaN is refused). */
+  /**
+   * Copies what is given over `defaults`, checking each value against its default: a number
+   * must be >= 0 (NaN is refused; also where there is no default), anything else must be of the
+   * default's type. Keys without a default (and `undefined` values) are copied unchecked.
+   */
   const fill = <T extends object>(prefix: string, defaults: T, given: object = {}): T => {
     for (const [key, value] of Object.entries(given)) {
-      if (typeof value === 'number' && !(value >= 0)) throw badOption(prefix + key);
-      if (value !== undefined) (defaults as Record<string, unknown>)[key] = value;
+      const d = (defaults as Record<string, unknown>)[key];
+      if (value === undefined) continue;
+      if ((typeof value === 'number' && !(value >= 0)) || (d !== undefined && typeof d !== typeof value)) throw badOption(prefix + key);
+      (defaults as Record<string, unknown>)[key] = value;
     }
     return defaults;
   };
   const { heartbeat: h } = options;
-  const o = fill('', { WebSocket: (globalThis as { WebSocket?: unknown }).WebSocket, connectTimeout: 10_000, closeTimeout: 1000, maxMessageSize: Infinity, random: Math.random, start: true } as Record<string, unknown>, options);
+  const o = fill('', { connectTimeout: 10_000, closeTimeout: 1000, binaryType: 'arraybuffer', random: Math.random, start: true } as Record<string, unknown>, options);
+  o.WebSocket ??= (globalThis as { WebSocket?: unknown }).WebSocket;
   if (typeof o.WebSocket !== 'function') throw new HoldfastError('NO_WEBSOCKET', 'no WebSocket');
   const b = (o.backoff = fill('backoff.', { initialDelay: 1000, maxDelay: 30_000, factor: 2, maxRetries: Infinity, minUptime: 5000 } as BackoffOptions, options.backoff));
-  if (!((b.factor as number) >= 1)) throw badOption('backoff.factor');
   o.heartbeat = h !== false && fill('heartbeat.', { interval: 25_000, timeout: 10_000, required: false }, h);
-  const q = (o.queue = fill('queue.', { maxMessages: 1000, maxBytes: 1024 * 1024 } as QueueOptions, options.queue));
-  q.overflow = oneOf<OverflowPolicy>('queue.overflow', q.overflow, ['drop-oldest', 'drop-newest', 'throw']);
-  o.binaryType = oneOf<BinaryType>('binaryType', o.binaryType, ['arraybuffer', 'blob']);
-  for (const name of ['shouldReconnect', 'random'] as const) if (o[name] !== undefined && typeof o[name] !== 'function') throw badOption(name);
+  const q = (o.queue = fill('queue.', { maxMessages: 1000, maxBytes: 1024 * 1024, overflow: 'drop-oldest' } as QueueOptions, options.queue));
+  // The few checks a default's type cannot express.
+  if (!((b.factor as number) >= 1)) throw badOption('backoff.factor');
+  if (!/^(drop-oldest|drop-newest|throw)$/.test(q.overflow as string)) throw badOption('queue.overflow');
+  if (!/^(arraybuffer|blob)$/.test(o.binaryType as string)) throw badOption('binaryType');
+  if (o.shouldReconnect !== undefined && typeof o.shouldReconnect !== 'function') throw badOption('shouldReconnect');
   o.environment ||= undefined;
   o.clock ??= systemClock();
   return o as unknown as ResolvedOptions;

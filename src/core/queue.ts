@@ -83,7 +83,7 @@ export function createQueue(limits: QueueLimits, now: () => number, onDrop: (dat
       // Entries are in insertion order, so the expired ones are all at the front.
       while (!fits(size) && expired()) drop(shift(), 'expired');
       if (!fits(size)) {
-        if (limits.overflow === 'throw') throw new HoldfastError('QUEUE_FULL', `send queue full (${entries.length} messages, ${bytes} bytes)`);
+        if (limits.overflow === 'throw') throw new HoldfastError('QUEUE_FULL', 'send queue full');
         if (limits.overflow === 'drop-newest' || size > limits.maxBytes || limits.maxMessages < 1) {
           drop({ d: data, f: fate }, 'overflow');
           return 'dropped';

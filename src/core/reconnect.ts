@@ -11,7 +11,7 @@
  *
  * Everything else reconnects: 1000/1001 from the server (a restart or a deploy), 1005/1006
  * (no close frame: the network dropped), 1011 (server error), 1012 (service restart),
- * 1013 (try again later, see `retryAfterMs`), 4000 (our heartbeat timeout) and other 4xxx.
+ * 1013 (try again later; the `retryAfter()` feature honours its hint), 4000 (our heartbeat timeout) and other 4xxx.
  * A `close()` by the application never reconnects, whatever the code; that is decided in the
  * socket, not here.
  */
@@ -29,11 +29,12 @@ export interface ReconnectContext extends CloseInfo {
   readonly attempt: number;
 }
 
-/** Close codes after which retrying would repeat the failure (and 4400–4499, see above). */
-const FINAL_CLOSE_CODES = [1002, 1003, 1007, 1008, 1009, 1010];
-
-/** True when the default table says a link closed with `code` should be retried. */
-export const isRetryableCode = (code: number): boolean => !FINAL_CLOSE_CODES.includes(code) && (code < 4400 || code > 4499);
+/**
+ * True when the default table says a link closed with `code` should be retried: not 1002, 1003,
+ * 1007, 1008, 1009, 1010 nor 4400–4499 (see above). One regex on the code's digits (close codes
+ * are integers, RFC 6455 §7.4): smaller than a list and two comparisons.
+ */
+export const isRetryableCode = (code: number): boolean => !/^(100[23789]|1010|44\d\d)$/.test(String(code));
 
 /**
  * Decides whether to reconnect after a link ended. A user `override` (the `shouldReconnect`

@@ -7,11 +7,9 @@
  * code (listeners, hooks, `shouldReconnect`) runs inside the socket's own transitions: every
  * transition bumps `epoch`, and a sequence that called out stops when the epoch moved under it.
  */
-import { HoldfastError } from '../protocol/errors';
-import { isBlob } from '../binary/bytes';
-import { isBinary, toTag, type PlatformBlob } from '../protocol/bytes';
-import { utf8Length } from '../protocol/utf8';
-import { nextDelay, retryAfterMs } from './backoff';
+import { HoldfastError, type ErrorCode } from '../protocol/errors';
+import { toTag, type PlatformBlob } from '../protocol/bytes';
+import { nextDelay } from './backoff';
 import type { EnvironmentSignal } from './environment';
 import { createEmitter, type DropReason, type SocketEvents } from './events';
 import type { Feature, FeatureHooks, FeatureHost } from './feature';
@@ -26,16 +24,6 @@ import { CLOSING, CONNECTING, OPEN, type SendData, type WebSocketLike } from './
 /** What `send` did with a message. */
 export type SendResult = 'sent' | 'queued' | 'dropped';
 
-/** Options of `close()`. */
-export interface CloseOptions {
-  /**
-   * Milliseconds to wait, at most, for the messages still queued to go out before closing: the
-   * socket keeps (re)connecting until the queue is flushed on an open link, then closes. What is
-   * still queued when the time is up is dropped (reason `closed`). Default 0: close at once.
-   */
-  drain?: number;
-}
-
 /**
  * A connection that keeps itself alive: the socket `connect()` returns before features add their
  * methods. `Data` is what `message` listeners receive.
@@ -49,22 +37,20 @@ export interface CoreSocket<Data = string | ArrayBuffer> {
   /**
    * Sends now when open, otherwise queues (`'queued'`, or `'dropped'` by the overflow policy);
    * after `close()` or `stop()` returns `'dropped'`. Never throws for being offline. Throws
-   * MessageTooBigError above `maxMessageSize`, QueueFullError only with overflow `'throw'`, and a
-   * TypeError for data that is not a string, ArrayBuffer, view or Blob.
+   * QueueFullError only with overflow `'throw'`, a TypeError for data that is not a string,
+   * ArrayBuffer, view or Blob, and whatever a feature's `send` hook throws (`maxMessageSize()`).
    */
   send(data: SendData): SendResult;
   /** Subscribes to a lifecycle event; the returned function unsubscribes. */
   on<E extends keyof SocketEvents<Data>>(event: E, listener: (payload: SocketEvents<Data>[E]) => void): () => void;
-  /** Like `on`, for the next such event only; the returned function unsubscribes before it came. */
-  once<E extends keyof SocketEvents<Data>>(event: E, listener: (payload: SocketEvents<Data>[E]) => void): () => void;
   /**
    * Closes for good: no reconnect after it, and `start()` no longer revives it. Queued messages
-   * are dropped (reason `closed`) unless `options.drain` gives them time to go out first;
+   * are dropped (reason `closed`; the `drain()` feature gives them time to go out first);
    * features end (rpc rejects pending requests with ClosedError `CLOSED`), no timer or platform
    * handler is left, and it ends with a `close` event and state `closed`. An open link first goes
    * through `closing` for up to `closeTimeout` ms. Calling it again does nothing.
    */
-  close(code?: number, reason?: string, options?: CloseOptions): void;
+  close(code?: number, reason?: string): void;
   /**
    * Like `close()`, but not final: the socket ends the same way (state `closed`, queue dropped,
    * features end) and keeps its listeners, handlers and features, so `start()` can connect it
@@ -88,7 +74,7 @@ interface Link {
   ws?: WebSocketLike;
 }
 
-type Slot = State | HeartbeatSlot | 'drain';
+type Slot = State | HeartbeatSlot;
 
 const absorb = (): void => {};
 
@@ -116,8 +102,23 @@ function platformReason(event: unknown): string {
   return typeof text === 'string' && text ? `: ${text}` : '';
 }
 
-/** Wire bytes of what `send` accepts: UTF-8 length, `byteLength`, or a Blob's `size`. */
-const sizeOf = (data: SendData): number => (typeof data === 'string' ? utf8Length(data) : ((data as ArrayBuffer).byteLength ?? (data as PlatformBlob).size));
+/**
+ * Wire bytes of what `send` accepts: `byteLength`, a Blob's `size`, or a string's UTF-8 length,
+ * counted by code point (a pair is 2 units, 4 bytes; a lone surrogate goes out as 3-byte U+FFFD).
+ */
+function sizeOf(data: SendData): number {
+  if (typeof data !== 'string') return (data as ArrayBuffer).byteLength ?? (data as PlatformBlob).size;
+  let n = 0;
+  for (const c of data) n += c < '\x80' ? 1 : c < '\u0800' ? 2 : c.length + 2;
+  return n;
+}
+
+/**
+ * Not a string, view, ArrayBuffer or Blob (from any realm: by tag, not `instanceof`): what the
+ * core can neither send nor deliver. One regex rather than the isBinary/isBlob helpers, so the
+ * core bundle carries no more than this.
+ */
+const unsupported = (data: unknown): boolean => typeof data !== 'string' && !ArrayBuffer.isView(data) && !/^\[object (ArrayBuffer|Blob|File)]$/.test(toTag(data));
 
 const closeInfo = (code: number, reason: string, wasClean = false): CloseInfo => ({ code, reason, wasClean });
 
@@ -139,46 +140,47 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   let warned = false;
   /** `close()` was called: `start()` no longer revives the socket. */
   let final = false;
-  /** `close()` with `drain` waits for the queue: how to close once it is flushed. */
-  let draining: CloseInfo | undefined;
   let WebSocketCtor = o.WebSocket;
   let unsubscribe: (() => void) | undefined;
 
   const emitter = createEmitter<SocketEvents<unknown>>((thrown, event) => {
     // An error listener that throws must not be fed its own error again.
-    if (event !== 'error') error(new HoldfastError('LISTENER', `${String(event)} listener threw`, { cause: thrown }));
+    if (event !== 'error') fail('LISTENER', `${event as string} listener threw`, thrown);
   });
   const emit = emitter.emit;
   const error = (e: HoldfastError): void => emit('error', e);
+  /** The core's one way to report: an `error` event with a HoldfastError of `code`, with `cause` when one is given. */
+  const fail = (code: ErrorCode, message: string, ...cause: [unknown?]): void => error(new HoldfastError(code, message, cause.length ? { cause: cause[0] } : undefined));
   const dropped = (data: SendData, reason: DropReason): void => emit('drop', { data, reason });
   const queue = createQueue(o.queue, now, dropped);
   const online = (): boolean => o.environment?.isOnline() ?? true;
+  const ending = (): boolean => state === 'closing' || state === 'closed';
 
   const hb = heartbeat
-    ? createHeartbeat({
-        ...heartbeat,
+    ? createHeartbeat(
+        heartbeat,
         timers,
         now,
-        ping: (ts) => write(`{"type":"ping","ts":${ts}}`),
-        rtt(value) {
+        (ts) => write(`{"type":"ping","ts":${ts}}`),
+        (value) => {
           rtt = value;
           answered = true;
           emit('heartbeat', { rtt: value });
         },
-        dead() {
+        () => {
           // A server that has never answered a ping most likely does not speak the heartbeat:
           // say so once and keep the link (the heartbeat has stopped for it) instead of tearing
           // it down every interval + timeout, forever.
           if (!answered && !heartbeat.required) {
-            if (!warned) error(new HoldfastError('HEARTBEAT', 'no pong: heartbeat unanswered'));
+            if (!warned) fail('HEARTBEAT', 'no pong: heartbeat unanswered');
             warned = true;
             return;
           }
-          error(new HoldfastError('TIMEOUT', `heartbeat timeout (${heartbeat.timeout} ms)`));
+          fail('TIMEOUT', 'heartbeat timeout');
           // Only an open link runs the heartbeat: leaving `open` stops it.
           lost(closeInfo(HEARTBEAT_TIMEOUT_CODE, 'heartbeat timeout'), 'heartbeat timeout', true);
         },
-      })
+      )
     : undefined;
 
   /** Moves to `to`; false when a `state` listener moved the socket on meanwhile. */
@@ -197,7 +199,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     try {
       ws.send(data);
     } catch (cause) {
-      return error(new HoldfastError('SEND', 'send failed', { cause }));
+      return fail('SEND', 'send failed', cause);
     }
     for (const h of hooks) h.frame?.(data, true);
   }
@@ -210,11 +212,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   }
 
   function send(data: SendData, fate?: Fate): SendResult {
-    if (typeof data !== 'string' && !isBinary(data) && !isBlob(data)) throw new TypeError('unsupported data');
-    // Bytes are counted only where they matter (a size limit, the queue): not on the hot path.
-    const limit = o.maxMessageSize;
-    const size = limit < Infinity ? sizeOf(data) : -1;
-    if (size > limit) throw new HoldfastError('MESSAGE_TOO_BIG', `message of ${size} bytes exceeds maxMessageSize (${limit})`, { size, limit });
+    if (unsupported(data)) throw new TypeError('unsupported data');
     for (const h of hooks) {
       const taken = h.send?.(data, fate);
       if (taken) return taken;
@@ -225,12 +223,13 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       if (fate?.('sent') !== false) put(ws, data);
       return 'sent';
     }
-    if (draining || state === 'closing' || state === 'closed') {
+    if (ending()) {
       fate?.('closed');
       dropped(data, 'closed');
       return 'dropped';
     }
-    return queue.push(data, size < 0 ? sizeOf(data) : size, fate);
+    // Bytes are counted only when queued: not on the hot path.
+    return queue.push(data, sizeOf(data), fate);
   }
 
   function receive(data: unknown): void {
@@ -255,10 +254,9 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
           return;
         }
       }
-    } else if (isBinary(data)) {
-      // An exact copy of a view: a view with an offset must not leak the rest of its buffer.
-      if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
-    } else if (!isBlob(data)) return error(new HoldfastError('PROTOCOL', `unsupported data (${toTag(data)})`));
+    } else if (unsupported(data)) return fail('PROTOCOL', `unsupported data (${toTag(data)})`);
+    // An exact copy of a view: a view with an offset must not leak the rest of its buffer.
+    else if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
     const payload = data as string | ArrayBuffer | PlatformBlob;
     for (const h of hooks) if (h.receive?.(payload) || state !== 'open') return;
     emit('message', payload);
@@ -312,13 +310,13 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   function failed(a: Link, what: string, cause: unknown): void {
     const why = `${what} provider failed`;
-    if (link === a) error(new HoldfastError('URL', why, { cause }));
+    if (link === a) fail('URL', why, cause);
     if (link === a) lost(undefined, why);
   }
 
   /** Reports a platform failure as `CONNECT` and fails the attempt when it is still the current one. */
   function broken(a: Link, what: string, cause: unknown, why: string, info?: CloseInfo): void {
-    error(new HoldfastError('CONNECT', what + platformReason(cause), { cause }));
+    fail('CONNECT', what + platformReason(cause), cause);
     if (link === a) lost(info, why, true);
   }
 
@@ -353,7 +351,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       else lost(info, `link closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
     };
     timers.set('connecting', o.connectTimeout, () => {
-      error(new HoldfastError('TIMEOUT', `connect timeout (${o.connectTimeout} ms)`));
+      fail('TIMEOUT', 'connect timeout');
       // Reported as 1006 (closed without a close frame), which is what the platform would say.
       if (link === a) lost(closeInfo(1006, 'connect timeout'), 'connect timeout', true);
     });
@@ -372,14 +370,11 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       },
     );
     if (link !== a || !move('open', 'connected')) return;
-    const e = epoch;
     timers.set('open', o.backoff.minUptime, () => {
       retries = 0;
     });
     hb?.start();
     emit('open', { attempt: retries, protocol: ws.protocol ?? '' });
-    // `close()` with `drain`: the queue went out on this link, so close now.
-    if (draining && e === epoch) shut(draining);
   }
 
   /**
@@ -395,12 +390,10 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       const e = epoch;
       const retry =
         !info ||
-        decideReconnect({ ...info, attempt: retries }, o.shouldReconnect, (cause) =>
-          error(new HoldfastError('LISTENER', 'shouldReconnect threw', { cause })),
-        );
+        decideReconnect({ ...info, attempt: retries }, o.shouldReconnect, (cause) => fail('LISTENER', 'shouldReconnect threw', cause));
+      delay = retry ? planDelay(info) : null;
       if (e !== epoch) return;
       const ended = info ?? closeInfo(1006, why);
-      delay = retry ? planDelay(info) : null;
       if (delay === null) {
         // The open link is gone for good: features hear it went down (rpc rejects in-flight
         // requests with DISCONNECTED), then the socket ends.
@@ -432,7 +425,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       try {
         fn(h);
       } catch (cause) {
-        error(new HoldfastError('LISTENER', 'hook threw', { cause }));
+        fail('LISTENER', 'hook threw', cause);
       }
       if (e !== epoch) return false;
     }
@@ -442,16 +435,17 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   const down = (info: CloseInfo): boolean => each((h) => h.down?.(info));
 
   /**
-   * The wait before the next attempt; `undefined` while offline (no retry is spent), `null` when
-   * retries are exhausted and no `idleInterval` keeps the socket trying.
+   * The wait before the next attempt, as the `delay` hooks leave it; `undefined` while offline
+   * (no retry is spent), `null` when retries are exhausted and no `idleInterval` keeps the
+   * socket trying.
    */
   function planDelay(info: CloseInfo | undefined): number | null | undefined {
     if (!online()) return undefined;
     const b = o.backoff;
-    if (retries >= b.maxRetries) return b.idleInterval ?? null;
-    const delay = nextDelay(retries++, b, o.random);
-    // RFC 6455 1013 "Try Again Later": honour the server's `retry-after=<seconds>` hint.
-    return info?.code === 1013 ? Math.max(delay, retryAfterMs(info.reason)) : delay;
+    let delay = retries >= b.maxRetries ? b.idleInterval : nextDelay(retries++, b, o.random);
+    if (delay === undefined) return null;
+    each((h) => (delay = h.delay?.(delay as number, info) ?? delay));
+    return delay;
   }
 
   /**
@@ -468,7 +462,6 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     const wasClosing = state === 'closing';
     detach(info);
     timers.clearAll();
-    draining = undefined;
     unsubscribe?.();
     unsubscribe = undefined;
     move('closed', why);
@@ -497,7 +490,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   /** A platform API of the environment threw: reported after the current call, as an event. */
   function envFailed(cause: unknown): void {
-    void Promise.resolve().then(() => error(new HoldfastError('ENVIRONMENT', 'environment', { cause })));
+    void Promise.resolve().then(() => fail('ENVIRONMENT', 'environment', cause));
   }
 
   /** From `closed` (a new or a stopped socket): subscribes to the environment and attempts. */
@@ -505,6 +498,10 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     retries = 0;
     unsubscribe = o.environment?.subscribe(onSignal, envFailed);
     if (move('connecting', why)) attempt();
+  }
+
+  function stop(code = 1000, reason = ''): void {
+    if (!ending()) shut(closeInfo(code, reason));
   }
 
   const socket: CoreSocket<unknown> = {
@@ -524,27 +521,16 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     },
     send: (data) => send(data),
     on: emitter.on,
-    once: emitter.once,
-    close(code = 1000, reason = '', options) {
+    close(code, reason) {
       final = true;
-      if (state === 'closing' || state === 'closed') return;
-      const info = closeInfo(code, reason);
-      const ms = options?.drain ?? 0;
-      // Nothing to wait for (or a second close() while draining): close now.
-      if (!(ms > 0) || queue.length === 0) shut(info);
-      else if (!draining) {
-        draining = info;
-        timers.set('drain', ms, () => shut(info));
-      }
+      stop(code, reason);
     },
-    stop(code = 1000, reason = '') {
-      if (state !== 'closing' && state !== 'closed') shut(closeInfo(code, reason));
-    },
+    stop,
     start() {
       if (state === 'closed' && !final) begin('start() called');
     },
     reconnect() {
-      if (state === 'closing' || state === 'closed') return;
+      if (ending()) return;
       retries = 0;
       const why = 'reconnect() called';
       if (state === 'reconnecting') retryNow(why);

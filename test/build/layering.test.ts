@@ -31,6 +31,9 @@ const FEATURES: Record<string, readonly string[]> = {
   shared: ['core', 'binary', 'protocol'],
   // session() never looks inside a message either: it counts frames.
   session: ['core', 'binary', 'protocol'],
+  drain: ['core'],
+  limit: ['core', 'protocol'],
+  'retry-after': ['core'],
 };
 
 function filesUnder(dir: string): string[] {

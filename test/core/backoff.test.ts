@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextDelay, retryAfterMs } from '../../src/core/backoff';
+import { nextDelay } from '../../src/core/backoff';
+import { retryAfterMs } from '../../src/features/retry-after/retry-after';
 
 const curve = { initialDelay: 1000, maxDelay: 30_000, factor: 2 };
 

@@ -167,6 +167,38 @@ describe('features', () => {
     socket.close();
   });
 
+  it('lets delay hooks change the wait before the next attempt, in use order, and reports one that throws', async () => {
+    const seen: Array<[number, number | undefined]> = [];
+    const double = probe({
+      delay: (ms, info) => {
+        seen.push([ms, info?.code]);
+        return ms * 2;
+      },
+    });
+    const plus = probe({ delay: (ms) => ms + 1 });
+    const broken = probe({
+      delay: () => {
+        throw new Error('bug');
+      },
+    });
+    const { kit, socket } = setup([double.feature, plus.feature, broken.feature], { backoff: { initialDelay: 100 } });
+    const errors: HoldfastError[] = [];
+    const delays: number[] = [];
+    socket.on('error', (e) => void errors.push(e));
+    socket.on('reconnecting', (e) => void delays.push(e.delay));
+    await tick();
+    kit.last().open();
+    kit.last().closed(1011);
+    expect(delays).toEqual([201]);
+    expect(seen).toEqual([[100, 1011]]);
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['LISTENER', 'hook threw']]);
+    await tick(200);
+    expect(kit.instances).toHaveLength(1);
+    await tick(1);
+    expect(kit.instances).toHaveLength(2);
+    socket.close();
+  });
+
   it('host.write writes only on an open link and never queues', async () => {
     const p = probe();
     const { kit, socket } = setup([p.feature]);

@@ -7,15 +7,14 @@ function setup(interval = 1000, timeout = 500) {
   const rtts: number[] = [];
   const onDead = vi.fn();
   const timers = createTimers<HeartbeatSlot>(systemClock());
-  const heartbeat = createHeartbeat({
-    interval,
-    timeout,
+  const heartbeat = createHeartbeat(
+    { interval, timeout },
     timers,
-    now: () => Date.now(),
-    ping: (ts) => void pings.push(ts),
-    rtt: (rtt) => void rtts.push(rtt),
-    dead: onDead,
-  });
+    () => Date.now(),
+    (ts) => void pings.push(ts),
+    (rtt) => void rtts.push(rtt),
+    onDead,
+  );
   return { heartbeat, pings, rtts, onDead, timers };
 }
 

@@ -3,6 +3,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connect, type ConnectOptions } from '../../src/core/connect';
 import { opened } from '../../src/core/opened';
+import { once } from '../../src/core/once';
+import { drain, type Drain } from '../../src/features/drain/drain';
+import { maxMessageSize } from '../../src/features/limit/limit';
 import type { SocketEvents } from '../../src/core/events';
 import type { Feature, FeatureHooks } from '../../src/core/feature';
 import { canTransition, type State } from '../../src/core/state';
@@ -28,6 +31,12 @@ function setup(options: ConnectOptions = {}) {
 }
 
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+/** `setup` with the drain() feature first in `use`, and its `close()` typed. */
+function drained(options: ConnectOptions = {}) {
+  const ctx = setup({ ...options, use: [drain(), ...(options.use ?? [])] });
+  return { ...ctx, socket: ctx.socket as typeof ctx.socket & Drain };
+}
 
 /** Tracks how a promise settled, without an unhandled rejection. */
 function track(promise: Promise<unknown>) {
@@ -68,13 +77,14 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('once', () => {
+describe('once()', () => {
   it('calls its listener for the next event only, and its unsubscribe works before that', async () => {
     const { kit, socket } = setup();
     const first: unknown[] = [];
     const never: unknown[] = [];
-    socket.once('close', (e) => void first.push(e.code));
-    const off = socket.once('open', () => void never.push('open'));
+    once(socket, 'close', (e) => void first.push(e.code));
+    const off = once(socket, 'open', () => void never.push('open'));
+    off();
     off();
     await tick();
     kit.last().open();
@@ -272,7 +282,7 @@ describe('stop() and start()', () => {
 
 describe('close() with drain', () => {
   it('waits for the link to open, flushes the queue, then closes; later sends are dropped', async () => {
-    const { kit, socket, of } = setup({ closeTimeout: 300 });
+    const { kit, socket, of } = drained({ closeTimeout: 300 });
     socket.send('hello');
     socket.close(1000, 'bye', { drain: 5000 });
     expect(socket.state).toBe('connecting');
@@ -290,7 +300,7 @@ describe('close() with drain', () => {
   });
 
   it('drops what is still queued when the drain time runs out, closing with the code given', async () => {
-    const { kit, socket, of } = setup();
+    const { kit, socket, of } = drained();
     socket.send('a');
     socket.close(4000, 'gone', { drain: 2000 });
     await tick(1999);
@@ -304,10 +314,10 @@ describe('close() with drain', () => {
   });
 
   it('closes at once with nothing queued or when open; a plain close() while draining closes now', async () => {
-    const empty = setup();
+    const empty = drained();
     empty.socket.close(1000, '', { drain: 5000 });
     expect(empty.socket.state).toBe('closed');
-    const draining = setup();
+    const draining = drained();
     draining.socket.send('x');
     draining.socket.close(1000, '', { drain: 5000 });
     await tick(4000);
@@ -315,7 +325,7 @@ describe('close() with drain', () => {
     expect(draining.socket.state).toBe('connecting');
     await tick(1000);
     expect(draining.socket.state).toBe('closed');
-    const plain = setup();
+    const plain = drained();
     plain.socket.send('x');
     plain.socket.close(1000, '', { drain: 5000 });
     plain.socket.close();
@@ -323,8 +333,21 @@ describe('close() with drain', () => {
     expect(plain.of('drop')).toEqual([{ data: 'x', reason: 'closed' }]);
   });
 
+  it('a stop() while draining ends the socket; the close() that drained stays final, and its timer is gone', async () => {
+    const { socket, of } = drained();
+    socket.send('m');
+    socket.close(1000, '', { drain: 5000 });
+    socket.stop();
+    expect(socket.state).toBe('closed');
+    expect(of('drop')).toEqual([{ data: 'm', reason: 'closed' }]);
+    expect(vi.getTimerCount()).toBe(0);
+    socket.start();
+    expect(socket.state).toBe('closed');
+    expect(socket.send('later')).toBe('dropped');
+  });
+
   it('keeps reconnecting while it drains', async () => {
-    const { kit, socket } = setup({ backoff: { initialDelay: 100 } });
+    const { kit, socket } = drained({ backoff: { initialDelay: 100 } });
     socket.send('m');
     socket.close(1000, '', { drain: 5000 });
     await tick();
@@ -339,7 +362,7 @@ describe('close() with drain', () => {
 
 describe('guards and messages', () => {
   it('an open listener that closes a draining socket closes it once', async () => {
-    const { kit, socket, states } = setup();
+    const { kit, socket, states } = drained();
     socket.send('m');
     socket.close(1000, '', { drain: 5000 });
     socket.on('open', () => socket.close());
@@ -371,7 +394,7 @@ describe('guards and messages', () => {
       });
       return {};
     };
-    const { kit, socket, of } = setup({ maxMessageSize: 2, heartbeat: { interval: 100, timeout: 50 }, use: [throwing] });
+    const { kit, socket, of } = setup({ heartbeat: { interval: 100, timeout: 50 }, use: [maxMessageSize(2), throwing] });
     expect(() => socket.send(5 as unknown as string)).toThrow(new TypeError('unsupported data'));
     expect(() => socket.send('abc')).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_BIG', message: 'message of 3 bytes exceeds maxMessageSize (2)', size: 3, limit: 2 }));
     await tick();

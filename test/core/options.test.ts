@@ -15,7 +15,7 @@ describe('resolveOptions', () => {
     expect(o.backoff).toEqual({ initialDelay: 1000, maxDelay: 30_000, factor: 2, maxRetries: Infinity, minUptime: 5000, idleInterval: undefined });
     expect(o.heartbeat).toEqual({ interval: 25_000, timeout: 10_000, required: false });
     expect(o.queue).toEqual({ maxMessages: 1000, maxBytes: 1024 * 1024, overflow: 'drop-oldest', ttl: undefined });
-    expect([o.connectTimeout, o.closeTimeout, o.maxMessageSize]).toEqual([10_000, 1000, Infinity]);
+    expect([o.connectTimeout, o.closeTimeout]).toEqual([10_000, 1000]);
     expect(o.binaryType).toBe('arraybuffer');
     expect(o.environment).toBeUndefined();
   });
@@ -57,6 +57,10 @@ describe('resolveOptions', () => {
     [{ queue: { overflow: 'explode' } }, 'queue.overflow'],
     [{ binaryType: 'nodebuffer' }, 'binaryType'],
     [{ random: 4 }, 'random'],
+    [{ connectTimeout: '5' }, 'connectTimeout'],
+    [{ start: 'later' }, 'start'],
+    [{ heartbeat: { required: 1 } }, 'heartbeat.required'],
+    [{ queue: { overflow: 3 } }, 'queue.overflow'],
   ])('rejects %j with an OPTIONS error naming the option', (bad, name) => {
     let caught: unknown;
     try {
@@ -81,7 +85,7 @@ describe('resolveOptions', () => {
   });
 
   it('accepts Infinity where an unbounded limit makes sense', () => {
-    const o = resolveOptions({ WebSocket, backoff: { maxRetries: Infinity }, queue: { maxMessages: Infinity }, maxMessageSize: Infinity });
+    const o = resolveOptions({ WebSocket, backoff: { maxRetries: Infinity }, queue: { maxMessages: Infinity } });
     expect(o.queue.maxMessages).toBe(Infinity);
   });
 });

@@ -203,9 +203,10 @@ describe('SendQueue', () => {
     }
   });
 
-  it('names the count and the bytes in the QueueFullError', () => {
+  it('throws a short QueueFullError and leaves the queue as it was (its length and bytes say how full)', () => {
     const { queue } = setup({ overflow: 'throw' });
     for (const m of ['a', 'b', 'c']) queue.push(m, 2);
-    expect(() => queue.push('d', 1)).toThrow('send queue full (3 messages, 6 bytes)');
+    expect(() => queue.push('d', 1)).toThrow(expect.objectContaining({ code: 'QUEUE_FULL', message: 'send queue full' }));
+    expect([queue.length, queue.bytes]).toEqual([3, 6]);
   });
 });

@@ -10,7 +10,7 @@ describe('isRetryableCode', () => {
     expect(isRetryableCode(code)).toBe(false);
   });
 
-  it.each([1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 4000, 4399, 4500])('retries after %i', (code) => {
+  it.each([1000, 1001, 1004, 1005, 1006, 1011, 1012, 1013, 1014, 4000, 4399, 4500, 10_020, 14_400, 44_000])('retries after %i', (code) => {
     expect(isRetryableCode(code)).toBe(true);
   });
 });

@@ -6,6 +6,8 @@ import type { State } from '../../src/core/state';
 import type { ConnectOptions, HoldfastSocket } from '../../src/core/connect';
 import { canTransition } from '../../src/core/state';
 import { stats, type StatsMethods } from '../../src/features/stats/stats';
+import { maxMessageSize } from '../../src/features/limit/limit';
+import { retryAfter } from '../../src/features/retry-after/retry-after';
 import { createFakeEnvironment } from '../helpers/client-fake-environment';
 import { createFakeWebSocket, type FakeWebSocket } from '../helpers/client-fake-ws';
 
@@ -275,14 +277,24 @@ describe('reconnection', () => {
     expect(socket.state).toBe('closed');
   });
 
-  it('waits at least retry-after seconds after 1013', async () => {
-    const { kit, of } = await opened();
+  it('with retryAfter(), waits at least retry-after seconds after 1013 (and the backoff otherwise)', async () => {
+    const { kit, of } = await opened({ use: [retryAfter()] });
     kit.last().closed(1013, 'busy; retry-after=12', true);
     expect(of('reconnecting')[0]?.delay).toBe(12_000);
     await tick(11_999);
     expect(kit.instances).toHaveLength(1);
     await tick(1);
     expect(kit.instances).toHaveLength(2);
+    kit.last().closed(1011, 'retry-after=60'); // not 1013: the hint is ignored
+    await tick(2000);
+    kit.last().closed(1013, 'busy'); // 1013 without a hint
+    expect(of('reconnecting').map((r) => r.delay)).toEqual([12_000, 2000, 4000]);
+  });
+
+  it('without retryAfter(), a 1013 is retried after the backoff alone', async () => {
+    const { kit, of } = await opened();
+    kit.last().closed(1013, 'busy; retry-after=12', true);
+    expect(of('reconnecting')[0]?.delay).toBe(1000);
   });
 
   it('aborts a hanging attempt after connectTimeout and counts it as failed', async () => {
@@ -614,10 +626,24 @@ describe('send and the offline queue', () => {
   });
 
   it('rejects messages above maxMessageSize, counting UTF-8 bytes', async () => {
-    const { socket } = setup({ maxMessageSize: 4 });
+    const { socket } = setup({ use: [maxMessageSize(4)] });
     expect(socket.send('abcd')).toBe('queued');
     expect(() => socket.send('ab€')).toThrow(MessageTooBigError);
     expect(() => socket.send(new ArrayBuffer(5))).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_BIG', size: 5, limit: 4 }));
+  });
+
+  it('counts queued text in UTF-8 bytes: 1 to 4 per code point, 3 for a lone surrogate (sent as U+FFFD)', async () => {
+    const { socket } = setup();
+    const sizes = ['a', 'é', '€', '😀', '\ud800', 'x\udc00y', new Uint8Array(7), new ArrayBuffer(2)].map((data) => {
+      const before = socket.queue.bytes;
+      socket.send(data);
+      return socket.queue.bytes - before;
+    });
+    expect(sizes).toEqual([1, 2, 3, 4, 3, 5, 7, 2]);
+  });
+
+  it('maxMessageSize() refuses a limit that is not a number >= 0', () => {
+    for (const bad of [-1, Number.NaN, '5']) expect(() => maxMessageSize(bad as number)).toThrow(expect.objectContaining({ code: 'OPTIONS', message: 'maxMessageSize' }));
   });
 
   it('throws a TypeError for data it cannot send', async () => {
@@ -880,10 +906,10 @@ describe('errors name their cause', () => {
   it('names the timeouts in their errors and in the reconnect reason', async () => {
     const a = setup({ connectTimeout: 2000 });
     await tick(2000);
-    expect(a.of('error')[0]?.message).toBe('connect timeout (2000 ms)');
+    expect(a.of('error')[0]).toMatchObject({ code: 'TIMEOUT', message: 'connect timeout' });
     const b = await opened({ heartbeat: { interval: 200, timeout: 150, required: true } });
     await tick(350);
-    expect(b.of('error')[0]?.message).toBe('heartbeat timeout (150 ms)');
+    expect(b.of('error')[0]).toMatchObject({ code: 'TIMEOUT', message: 'heartbeat timeout' });
     expect(b.of('reconnecting')[0]?.reason).toBe('heartbeat timeout');
   });
 

@@ -5,13 +5,15 @@ import type { HoldfastError } from '../../src/protocol/errors';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
 import type { HoldfastSocket } from '../../src/core/connect';
 import type { CoreOptions } from '../../src/core/options';
+import type { Feature } from '../../src/core/feature';
+import { maxMessageSize } from '../../src/features/limit/limit';
 import { rpc, type RpcOptions } from '../../src/features/rpc/rpc';
 import { createFakeWebSocket, type FakeWebSocket } from '../helpers/client-fake-ws';
 
 const live: HoldfastSocket[] = [];
 
 /** A socket with the rpc feature on a fake WebSocket, its `error` events recorded. */
-function setup(options: CoreOptions = {}, rpcOptions: RpcOptions = {}) {
+function setup(options: CoreOptions & { use?: Feature[] } = {}, rpcOptions: RpcOptions = {}) {
   const kit = createFakeWebSocket();
   const socket = connect('ws://test.invalid/', {
     WebSocket: kit.WebSocket,
@@ -20,7 +22,7 @@ function setup(options: CoreOptions = {}, rpcOptions: RpcOptions = {}) {
     heartbeat: false,
     backoff: { initialDelay: 100 },
     ...options,
-    use: [rpc(rpcOptions)],
+    use: [...(options.use ?? []), rpc(rpcOptions)],
   });
   live.push(socket);
   const errors: HoldfastError[] = [];
@@ -30,7 +32,7 @@ function setup(options: CoreOptions = {}, rpcOptions: RpcOptions = {}) {
 
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
-async function opened(options: CoreOptions = {}, rpcOptions: RpcOptions = {}) {
+async function opened(options: CoreOptions & { use?: Feature[] } = {}, rpcOptions: RpcOptions = {}) {
   const ctx = setup(options, rpcOptions);
   await tick();
   ctx.kit.last().open();
@@ -342,7 +344,7 @@ describe('request()', () => {
   });
 
   it('rejects with MessageTooBigError above maxMessageSize', async () => {
-    const { socket } = await opened({ maxMessageSize: 40 });
+    const { socket } = await opened({ use: [maxMessageSize(40)] });
     const error = await socket.request('x', 'y'.repeat(100)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MessageTooBigError);
     expect(error).toMatchObject({ method: 'x', id: 1 });
@@ -452,7 +454,7 @@ describe('handle()', () => {
   });
 
   it('reports an answer larger than maxMessageSize as a SEND error naming the request, and stays open', async () => {
-    const { kit, socket, errors } = await opened({ maxMessageSize: 100 });
+    const { kit, socket, errors } = await opened({ use: [maxMessageSize(100)] });
     socket.handle('big', () => 'y'.repeat(200));
     kit.last().receive('{"type":"request","id":"b1","method":"big"}');
     await tick();

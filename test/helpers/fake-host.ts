@@ -103,7 +103,6 @@ export function createFakeHost(options: FakeHostOptions = {}): FakeHost {
     queue: { length: 0, bytes: 0 },
     send: refuse('send'),
     on: refuse('on'),
-    once: refuse('once'),
     close: refuse('close'),
     stop: refuse('stop'),
     start: refuse('start'),

@@ -1,9 +1,12 @@
 // Type tests on the real `connect()` return type, with and without `use: [rpc<Api>()]`. Under
 // `vitest run` this file also executes, so the sockets are real (a fake WebSocket constructor that
 // never opens) and closed at the end.
-import { afterAll, describe, expectTypeOf, it } from 'vitest';
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   connect,
+  drain,
+  maxMessageSize,
+  once,
   opened,
   rpc,
   type CoreSocket,
@@ -206,23 +209,31 @@ describe('handle()', () => {
 });
 
 describe('the lifecycle (issue 10)', () => {
-  it('types once, stop, start, close with drain, opened and start: false', () => {
-    const off = bare.once('close', (e) => {
+  it('types once(), stop, start, close with drain(), maxMessageSize(), opened and start: false', () => {
+    const off = once(bare, 'close', (e) => {
       expectTypeOf(e.willReconnect).toEqualTypeOf<boolean>();
     });
     expectTypeOf(off).toEqualTypeOf<() => void>();
+    once(blobs, 'message', (data) => expectTypeOf(data).toEqualTypeOf<string | Blob>());
     // @ts-expect-error no such event
-    bare.once('opened', () => {});
+    once(bare, 'opened', () => {});
     expectTypeOf(chat.stop).parameters.toEqualTypeOf<[code?: number, reason?: string]>();
     expectTypeOf(chat.start).returns.toEqualTypeOf<void>();
-    expectTypeOf(bare.close).toBeCallableWith(1000, 'bye', { drain: 5000 });
+    const draining = connect(url, { ...options, use: [drain(), maxMessageSize(1024), rpc<ChatApi>()] });
+    expectTypeOf(draining.close).toBeCallableWith(1000, 'bye', { drain: 5000 });
+    expectTypeOf(draining.request).toEqualTypeOf<Rpc<ChatApi>['request']>();
     // @ts-expect-error drain is a number of milliseconds
-    bare.close(1000, 'bye', { drain: 'soon' });
+    draining.close(1000, 'bye', { drain: 'soon' });
+    // @ts-expect-error without drain(), close() takes no options
+    bare.close(1000, 'bye', { drain: 5000 });
+    // @ts-expect-error maxMessageSize is now a feature
+    connect(url, { ...options, maxMessageSize: 10 }).close();
+    draining.close();
     const stopped = connect(url, { ...options, start: false, use: [rpc<ChatApi>()] });
     expectTypeOf(stopped.request).toEqualTypeOf<Rpc<ChatApi>['request']>();
     stopped.close();
-    // @ts-expect-error start is a boolean
-    connect(url, { ...options, start: 'later' });
+    // @ts-expect-error start is a boolean (and refused at run time)
+    expect(() => connect(url, { ...options, start: 'later' })).toThrow('start');
     expectTypeOf(quiet(opened(chat))).toEqualTypeOf<Promise<void>>();
     expectTypeOf(opened).toBeCallableWith(bare, { signal: new AbortController().signal });
     void opened(bare).catch(() => undefined);
