@@ -316,6 +316,44 @@ describe('session(): the outbox', () => {
   });
 });
 
+describe('session(): stop() and start()', () => {
+  it('without storage, stop() ends the session as close() does and start() begins a new one: numbers from 1, nothing re-sent twice', async () => {
+    const { socket, drops, events, link } = setup();
+    const first = await link({ id: 's1' });
+    socket.send('a'); // on the wire, never acknowledged
+    first.receive('x');
+    first.closed(1006);
+    socket.send('b'); // waiting offline
+    socket.stop();
+    expect(drops).toEqual([
+      { data: 'a', reason: 'closed' },
+      { data: 'b', reason: 'closed' },
+    ]);
+    expect(socket.session).toMatchObject({ id: undefined, state: 'closed', outbox: { length: 0, bytes: 0 }, received: 0, acked: 0 });
+    socket.start();
+    const second = await link();
+    expect(second.sent).toEqual(['{"type":"session","id":null,"ack":0}']);
+    second.receive(welcome({ id: 's2' }));
+    socket.send('c');
+    second.receive(ack(1)); // the new session's first frame is c
+    expect(events.at(-1)).toEqual({ id: 's2', resumed: false, reason: 'new', resent: 0 });
+    expect(socket.session).toMatchObject({ id: 's2', state: 'active', outbox: { length: 0 }, acked: 1 });
+    socket.close();
+  });
+
+  it('without storage, stop() on an active link drops only what never went out, and leaves no timer', async () => {
+    const { socket, drops, link } = setup({ timeout: 300 });
+    const ws = await link({});
+    socket.send('a');
+    ws.receive('x'); // starts the ack timer
+    socket.stop();
+    ws.closed(1000);
+    expect(drops).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(socket.state).toBe('closed');
+  });
+});
+
 describe('session() with rpc()', () => {
   it('numbers requests like any message, and a request that settled while waiting is withdrawn, not sent', async () => {
     const kit = createFakeWebSocket();
