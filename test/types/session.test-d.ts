@@ -18,26 +18,15 @@ import {
   type SessionPersistence,
   type SessionReason,
   type SessionState,
-  type WebSocketConstructorLike,
 } from '../../src/index';
+import { NEVER_OPENS } from './never-opens';
 
 interface ShopApi {
   methods: { checkout: { params: { cart: number }; result: { total: number } } };
   events: { price: { sku: string; cents: number } };
 }
 
-class NeverOpens {
-  readyState = 0;
-  protocol = '';
-  binaryType = 'arraybuffer';
-  onopen = null;
-  onmessage = null;
-  onerror = null;
-  onclose = null;
-  send(): void {}
-  close(): void {}
-}
-const options = { WebSocket: NeverOpens as unknown as WebSocketConstructorLike, environment: false, heartbeat: false } as const;
+const options = { WebSocket: NEVER_OPENS, environment: false, heartbeat: false } as const;
 const url = 'ws://127.0.0.1:1/';
 
 const alone = connect(url, { ...options, use: [session()] });
