@@ -513,3 +513,35 @@ describe('SessionLink: what counts', () => {
     expect(store.size).toBe(0);
   });
 });
+
+describe('SessionHub: what the store keeps', () => {
+  it('frees acknowledged frames and their bytes from the record at once, and ignores an ack below the last one', () => {
+    const store = new MemorySessionStore();
+    const { open } = setup({ store });
+    const a = open();
+    a.receive(hello(null, 0));
+    const id = a.link.id as string;
+    for (const s of ['s1', 's22', 's333']) a.link.send(text(s), false);
+    a.receive(ack(2));
+    expect(store.get(id)).toMatchObject({ out: 3, acked: 2, bytes: 4, frames: [expect.objectContaining({ n: 3 })] });
+    a.receive(ack(1)); // stale
+    expect(store.get(id)).toMatchObject({ acked: 2, bytes: 4 });
+    a.receive(ack(3));
+    expect(store.get(id)).toMatchObject({ acked: 3, bytes: 0, frames: [] });
+    a.receive(ack(4)); // above what was sent: ignored
+    expect(store.get(id)).toMatchObject({ acked: 3 });
+  });
+
+  it('a link taken over no longer acknowledges into the session', () => {
+    const store = new MemorySessionStore();
+    const { open } = setup({ store });
+    const a = open();
+    a.receive(hello(null, 0));
+    const id = a.link.id as string;
+    a.link.send(text('s1'), false);
+    const b = open();
+    b.receive(hello(id, 0));
+    a.receive(ack(1)); // on the old link: not the session's
+    expect(store.get(id)).toMatchObject({ acked: 0, frames: [expect.objectContaining({ n: 1 })] });
+  });
+});
