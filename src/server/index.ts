@@ -15,7 +15,7 @@ import { encodeClosePayload } from './frame-writer.js';
 import { TOKEN_PATTERN, type HandshakeOptions } from './handshake.js';
 import { DemoControls } from './demo-controls.js';
 import { HttpFront, type Admission, type TlsOptions } from './http.js';
-import { SessionHub, isSessionFrame, type SessionLink, type SessionOptions } from './session.js';
+import { sessionHub, type SessionHub, type SessionLayer, type SessionOptions } from './session.js';
 
 export { Connection } from './connection.js';
 export type { ConnectionEvents, ConnectionHooks, ConnectionOptions, ConnectionState, MessageSink, RequestOptions, SendOptions } from './connection.js';
@@ -38,8 +38,8 @@ export type {
   HandlerResult,
 } from '../protocol/api.js';
 export type { TlsOptions } from './http.js';
-export { SessionHub, SessionLink, MemorySessionStore } from './session.js';
-export type { SessionOptions, SessionStore, SessionRecord, ReplayFrame, SessionPeer, NotResumedReason } from './session.js';
+export { SessionHub, SessionLink, SessionLayer, MemorySessionStore } from './session.js';
+export type { Deliver, SessionOptions, SessionStore, SessionRecord, ReplayFrame, SessionPeer, SessionTransport, NotResumedReason } from './session.js';
 export type { HandshakeOptions } from './handshake.js';
 export { acceptKey, checkUpgrade } from './handshake.js';
 export { FrameParser } from './frame-parser.js';
@@ -292,8 +292,8 @@ export class HoldfastServer<Api = DefaultApi> {
   readonly #faults: FaultControls;
   readonly #demo: DemoControls | undefined;
   readonly #sessions: SessionHub | undefined;
-  /** Each session connection's link, with its deliver function (made once, not per message). */
-  readonly #links = new WeakMap<Connection, { link: SessionLink; deliver: (payload: Buffer, isBinary: boolean) => void }>();
+  /** The session layer of each connection whose client said hello. */
+  readonly #layers = new WeakMap<Connection, SessionLayer>();
   #state: ServerState = 'idle';
   #closing: Promise<void> | undefined;
 
@@ -320,7 +320,7 @@ export class HoldfastServer<Api = DefaultApi> {
       fragmentSize: options.fragmentSize,
       requestTimeout: options.requestTimeout,
     };
-    this.#sessions = options.sessions === false ? undefined : new SessionHub(options.sessions === true ? {} : options.sessions);
+    this.#sessions = sessionHub(options.sessions);
     // One hooks object for every connection (no listeners of the server's own per connection).
     this.#connectionHooks = {
       message: (connection, payload, isBinary) => {
@@ -328,14 +328,14 @@ export class HoldfastServer<Api = DefaultApi> {
         // counts and keeps the others, and never lets a duplicate through (docs/protocol.md §6).
         // A connection gets one only once its client sends a session frame (the hello), so a
         // client without session() costs nothing here.
-        const session = this.#links.get(connection) ?? (!isBinary && isSessionFrame(payload) ? this.#sessionFor(connection) : undefined);
-        if (session) session.link.receive(payload, isBinary, session.deliver);
+        const layer = this.#layers.get(connection) ?? this.#join(connection, payload, isBinary);
+        if (layer) layer.receive(payload, isBinary);
         else this.#deliver(connection, payload, isBinary);
       },
       error: (connection, error) => this.#events.fire('error', error, connection),
       close: (connection, code, reason, wasClean) => {
         this.#connections.delete(connection);
-        this.#links.get(connection)?.link.detach();
+        this.#layers.get(connection)?.end();
         this.#events.fire('close', connection, code, reason, wasClean);
       },
     };
@@ -379,7 +379,7 @@ export class HoldfastServer<Api = DefaultApi> {
 
   /** The id of the session on `connection`, once its client's hello was answered (else undefined). */
   sessionId(connection: Connection): string | undefined {
-    return this.#links.get(connection)?.link.id;
+    return this.#layers.get(connection)?.id;
   }
 
   /** The open (and closing) connections. */
@@ -528,15 +528,17 @@ export class HoldfastServer<Api = DefaultApi> {
     this.#app.receive(connection, connection, payload, isBinary);
   }
 
-  /** The session link of a connection whose client said hello: what it sends is numbered from now on. */
-  #sessionFor(connection: Connection): { link: SessionLink; deliver: (payload: Buffer, isBinary: boolean) => void } | undefined {
-    const hub = this.#sessions;
-    if (!hub) return undefined;
-    const link = hub.link({ write: (data, binary): boolean => connection.write(data, binary), close: () => connection.terminate() });
-    const session = { link, deliver: (payload: Buffer, isBinary: boolean): void => this.#deliver(connection, payload, isBinary) };
-    this.#links.set(connection, session);
-    connection.relay((data, binary) => link.send(data, binary));
-    return session;
+  /** The session layer of a connection whose client just said hello: what it sends is numbered from now on. */
+  #join(connection: Connection, payload: Buffer, isBinary: boolean): SessionLayer | undefined {
+    const layer = this.#sessions?.join(payload, isBinary, () => ({
+      write: (data, binary): boolean => connection.write(data, binary),
+      close: () => connection.terminate(),
+      deliver: (data, binary) => this.#deliver(connection, data, binary),
+    }));
+    if (!layer) return undefined;
+    this.#layers.set(connection, layer);
+    connection.relay((data, binary) => layer.send(data, binary));
+    return layer;
   }
 }
 

@@ -16,6 +16,7 @@ import { encodeOutgoing, type RequestOptions } from './connection.js';
 import { CloseCode, DEFAULT_MAX_BUFFERED_BYTES } from './constants.js';
 import { Emitter } from './emitter.js';
 import { ResponseError } from './errors.js';
+import { sessionHub, type SessionHub, type SessionLayer, type SessionOptions } from './session.js';
 
 /**
  * One client connection as the application sees it, typed by `Api` (the map the client's
@@ -147,6 +148,12 @@ export interface AppOptions {
    * limit. Default 8 MiB.
    */
   maxBufferedBytes?: number;
+  /**
+   * The server half of the client's `session()` (docs/session.md), as in `createServer`: `false`
+   * turns it off; an object sets its limits and store. Harmless for clients without `session()`:
+   * a connection takes part only once its client said hello. Default on.
+   */
+  sessions?: boolean | SessionOptions;
 }
 
 type AnyHandler = (params: unknown, context: HandlerContext<DefaultApi, unknown>) => unknown;
@@ -185,14 +192,17 @@ function checkNumber(name: string, value: number | undefined, finite: boolean): 
   }
 }
 
-/** A peer over a channel, with its own request table (created on its first request). */
-function createPeer(channel: Channel, requestTimeout: number): PeerPort & { end(code: number): void } {
+/**
+ * A peer over a channel, with its own request table (created on its first request). After
+ * `end()` it sends only while `keeps()` says so (a session keeps what is sent for the next link).
+ */
+function createPeer(channel: Channel, requestTimeout: number, keeps?: () => boolean): PeerPort & { end(code: number): void } {
   let pending: PendingRequests | undefined;
   let ended = false;
   const send = (data: string | Uint8Array, options?: { binary?: boolean }): boolean => {
     const isText = typeof data === 'string';
     if (!isText && !(data instanceof Uint8Array)) throw new TypeError('send() takes a string or a Uint8Array');
-    return !ended && channel.send(data, options?.binary ?? !isText);
+    return (!ended || keeps?.() === true) && channel.send(data, options?.binary ?? !isText);
   };
   const port = {
     send,
@@ -242,6 +252,9 @@ export class HoldfastApp<Api = DefaultApi, S = WsSocketLike> {
   readonly #exposeErrors: boolean;
   readonly #requestTimeout: number;
   readonly #maxBufferedBytes: number;
+  readonly #sessions: SessionHub | undefined;
+  /** The session layer of each peer whose client said hello. */
+  readonly #layers = new WeakMap<Peer<Api>, SessionLayer>();
 
   /** Throws RangeError for a bad option. */
   constructor(options: AppOptions = {}) {
@@ -251,6 +264,20 @@ export class HoldfastApp<Api = DefaultApi, S = WsSocketLike> {
     this.#exposeErrors = options.exposeErrors ?? false;
     this.#requestTimeout = options.requestTimeout ?? 10_000;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#sessions = sessionHub(options.sessions);
+  }
+
+  /**
+   * The session table (undefined with `sessions: false`): `send(id, data)` reaches a session's
+   * client wherever it is; `close()` stops its timers when the app is done.
+   */
+  get sessions(): SessionHub | undefined {
+    return this.#sessions;
+  }
+
+  /** The id of the session on `peer`'s connection, once its client's hello was answered (else undefined). */
+  sessionId(peer: Peer<Api>): string | undefined {
+    return this.#layers.get(peer)?.id;
   }
 
   /** The connections being served (by `serve`, `attach` or `open`), until they end. */
@@ -320,9 +347,22 @@ export class HoldfastApp<Api = DefaultApi, S = WsSocketLike> {
    * handlers and listeners get as the connection. Fires `connection`.
    */
   open(channel: Channel, socket: S): PeerLink<Api> {
-    const port = createPeer(channel, this.#requestTimeout);
+    const hub = this.#sessions;
+    /** Set once the client said hello: from then on every frame goes through it, both ways. */
+    let layer: SessionLayer | undefined;
+    // With sessions on, what the peer sends goes through the layer once there is one, also after
+    // the connection ended (the session keeps it for the client's next link).
+    const port = hub
+      ? createPeer({ send: (data, binary) => (layer ? layer.send(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, binary) : channel.send(data, binary)), close: (code, reason) => channel.close(code, reason) }, this.#requestTimeout, () => layer !== undefined)
+      : createPeer(channel, this.#requestTimeout);
     const peer = port as unknown as Peer<Api>;
     let ended = false;
+    const deliver = (payload: Buffer, isBinary: boolean): void => this.receive(port, socket, payload, isBinary);
+    const join = (payload: Buffer, isBinary: boolean): SessionLayer | undefined => {
+      layer = hub?.join(payload, isBinary, () => ({ write: (data, binary) => channel.send(data, binary), close: () => channel.close(CloseCode.GoingAway, 'session resumed on another link'), deliver }));
+      if (layer) this.#layers.set(peer, layer);
+      return layer;
+    };
     this.#peers.add(peer);
     this.#events.fire('connection', peer, socket);
     return {
@@ -330,11 +370,18 @@ export class HoldfastApp<Api = DefaultApi, S = WsSocketLike> {
       receive: (data, isBinary) => {
         if (ended) return;
         const binary = isBinary ?? typeof data !== 'string';
+        if (hub && (layer || typeof data !== 'string' || data.startsWith('{"type":"session"'))) {
+          const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data);
+          const to = layer ?? join(payload, binary);
+          if (to) return to.receive(payload, binary);
+          return deliver(payload, binary);
+        }
         this.receive(port, socket, typeof data === 'string' ? data : toBuffer(data), binary);
       },
       end: (code = CloseCode.Abnormal, reason = '') => {
         if (ended) return;
         ended = true;
+        layer?.end();
         this.#peers.delete(peer);
         port.end(code);
         this.#events.fire('close', peer, code, reason, socket);

@@ -205,6 +205,15 @@ export class SessionHub {
   }
 
   /**
+   * The session layer for a connection that has none yet, given the frame it just received:
+   * made when that is a session frame (the client's hello, with `transport()` called once), else
+   * undefined (the frame is plain application data).
+   */
+  join(payload: Buffer, isBinary: boolean, transport: () => SessionTransport): SessionLayer | undefined {
+    return !isBinary && isSessionFrame(payload) ? new SessionLayer(this, transport()) : undefined;
+  }
+
+  /**
    * Sends to the session `id` wherever its client is: numbered and kept, and written at once
    * when the session is on a link of this process; replayed when the client comes back. A
    * string goes as text, bytes as binary. False when this process does not know the session
@@ -352,7 +361,61 @@ export class SessionHub {
   }
 }
 
-type Deliver = (payload: Buffer, isBinary: boolean) => void;
+/** Hands a frame on to the application. */
+export type Deliver = (payload: Buffer, isBinary: boolean) => void;
+
+/** The transport under one connection's session layer. */
+export interface SessionTransport extends SessionPeer {
+  /** Hands a frame to the application: never a session frame, never a duplicate. */
+  deliver: Deliver;
+}
+
+/**
+ * The `sessions` option of `createServer` and `createApp`: `false` → no hub; `true`, undefined
+ * or an object → a hub with those options. Throws RangeError for a bad limit.
+ */
+export function sessionHub(option: boolean | SessionOptions | undefined): SessionHub | undefined {
+  return option === false ? undefined : new SessionHub(option === true ? {} : option);
+}
+
+/**
+ * The session layer of one connection, whatever the transport: it sits between the link and the
+ * application. A transport asks `hub.join()` for one with each frame of a connection that has
+ * none yet, which makes one only for a session frame (the client's hello), so a client without
+ * `session()` costs nothing. From then on the transport hands it every frame the connection
+ * receives (`receive`), sends every application frame through it (`send`) and ends it when the
+ * connection is gone (`end`).
+ */
+export class SessionLayer {
+  readonly #link: SessionLink;
+  readonly #deliver: Deliver;
+
+  /** @internal Made by `SessionHub.join()`. */
+  constructor(hub: SessionHub, transport: SessionTransport) {
+    this.#link = hub.link(transport);
+    this.#deliver = transport.deliver;
+  }
+
+  /** The id of the session on this connection, once the hello was answered. */
+  get id(): string | undefined {
+    return this.#link.id;
+  }
+
+  /** A complete frame from the client: session frames and duplicates are taken, the rest is delivered, in order. */
+  receive(payload: Buffer, isBinary: boolean): void {
+    this.#link.receive(payload, isBinary, this.#deliver);
+  }
+
+  /** Sends one application frame through the session (numbered, kept for replay); true unless it was not sent at all. */
+  send(data: Uint8Array, binary: boolean): boolean {
+    return this.#link.send(data, binary);
+  }
+
+  /** The connection is gone: the session waits for its client's next link (its TTL runs). Idempotent. */
+  end(): void {
+    this.#link.detach();
+  }
+}
 
 /**
  * One WebSocket link as the session layer sees it. Before a hello it is transparent; after the

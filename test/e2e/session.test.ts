@@ -1,39 +1,28 @@
 // @vitest-environment node
-// session() against the real reference server on 127.0.0.1: numbered streams both ways while
-// links are dropped, frozen, delayed and killed at seeded random points.
+// session() against both servers that implement its server half, on 127.0.0.1: the reference
+// server, and a plain `ws` WebSocketServer with `createApp().attach(wss)`. Numbered streams both
+// ways while links are dropped, frozen, delayed and killed at seeded random points.
 import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connect, type HoldfastSocket } from '../../src/core/connect';
 import type { WebSocketConstructorLike } from '../../src/core/transport';
 import { rpc } from '../../src/features/rpc/rpc';
 import { session, type SessionEvent, type SessionOptions } from '../../src/features/session/session';
-import { createServer, type HoldfastServer, type ServerOptions } from '../../src/server/index';
 import { sleep, waitFor } from '../helpers/client-wait';
 import { createPrng } from '../helpers/prng';
+import { SESSION_SERVER_KINDS, startSessionServer, type SessionServer, type SessionServerKind, type SessionServerOptions } from '../helpers/session-servers';
 
-const servers: HoldfastServer[] = [];
+const servers: SessionServer[] = [];
 const sockets: HoldfastSocket[] = [];
-const totals = { seeds: 0, messages: 0, faults: 0, reconnects: 0, lost: 0, duplicated: 0, reordered: 0 };
+const totals = new Map<SessionServerKind, { seeds: number; messages: number; faults: number; reconnects: number; lost: number; duplicated: number; reordered: number }>();
 
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.close();
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 afterAll(() => {
-  if (totals.seeds > 0) console.log(`session chaos: ${totals.seeds} seeds, ${totals.messages} messages, ${totals.faults} faults, ${totals.reconnects} reconnects, lost ${totals.lost}, duplicated ${totals.duplicated}, reordered ${totals.reordered}`);
+  for (const [kind, t] of totals) console.log(`session chaos (${kind}): ${t.seeds} seeds, ${t.messages} messages, ${t.faults} faults, ${t.reconnects} reconnects, lost ${t.lost}, duplicated ${t.duplicated}, reordered ${t.reordered}`);
 });
-
-async function startServer(options: ServerOptions = {}, port = 0) {
-  const server = createServer({ pingInterval: 0, echo: false, ...options });
-  servers.push(server);
-  const info = await server.listen(port, '127.0.0.1');
-  const received: number[] = [];
-  server.on('message', (data, isBinary) => {
-    const text = isBinary ? '' : String(data);
-    if (text.startsWith('c:')) received.push(Number(text.slice(2)));
-  });
-  return { server, received, ...info };
-}
 
 function open(url: string, options: SessionOptions = {}) {
   const socket = connect(url, {
@@ -72,7 +61,18 @@ function audit(got: readonly number[], n: number) {
 const SEEDS = Number(process.env.SESSION_SEEDS ?? 10);
 const COUNT = 150;
 
-describe('session() over the reference server', () => {
+describe.each(SESSION_SERVER_KINDS)('session() over the %s', (kind) => {
+  async function startServer(options: SessionServerOptions = {}, port = 0) {
+    const server = await startSessionServer(kind, options, port);
+    servers.push(server);
+    return { server, received: server.received, url: server.url, port: server.port };
+  }
+  const tally = () => {
+    let t = totals.get(kind);
+    if (!t) totals.set(kind, (t = { seeds: 0, messages: 0, faults: 0, reconnects: 0, lost: 0, duplicated: 0, reordered: 0 }));
+    return t;
+  };
+
   it('delivers text and binary exactly once both ways and says resumed: false (new) on the first link', async () => {
     const { url, server, received } = await startServer({ echo: true });
     const { socket, events } = open(url);
@@ -85,6 +85,28 @@ describe('session() over the reference server', () => {
     expect([...new Uint8Array(binary[0] as ArrayBuffer)]).toEqual([1, 2, 3]);
     await waitFor(() => socket.session.outbox.length === 0, 5000, 'the server acknowledges');
     expect(server.sessions?.attached).toBe(1);
+  });
+
+  it('a dropped link: what was in flight and what was sent meanwhile, both ways, arrives once and in order (resumed: true)', async () => {
+    // Neither side acknowledges before the drop: everything delivered so far is re-sent and must be dropped as a duplicate.
+    const { server, url, received: atServer } = await startServer({ sessions: { ackEvery: 1000, ackDelay: 60_000 } });
+    const { socket, received: atClient, events } = open(url, { ackEvery: 1000, ackDelay: 60_000 });
+    await waitFor(() => events.length === 1, 5000, 'the first session');
+    const id = events[0]?.id as string;
+    for (let k = 1; k <= 3; k++) socket.send(`c:${k}`);
+    for (let k = 1; k <= 2; k++) server.sessions?.send(id, `s:${k}`);
+    await waitFor(() => atServer.length === 3 && atClient.length === 2, 5000, 'the first frames');
+    server.faults.rejectHandshakes(503);
+    server.faults.drop();
+    await waitFor(() => socket.state === 'reconnecting', 5000, 'the drop');
+    socket.send('c:4'); // offline
+    expect(server.sessions?.send(id, 's:3')).toBe(true); // nobody to write to: kept
+    server.faults.reset();
+    await waitFor(() => events.length === 2 && atServer.length >= 4 && atClient.length >= 3, 10_000, 'the resumed session');
+    await sleep(50);
+    expect(events[1]).toMatchObject({ id, resumed: true });
+    expect(atServer).toEqual([1, 2, 3, 4]);
+    expect(atClient).toEqual([1, 2, 3]);
   });
 
   for (let seed = 1; seed <= SEEDS; seed++) {
@@ -127,6 +149,7 @@ describe('session() over the reference server', () => {
       await sleep(50); // anything extra (a duplicate) would arrive now
       const up = audit(atServer, COUNT);
       const down = audit(atClient, COUNT);
+      const totals = tally();
       totals.seeds++;
       totals.messages += 2 * COUNT;
       totals.faults += faults;

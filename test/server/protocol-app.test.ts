@@ -271,3 +271,93 @@ describe('registrations and options', () => {
     expect(errors[0]).toBeInstanceOf(TypeError);
   });
 });
+
+describe('sessions on an app (the same layer as createServer)', () => {
+  const hello = (id: string | null, ack: number) => JSON.stringify({ type: 'session', id, ack });
+  const frames = (ws: FakeWs) => ws.sent.map(({ data, binary }) => (binary ? [...(data as Uint8Array)] : Buffer.from(data as string).toString('utf8')));
+
+  it('is off for a client without session(): nothing counted, no layer, sessionId undefined', () => {
+    const app = createApp({ echo: true });
+    const ws = new FakeWs();
+    const peer = app.serve(ws);
+    ws.receive(Buffer.from('plain'), false);
+    expect(frames(ws)).toEqual(['plain']);
+    expect(app.sessionId(peer)).toBeUndefined();
+    expect(app.sessions?.attached).toBe(0);
+    app.sessions?.close();
+  });
+
+  it('answers a hello with a welcome, numbers what it sends, drops a re-sent frame and replays on the next link', () => {
+    vi.useFakeTimers();
+    const app = createApp({ echo: true, sessions: { ackEvery: 2 } });
+    const seen: string[] = [];
+    app.on('message', (data) => void seen.push(String(data)));
+    const a = new FakeWs();
+    const peerA = app.serve(a);
+    a.receive(Buffer.from(hello(null, 0)), false);
+    const welcome = JSON.parse(frames(a)[0] as string) as { id: string; resumed: boolean; reason: string };
+    expect(welcome).toMatchObject({ type: 'session', resumed: false, reason: 'new', ack: 0, seq: 0 });
+    expect(app.sessionId(peerA)).toBe(welcome.id);
+    a.receive(Buffer.from('c1'), false);
+    a.receive(Buffer.from('{"type":"ping","ts":5}'), false); // a heartbeat: answered, never counted
+    a.receive(Buffer.from('c2'), false);
+    expect(frames(a).slice(1)).toEqual(['c1', '{"type":"pong","ts":5}', '{"type":"session","ack":2}', 'c2']); // the ack batch is due with c2
+    a.closed(1006);
+    // Sent while the client is away: kept by the session, not lost with the peer.
+    expect(app.sessions?.send(welcome.id, 's-away')).toBe(true);
+    const b = new FakeWs();
+    const peerB = app.serve(b);
+    b.receive(Buffer.from(hello(welcome.id, 1)), false); // it got the echo of c1 only
+    expect(frames(b)).toEqual([JSON.stringify({ type: 'session', id: welcome.id, resumed: true, ack: 2, seq: 1 }), 'c2', 's-away']);
+    b.receive(Buffer.from('c3'), false);
+    expect(seen).toEqual(['c1', 'c2', 'c3']);
+    expect(app.sessionId(peerB)).toBe(welcome.id);
+    expect(app.sessions?.attached).toBe(1);
+    app.sessions?.close();
+  });
+
+  it('closes the old link with 1001 when another one resumes its session, and a late answer on it reaches the new link', async () => {
+    const app = createApp({ sessions: {} });
+    let finish: (value: string) => void = () => undefined;
+    app.handle('slow', () => new Promise<string>((resolve) => (finish = resolve)));
+    const a = new FakeWs();
+    app.serve(a);
+    a.receive(Buffer.from(hello(null, 0)), false);
+    const { id } = JSON.parse(frames(a)[0] as string) as { id: string };
+    a.receive(Buffer.from(request(1, 'slow')), false);
+    const b = new FakeWs();
+    app.serve(b);
+    b.receive(Buffer.from(hello(id, 0)), false);
+    expect(a.closes).toEqual([[1001, 'session resumed on another link']]);
+    a.receive(Buffer.from(request(2, 'slow')), false); // not the session's any more: dropped
+    a.closed(1001);
+    finish('done');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(frames(b).slice(1)).toEqual([JSON.stringify({ type: 'response', id: 1, result: 'done' })]);
+    expect(frames(a)).toHaveLength(1);
+    app.sessions?.close();
+  });
+
+  it('works over open() with string frames too, and with sessions: false a hello is application data', () => {
+    const app = createApp<DefaultApi, object>({ echo: true });
+    const sent: Array<string | Uint8Array> = [];
+    const link = app.open({ send: (data) => sent.push(data) > 0, close: () => undefined }, {});
+    link.receive(hello(null, 0));
+    link.receive('x');
+    expect(JSON.parse(Buffer.from(sent[0] as Uint8Array).toString('utf8'))).toMatchObject({ type: 'session', resumed: false });
+    expect(Buffer.from(sent[1] as Uint8Array).toString('utf8')).toBe('x');
+    link.end();
+    expect(app.sessions?.attached).toBe(0);
+    app.sessions?.close();
+
+    const off = createApp<DefaultApi, object>({ echo: true, sessions: false });
+    const echoed: Array<string | Uint8Array> = [];
+    off.open({ send: (data) => echoed.push(data) > 0, close: () => undefined }, {}).receive(hello(null, 0));
+    expect(echoed).toEqual([hello(null, 0)]);
+    expect(off.sessions).toBeUndefined();
+  });
+
+  it('throws RangeError for a bad sessions limit', () => {
+    expect(() => createApp({ sessions: { ttl: -1 } })).toThrow(RangeError);
+  });
+});

@@ -3,7 +3,7 @@
 // WebSocket constructor that never opens) and closed at the end.
 import { afterAll, describe, expectTypeOf, it } from 'vitest';
 import { connect, type HoldfastSocket } from '../../src/core/connect';
-import type { WebSocketConstructorLike } from '../../src/core/transport';
+import { NEVER_OPENS } from './never-opens';
 import { rpc, type Rpc } from '../../src/features/rpc/rpc';
 import type {
   DefaultApi,
@@ -40,23 +40,11 @@ interface EventsOnlyApi {
   events: { tick: number };
 }
 
-class NeverOpens {
-  readyState = 0;
-  protocol = '';
-  binaryType = 'arraybuffer';
-  onopen = null;
-  onmessage = null;
-  onerror = null;
-  onclose = null;
-  send(): void {}
-  close(): void {}
-}
-
 const live: HoldfastSocket[] = [];
 /** A real socket with `rpc<Api>()`, that never opens. */
 function socketOf<Api>(): HoldfastSocket<Rpc<Api>> {
   const socket = connect('ws://127.0.0.1:1/', {
-    WebSocket: NeverOpens as unknown as WebSocketConstructorLike,
+    WebSocket: NEVER_OPENS,
     environment: false,
     heartbeat: false,
     use: [rpc<Api>()],

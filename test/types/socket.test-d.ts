@@ -15,8 +15,8 @@ import {
   type HoldfastSocket,
   type Rpc,
   type SendResult,
-  type WebSocketConstructorLike,
 } from '../../src/index';
+import { NEVER_OPENS } from './never-opens';
 
 interface ChatApi {
   methods: {
@@ -30,18 +30,7 @@ interface ChatApi {
   handles: { 'client.version': { params: undefined; result: string }; 'client.sum': { params: number[]; result: number } };
 }
 
-class NeverOpens {
-  readyState = 0;
-  protocol = '';
-  binaryType = 'arraybuffer';
-  onopen = null;
-  onmessage = null;
-  onerror = null;
-  onclose = null;
-  send(): void {}
-  close(): void {}
-}
-const options = { WebSocket: NeverOpens as unknown as WebSocketConstructorLike, environment: false, heartbeat: false } as const;
+const options = { WebSocket: NEVER_OPENS, environment: false, heartbeat: false } as const;
 const url = 'ws://127.0.0.1:1/';
 
 /** A feature of this test's own, to combine with rpc(). */

@@ -388,6 +388,9 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         outbox = [];
         bytes = 0;
         for (const e of left) if (!wasActive || !e.n) lose(e, 'closed');
+        // ...and so does the session: start() after stop() begins a new one, as a new page would.
+        id = undefined;
+        reset();
       },
     });
 

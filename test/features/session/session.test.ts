@@ -316,6 +316,44 @@ describe('session(): the outbox', () => {
   });
 });
 
+describe('session(): stop() and start()', () => {
+  it('without storage, stop() ends the session as close() does and start() begins a new one: numbers from 1, nothing re-sent twice', async () => {
+    const { socket, drops, events, link } = setup();
+    const first = await link({ id: 's1' });
+    socket.send('a'); // on the wire, never acknowledged
+    first.receive('x');
+    first.closed(1006);
+    socket.send('b'); // waiting offline
+    socket.stop();
+    expect(drops).toEqual([
+      { data: 'a', reason: 'closed' },
+      { data: 'b', reason: 'closed' },
+    ]);
+    expect(socket.session).toMatchObject({ id: undefined, state: 'closed', outbox: { length: 0, bytes: 0 }, received: 0, acked: 0 });
+    socket.start();
+    const second = await link();
+    expect(second.sent).toEqual(['{"type":"session","id":null,"ack":0}']);
+    second.receive(welcome({ id: 's2' }));
+    socket.send('c');
+    second.receive(ack(1)); // the new session's first frame is c
+    expect(events.at(-1)).toEqual({ id: 's2', resumed: false, reason: 'new', resent: 0 });
+    expect(socket.session).toMatchObject({ id: 's2', state: 'active', outbox: { length: 0 }, acked: 1 });
+    socket.close();
+  });
+
+  it('without storage, stop() on an active link drops only what never went out, and leaves no timer', async () => {
+    const { socket, drops, link } = setup({ timeout: 300 });
+    const ws = await link({});
+    socket.send('a');
+    ws.receive('x'); // starts the ack timer
+    socket.stop();
+    ws.closed(1000);
+    expect(drops).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(socket.state).toBe('closed');
+  });
+});
+
 describe('session() with rpc()', () => {
   it('numbers requests like any message, and a request that settled while waiting is withdrawn, not sent', async () => {
     const kit = createFakeWebSocket();
@@ -375,5 +413,79 @@ describe('session() options', () => {
     [{ storage: {} }, 'session.storage'],
   ])('refuses %j with OPTIONS', (options, name) => {
     expect(() => session(options as SessionOptions)).toThrowError(expect.objectContaining({ code: 'OPTIONS', message: expect.stringContaining(name) as string }) as Error);
+  });
+});
+
+describe('session(): welcomes and acks that do not fit', () => {
+  it.each([
+    ['no seq', { seq: undefined }],
+    ['a fractional ack', { ack: 0.5 }],
+    ['a negative seq', { seq: -1 }],
+    ['resumed not a boolean', { resumed: 'yes' }],
+    ['a numeric id', { id: 7 }],
+  ])('reports a welcome with %s as PROTOCOL and stays in the handshake', async (_what, fields) => {
+    const { socket, errors, events, link } = setup();
+    const ws = await link();
+    ws.receive(welcome(fields));
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['PROTOCOL', 'bad session welcome']]);
+    expect(events).toEqual([]);
+    expect(socket.session.state).toBe('handshake');
+    socket.close();
+  });
+
+  it.each([
+    ['another id', { id: 'other', ack: 0, seq: 1 }],
+    ['an ack below what the server acknowledged before', { ack: 0, seq: 1 }],
+    ['a seq above what the client received', { ack: 1, seq: 2 }],
+  ])('starts a new session when a resumed welcome names %s', async (_what, fields) => {
+    const { socket, errors, link } = setup();
+    const first = await link({});
+    socket.send('a');
+    first.receive('s1');
+    first.receive(ack(1));
+    first.closed(1006);
+    const second = await link({ resumed: true, reason: undefined, ...fields });
+    expect(errors.map((e) => e.message)).toEqual(['session counts differ: new session']);
+    expect(second.sent.at(-1)).toBe('{"type":"session","id":null,"ack":0}');
+    socket.close();
+  });
+
+  it('resumes when the welcome fits exactly: its ack equal to what was sent, its seq equal to what was received', async () => {
+    const { socket, errors, events, link } = setup();
+    const first = await link({});
+    socket.send('a');
+    first.receive('s1');
+    first.closed(1006);
+    await link({ resumed: true, reason: undefined, ack: 1, seq: 1 });
+    expect(errors).toEqual([]);
+    expect(events.at(-1)).toEqual({ id: 's1', resumed: true, reason: undefined, resent: 0 });
+    expect(socket.session).toMatchObject({ acked: 1, received: 1, outbox: { length: 0 } });
+    socket.close();
+  });
+
+  it('ignores an ack below or equal to the last one, and takes an ack equal to what was sent', async () => {
+    const { socket, errors, link } = setup();
+    const ws = await link({});
+    socket.send('a');
+    socket.send('b');
+    ws.receive(ack(2));
+    ws.receive(ack(1));
+    ws.receive(ack(2));
+    expect(errors).toEqual([]);
+    expect(socket.session).toMatchObject({ acked: 2, outbox: { length: 0, bytes: 0 } });
+    socket.close();
+  });
+
+  it('counts a ping-like frame of 128 characters or without a numeric ts as application data', async () => {
+    const { socket, messages, link } = setup({ ackEvery: 1000 });
+    const ws = await link({});
+    const long = `{"type":"pong","ts":1,"p":"${'x'.repeat(128 - 29)}"}`;
+    expect(long.length).toBe(128);
+    ws.receive(long);
+    ws.receive('{"type":"pong","ts":"1"}');
+    ws.receive('{"type":"pong"}');
+    expect(socket.session.received).toBe(3);
+    expect(messages).toHaveLength(3);
+    socket.close();
   });
 });

@@ -42,6 +42,57 @@ function open(kv: SessionStorage, options: SessionOptions = {}) {
 }
 
 describe('session() with storage', () => {
+  it('stop() keeps the id, counts and outbox (stored and in memory); start() resumes and re-sends what the server lacks, once', async () => {
+    const kv = memoryKv();
+    const { fake, socket, errors } = open(kv);
+    const drops: unknown[] = [];
+    const events: unknown[] = [];
+    socket.on('drop', (d) => void drops.push(d.data));
+    socket.onSession((e) => void events.push(e));
+    await tick();
+    fake.last().open();
+    fake.last().receive(welcome());
+    socket.send('a');
+    socket.send('b');
+    fake.last().receive('s1');
+    fake.last().receive('{"type":"session","ack":1}'); // the server has a
+    socket.stop();
+    fake.last().closed(1000);
+    await tick();
+    expect(drops).toEqual([]);
+    expect(socket.session).toMatchObject({ id: 's1', state: 'closed', outbox: { length: 1 }, received: 1, acked: 1 });
+    expect(JSON.parse(kv.map.get('holdfast-session') as string)).toMatchObject({ id: 's1', rx: 1, seq: 2, acked: 1, o: [[2, 0, 'b']] });
+    expect(socket.send('late')).toBe('dropped'); // stopped: nothing is taken, as for the core's queue
+    socket.start();
+    await tick(2000);
+    const ws = fake.last();
+    ws.open();
+    expect(ws.sent).toEqual(['{"type":"session","id":"s1","ack":1}']);
+    ws.receive(welcome({ resumed: true, ack: 1, seq: 1, reason: undefined }));
+    expect(ws.sent.slice(1)).toEqual(['b']);
+    expect(events.at(-1)).toEqual({ id: 's1', resumed: true, reason: undefined, resent: 1 });
+    expect(errors).toEqual([]);
+    socket.close();
+  });
+
+  it('close() keeps the stored state for the next socket (a reload after close() resumes)', async () => {
+    const kv = memoryKv();
+    const first = open(kv);
+    await tick();
+    first.fake.last().open();
+    first.fake.last().receive(welcome());
+    first.socket.send('a');
+    first.socket.close();
+    first.fake.last().closed(1000);
+    await tick();
+    const second = open(kv);
+    await tick();
+    second.fake.last().open();
+    expect(second.fake.last().sent).toEqual(['{"type":"session","id":"s1","ack":0}']);
+    expect(second.socket.session.outbox.length).toBe(1);
+    second.socket.close();
+  });
+
   it('keeps the id, counts and outbox across a "reload": the next socket resumes and re-sends what the server lacks', async () => {
     const kv = memoryKv();
     const first = open(kv);
