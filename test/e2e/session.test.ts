@@ -23,9 +23,9 @@ afterAll(() => {
   if (totals.seeds > 0) console.log(`session chaos: ${totals.seeds} seeds, ${totals.messages} messages, ${totals.faults} faults, ${totals.reconnects} reconnects, lost ${totals.lost}, duplicated ${totals.duplicated}, reordered ${totals.reordered}`);
 });
 
-async function startServer(options: ServerOptions = {}, port = 0) {
+async function startServer(options: ServerOptions = {}, port = 0, owned = servers) {
   const server = createServer({ pingInterval: 0, echo: false, ...options });
-  servers.push(server);
+  owned.push(server);
   const info = await server.listen(port, '127.0.0.1');
   const received: number[] = [];
   server.on('message', (data, isBinary) => {
@@ -35,7 +35,7 @@ async function startServer(options: ServerOptions = {}, port = 0) {
   return { server, received, ...info };
 }
 
-function open(url: string, options: SessionOptions = {}) {
+function open(url: string, options: SessionOptions = {}, owned = sockets) {
   const socket = connect(url, {
     WebSocket: WebSocket as unknown as WebSocketConstructorLike,
     environment: false,
@@ -44,7 +44,7 @@ function open(url: string, options: SessionOptions = {}) {
     connectTimeout: 2000,
     use: [session(options)],
   });
-  sockets.push(socket);
+  owned.push(socket);
   const received: number[] = [];
   const events: SessionEvent[] = [];
   socket.on('message', (data) => {
@@ -87,11 +87,18 @@ describe('session() over the reference server', () => {
     expect(server.sessions?.attached).toBe(1);
   });
 
+  // The seeds run side by side (vitest's maxConcurrency, 5 at a time): each has its own server
+  // and socket, cleaned up when it ends (the afterEach above would close the others' too).
   for (let seed = 1; seed <= SEEDS; seed++) {
-    it(`seed ${seed}: ${COUNT} numbered messages each way, faults at random points: 0 lost, 0 duplicated, 0 reordered`, async () => {
+    it.concurrent(`seed ${seed}: ${COUNT} numbered messages each way, faults at random points: 0 lost, 0 duplicated, 0 reordered`, async ({ onTestFinished }) => {
+      const own = { servers: [] as HoldfastServer[], sockets: [] as HoldfastSocket[] };
+      onTestFinished(async () => {
+        for (const socket of own.sockets) socket.close();
+        await Promise.all(own.servers.map((server) => server.close()));
+      });
       const rng = createPrng(seed);
-      const { server, url, received: atServer } = await startServer({ sessions: { ackDelay: rng.int(5, 40), ackEvery: rng.int(4, 64) } });
-      const { socket, received: atClient, events } = open(url, { ackDelay: rng.int(5, 40), ackEvery: rng.int(4, 64) });
+      const { server, url, received: atServer } = await startServer({ sessions: { ackDelay: rng.int(5, 40), ackEvery: rng.int(4, 64) } }, 0, own.servers);
+      const { socket, received: atClient, events } = open(url, { ackDelay: rng.int(5, 40), ackEvery: rng.int(4, 64) }, own.sockets);
       await waitFor(() => events.length === 1, 5000, 'the first session');
       const id = events[0]?.id as string;
       let faults = 0;
