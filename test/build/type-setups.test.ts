@@ -82,10 +82,12 @@ function compile(setup: string, patch?: (file: string, text: string) => string):
     if (!name.includes(`${sep}node_modules${sep}`)) return getSourceFile.call(host, name, language, onError, create);
     const format = typeof language === 'object' ? language.impliedNodeFormat : undefined;
     const key = `${name}|${typeof language === 'object' ? language.languageVersion : language}|${format}`;
-    let file = patch ? undefined : parsedFiles.get(key);
+    // A patched compile parses the package's files afresh; the libraries' files stay shared.
+    const shared = !patch || inPackage(name) === undefined;
+    let file = shared ? parsedFiles.get(key) : undefined;
     if (!file) {
       file = getSourceFile.call(host, name, language, onError, create);
-      if (file && !patch) parsedFiles.set(key, file);
+      if (file && shared) parsedFiles.set(key, file);
     }
     return file;
   };

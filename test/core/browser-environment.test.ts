@@ -1,3 +1,4 @@
+// @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { browserEnvironment } from '../../src/core/browser-environment';
 import type { EnvironmentSignal } from '../../src/core/environment';

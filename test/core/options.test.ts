@@ -39,7 +39,11 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions()).toThrow(expect.objectContaining({ code: 'NO_WEBSOCKET' }));
   });
 
-  it('has no environment unless one is given, even where window exists (jsdom): browser signals are opt-in', () => {
+  it('has no environment unless one is given, even where window exists: browser signals are opt-in', () => {
+    // A browser's global scope, as far as browserEnvironment() would look at it.
+    vi.stubGlobal('window', new EventTarget());
+    vi.stubGlobal('document', Object.assign(new EventTarget(), { visibilityState: 'visible' }));
+    vi.stubGlobal('navigator', { onLine: true });
     expect(resolveOptions({ WebSocket }).environment).toBeUndefined();
     expect(resolveOptions({ WebSocket, environment: false }).environment).toBeUndefined();
     const env = { isOnline: () => false, subscribe: () => () => {} };

@@ -24,7 +24,7 @@ afterAll(() => {
   for (const [kind, t] of totals) console.log(`session chaos (${kind}): ${t.seeds} seeds, ${t.messages} messages, ${t.faults} faults, ${t.reconnects} reconnects, lost ${t.lost}, duplicated ${t.duplicated}, reordered ${t.reordered}`);
 });
 
-function open(url: string, options: SessionOptions = {}) {
+function open(url: string, options: SessionOptions = {}, owned = sockets) {
   const socket = connect(url, {
     WebSocket: WebSocket as unknown as WebSocketConstructorLike,
     environment: false,
@@ -33,7 +33,7 @@ function open(url: string, options: SessionOptions = {}) {
     connectTimeout: 2000,
     use: [session(options)],
   });
-  sockets.push(socket);
+  owned.push(socket);
   const received: number[] = [];
   const events: SessionEvent[] = [];
   socket.on('message', (data) => {
@@ -62,9 +62,9 @@ const SEEDS = Number(process.env.SESSION_SEEDS ?? 10);
 const COUNT = 150;
 
 describe.each(SESSION_SERVER_KINDS)('session() over the %s', (kind) => {
-  async function startServer(options: SessionServerOptions = {}, port = 0) {
+  async function startServer(options: SessionServerOptions = {}, port = 0, owned = servers) {
     const server = await startSessionServer(kind, options, port);
-    servers.push(server);
+    owned.push(server);
     return { server, received: server.received, url: server.url, port: server.port };
   }
   const tally = () => {
@@ -109,11 +109,18 @@ describe.each(SESSION_SERVER_KINDS)('session() over the %s', (kind) => {
     expect(atClient).toEqual([1, 2, 3]);
   });
 
+  // The seeds run side by side (vitest's maxConcurrency, 5 at a time): each has its own server
+  // and socket, cleaned up when it ends (the afterEach above would close the others' too).
   for (let seed = 1; seed <= SEEDS; seed++) {
-    it(`seed ${seed}: ${COUNT} numbered messages each way, faults at random points: 0 lost, 0 duplicated, 0 reordered`, async () => {
+    it.concurrent(`seed ${seed}: ${COUNT} numbered messages each way, faults at random points: 0 lost, 0 duplicated, 0 reordered`, async ({ onTestFinished }) => {
+      const own = { servers: [] as SessionServer[], sockets: [] as HoldfastSocket[] };
+      onTestFinished(async () => {
+        for (const socket of own.sockets) socket.close();
+        await Promise.all(own.servers.map((server) => server.close()));
+      });
       const rng = createPrng(seed);
-      const { server, url, received: atServer } = await startServer({ sessions: { ackDelay: rng.int(5, 40), ackEvery: rng.int(4, 64) } });
-      const { socket, received: atClient, events } = open(url, { ackDelay: rng.int(5, 40), ackEvery: rng.int(4, 64) });
+      const { server, url, received: atServer } = await startServer({ sessions: { ackDelay: rng.int(5, 40), ackEvery: rng.int(4, 64) } }, 0, own.servers);
+      const { socket, received: atClient, events } = open(url, { ackDelay: rng.int(5, 40), ackEvery: rng.int(4, 64) }, own.sockets);
       await waitFor(() => events.length === 1, 5000, 'the first session');
       const id = events[0]?.id as string;
       let faults = 0;

@@ -99,8 +99,8 @@ describe('interop with the ws package client', () => {
     const ws = await wsClient(url);
     let pings = 0;
     ws.on('ping', () => pings++);
-    await sleep(250);
-    expect(pings).toBeGreaterThanOrEqual(3);
+    // Three pings: the client has answered two (a loaded machine runs the 40 ms timer late).
+    await waitFor(() => pings >= 3, 'three pings', 5000);
     expect(ws.readyState).toBe(WebSocket.OPEN);
     expect(server.connections.size).toBe(1);
   });

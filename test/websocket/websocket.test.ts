@@ -1,3 +1,4 @@
+// @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HoldfastWebSocket } from '../../src/websocket/websocket';
 import type { HoldfastWebSocketOptions } from '../../src/websocket/types';
