@@ -6,7 +6,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DefaultApi, EmitData, EmitName, EventArgs, EventName, MethodName } from '../protocol/api.js';
-import { HoldfastApp, type Handler, type Peer } from './protocol-app.js';
+import { HoldfastApp, createPeer, type Handler, type Peer, type PeerPort } from './protocol-app.js';
 import { Connection, encodeOutgoing, type ConnectionHooks, type ConnectionOptions } from './connection.js';
 import { CloseCode } from './constants.js';
 import { Emitter } from './emitter.js';
@@ -293,7 +293,7 @@ export class HoldfastServer<Api = DefaultApi> {
   readonly #demo: DemoControls | undefined;
   readonly #sessions: SessionHub | undefined;
   /** Each session connection's link, with its deliver function (made once, not per message). */
-  readonly #links = new WeakMap<Connection, { link: SessionLink; deliver: (payload: Buffer, isBinary: boolean) => void }>();
+  readonly #links = new WeakMap<Connection, SessionEntry>();
   #state: ServerState = 'idle';
   #closing: Promise<void> | undefined;
 
@@ -335,7 +335,9 @@ export class HoldfastServer<Api = DefaultApi> {
       error: (connection, error) => this.#events.fire('error', error, connection),
       close: (connection, code, reason, wasClean) => {
         this.#connections.delete(connection);
-        this.#links.get(connection)?.link.detach();
+        const session = this.#links.get(connection);
+        session?.link.detach();
+        for (const port of session?.ports.values() ?? []) port.end(code);
         this.#events.fire('close', connection, code, reason, wasClean);
       },
     };
@@ -523,21 +525,51 @@ export class HoldfastServer<Api = DefaultApi> {
     this.#events.fire('connection', connection, request);
   }
 
-  #deliver(connection: Connection, payload: Buffer, isBinary: boolean): void {
+  #deliver(connection: Connection, payload: Buffer, isBinary: boolean, port: PeerPort = connection): void {
     if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary, connection);
-    this.#app.receive(connection, connection, payload, isBinary);
+    this.#app.receive(port, connection, payload, isBinary);
   }
 
   /** The session link of a connection whose client said hello: what it sends is numbered from now on. */
-  #sessionFor(connection: Connection): { link: SessionLink; deliver: (payload: Buffer, isBinary: boolean) => void } | undefined {
+  #sessionFor(connection: Connection): SessionEntry | undefined {
     const hub = this.#sessions;
     if (!hub) return undefined;
     const link = hub.link({ write: (data, binary): boolean => connection.write(data, binary), close: () => connection.terminate() });
-    const session = { link, deliver: (payload: Buffer, isBinary: boolean): void => this.#deliver(connection, payload, isBinary) };
+    const ports = new Map<SessionLink, ReturnType<typeof createPeer>>();
+    // On a multi-session link (shared() tabs), a frame comes on one tab's channel: answers, echoes
+    // and the handler's `peer` go to that channel only; the connection's own send() reaches every tab.
+    const portOf = (channel: SessionLink): PeerPort => {
+      let port = ports.get(channel);
+      if (!port) {
+        // Channels closed since (tabs gone) give their ports up: at most MAX_CHANNELS stay.
+        for (const [c, p] of ports) {
+          if (!c.closed) continue;
+          ports.delete(c);
+          p.end(CloseCode.GoingAway);
+        }
+        const own = createPeer({ send: (data, binary) => channel.send(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, binary), close: (code, reason) => connection.close(code, reason) }, this.#options.requestTimeout ?? 10_000);
+        // A response to the connection's own request (sent to every tab) settles it, whichever tab answers.
+        port = { ...own, settle: (response) => own.settle(response) || connection.settle(response) };
+        ports.set(channel, port);
+      }
+      return port;
+    };
+    const session: SessionEntry = {
+      link,
+      ports,
+      deliver: (payload, isBinary, channel) => this.#deliver(connection, payload, isBinary, channel ? portOf(channel) : connection),
+    };
     this.#links.set(connection, session);
     connection.relay((data, binary) => link.send(data, binary));
     return session;
   }
+}
+
+/** A session connection's link, its deliver function, and the ports of its channels (multi-session links). */
+interface SessionEntry {
+  link: SessionLink;
+  ports: Map<SessionLink, ReturnType<typeof createPeer>>;
+  deliver: (payload: Buffer, isBinary: boolean, channel?: SessionLink) => void;
 }
 
 /** Creates a reference server (not yet listening). Throws RangeError for a bad option. */

@@ -186,7 +186,8 @@ function checkNumber(name: string, value: number | undefined, finite: boolean): 
 }
 
 /** A peer over a channel, with its own request table (created on its first request). */
-function createPeer(channel: Channel, requestTimeout: number): PeerPort & { end(code: number): void } {
+/** @internal A peer over `channel`, with its own request table (also the reference server's per-session port on a multi-session link). */
+export function createPeer(channel: Channel, requestTimeout: number): PeerPort & { end(code: number): void } {
   let pending: PendingRequests | undefined;
   let ended = false;
   const send = (data: string | Uint8Array, options?: { binary?: boolean }): boolean => {
