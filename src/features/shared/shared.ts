@@ -9,6 +9,7 @@ import { toArrayBuffer } from '../../binary/bytes';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type { Feature } from '../../core/feature';
 import { badOption } from '../../core/options';
+import { HoldfastError } from '../../protocol/errors';
 import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../../core/transport';
 
 /** The version of the channel protocol below; part of every lock/channel name and every message. */
@@ -70,6 +71,10 @@ const PING = /^\{"type":"ping","ts":(.*)\}$/;
 const BEAT = /"p[io]ng"/;
 /** A request id rewritten by some tab: `~<tab>~<the id as JSON>`. */
 const TAGGED = /^~\w+~/;
+/** `session()`'s frames (docs/protocol.md §6): each tab's session gets a channel of the leader's link. */
+const SESSION = '{"type":"session"';
+/** How long a link's first hello waits for an answer before the others go out without one (ms). */
+const PROBE = 5000;
 
 type Json = { id?: unknown; method?: unknown };
 const json = (text: string): unknown => {
@@ -99,8 +104,25 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     const Channel = options.BroadcastChannel ?? (globalThis.BroadcastChannel as SharedOptions['BroadcastChannel']);
     if (!locks || !Channel) return { leader: true };
     const clock = host.clock;
-    /** This socket's tag on request ids. */
-    const me = `~${Math.random().toString(36).slice(2)}~`;
+    /** This socket's name: its channel on a link that carries sessions, and (`me`) its tag on request ids. */
+    const tab = Math.random().toString(36).slice(2);
+    const me = `~${tab}~`;
+    /** This socket's port said a session hello: it has a channel, and hears only its channel's frames. */
+    let chan = false;
+    /** The server takes one session per link: this socket keeps a link of its own from now on. */
+    let solo = false;
+    /**
+     * The leader's link and sessions: 0 no hello yet, 1 the first hello awaits its welcome (the
+     * others wait in `held`), 2 channels (one per tab with a session), 3 no sessions on the server.
+     */
+    let mux = 0;
+    let probe = '';
+    let probeTimer: unknown;
+    let held: Array<() => void> = [];
+    const chans = new Set<string>();
+    /** The channel our frames went to last, and the one the server's frames go to now. */
+    let outCh: string | undefined;
+    let inCh: string | undefined;
     let Platform: WebSocketConstructorLike;
     let url = '';
     let protocols: string | string[] | undefined;
@@ -155,8 +177,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         if (leading) clock.setTimeout(() => leading && post(up ? 'o' : '!', up || seen, proto), 0);
         return;
       }
-      if (kind === 's') {
-        if (leading && wn === n && ws?.readyState === 1) ws.send(a as SendData);
+      if (kind === 's' || kind === 'x') {
+        if (leading && wn === n && ws?.readyState === 1) (kind === 's' ? out : part)(b as string, a as SendData);
         return;
       }
       // From a leader: '!' (alive, or a new link is opening), 'o' open, 'm' message, 'c' closed.
@@ -176,18 +198,76 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       } else if (kind === 'c') {
         if (up === n) up = 0;
         if (pn === n || port?.readyState === 0) shut(port, a as number, b as string);
+      } else if (kind === 'u') {
+        // The server takes one session per link: every socket of the group goes its own way.
+        solo = true;
+        host.error(new HoldfastError('SESSION', 'one session per link: own link'));
+        shut(port, 1001, 'own link');
+        leave();
       } else if (kind === 'm' && pn === n && port?.readyState === 1) {
-        // Answers to another socket's requests are not ours; ours get their own id back.
+        // A channel's frame is its tab's alone ('': the tabs without one); undefined: every tab's.
+        if (b !== undefined && b !== (chan ? tab : '')) return;
+        // Answers to another socket's requests are not ours; ours get their own id back. In our
+        // channel every frame is ours: the session counts it.
         let data = a;
         const o = typeof data === 'string' ? parse(data, '"id"') : undefined;
         const id = o?.id;
         if (o && !('method' in o) && typeof id === 'string' && TAGGED.test(id)) {
-          if (!id.startsWith(me)) return;
-          data = JSON.stringify({ ...o, id: json(id.slice(me.length)) ?? id });
+          if (id.startsWith(me)) data = JSON.stringify({ ...o, id: json(id.slice(me.length)) ?? id });
+          else if (!b) return;
         }
         port.onmessage?.({ data } satisfies MessageEventLike);
       }
     }
+
+    /** Lets what waited for the first welcome go. */
+    const flushHeld = (): void => {
+      const waiting = held;
+      held = [];
+      for (const go of waiting) go();
+    };
+    const noSessions = (): void => {
+      mux = 3;
+      flushHeld();
+    };
+    /**
+     * Writes a tab's frame to the link. A session hello names the tab's channel; on a link with
+     * channels, a switch frame goes first whenever the frames change channel.
+     */
+    function out(from: string, data: SendData): void {
+      const w = ws as WebSocketLike;
+      if (mux === 1) {
+        if (from !== probe) return void held.push(() => out(from, data));
+        // The first hello's tab gave up waiting (its session's timeout): no sessions here.
+        if (typeof data !== 'string' || !(data.startsWith(SESSION) || BEAT.test(data))) noSessions();
+      }
+      if (typeof data === 'string' && data.startsWith(SESSION)) {
+        const m = parse(data, '"id"');
+        if (m && !('resumed' in m)) {
+          if (!mux) {
+            mux = 1;
+            probe = from;
+            probeTimer = clock.setTimeout(() => mux === 1 && noSessions(), PROBE);
+          }
+          chans.add(from);
+          outCh = from;
+          return w.send(`${data.slice(0, -1)},"ch":"${from}"}`);
+        }
+      }
+      const want = chans.has(from) ? from : '';
+      if (mux === 2 && outCh !== want) w.send(`${SESSION},"ch":"${(outCh = want)}"}`);
+      w.send(data);
+    }
+    /** A tab's socket closed: its session leaves the link (the server keeps it for its ttl). */
+    function part(from: string): void {
+      if (mux === 1 && from !== probe) return void held.push(() => part(from));
+      if (!chans.delete(from) || mux !== 2) return;
+      (ws as WebSocketLike).send(`${SESSION},"ch":"${from}","close":true}`);
+      outCh = undefined;
+    }
+
+    /** A frame for the leader to write. */
+    const toLeader = (data: SendData): void => void (leading ? handle([SHARED_VERSION, 's', pn, data, tab]) : post('s', pn, data, tab));
 
     const openLink = (): void => {
       const n = Math.max(seen + 1, Date.now());
@@ -195,13 +275,35 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       real.binaryType = 'arraybuffer';
       ws = real;
       wn = n;
+      mux = 0;
+      held = [];
+      chans.clear();
+      outCh = inCh = undefined;
       say('!', n);
       real.onopen = () => say('o', n, real.protocol ?? '');
-      // Heartbeats and the server's requests reach the leading socket only: they are answered once.
-      real.onmessage = ({ data }) =>
-        typeof data === 'string' && ((data.length < 128 && BEAT.test(data)) || isRequest(parse(data, '"method"')))
-          ? handle([SHARED_VERSION, 'm', n, data])
-          : say('m', n, data);
+      real.onmessage = ({ data }) => {
+        let to = inCh;
+        if (typeof data === 'string' && data.startsWith(SESSION)) {
+          const m = parse(data, '"type"') as { ch?: unknown; ack?: unknown; resumed?: unknown; close?: unknown } | undefined;
+          const ch = m?.ch;
+          if (typeof ch === 'string') {
+            // A switch (or a channel's close): the frames that follow are that channel's.
+            if (!('ack' in m!)) return void (m!.close ? chans.delete(ch) : (inCh = ch));
+            // A welcome selects its channel too; an echoed hello goes back to its tab only.
+            if ('resumed' in m!) {
+              inCh = ch;
+              if (mux !== 2) {
+                mux = 2;
+                flushHeld();
+              }
+            } else if (mux === 1) noSessions();
+            to = ch;
+          } else if (mux && m && 'resumed' in m) return void say('u', n);
+        }
+        // Heartbeats and, outside channels, the server's requests reach the leading socket only: they are answered once.
+        if (typeof data === 'string' && ((data.length < 128 && BEAT.test(data)) || (!to && isRequest(parse(data, '"method"'))))) handle([SHARED_VERSION, 'm', n, data]);
+        else say('m', n, data, to);
+      };
       real.onclose = real.onerror = (event) => {
         const e = event as Partial<CloseEventLike>;
         drop();
@@ -212,6 +314,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     const drop = (code?: number, reason?: string): void => {
       const w = ws;
       ws = undefined;
+      clock.clearTimeout(probeTimer);
       if (!w) return;
       w.onopen = w.onmessage = w.onclose = w.onerror = null;
       if (w.readyState > 1) return;
@@ -294,10 +397,17 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       tick();
     };
 
-    host.hook({ end: (code) => leave(code) });
+    host.hook({
+      end(code) {
+        // This socket's session leaves the link; the others' stay.
+        if (chan && pn && !leading) post('x', pn, undefined, tab);
+        leave(code);
+      },
+    });
     host.transport((current) => {
       Platform = current;
       return function SharedPort(u: string, p?: string | string[]): Port {
+        if (solo) return new Platform(u, p) as Port;
         url = u;
         protocols = p;
         join(`holdfast/${SHARED_VERSION} ${key ?? JSON.stringify([u, p])}`);
@@ -308,11 +418,11 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
             if (typeof data === 'string') {
               const ping = leading ? null : PING.exec(data);
               if (ping) return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: `{"type":"pong","ts":${ping[1]}}` }));
+              if (data.startsWith(SESSION) && data.includes('"id"')) chan = true;
               const o = parse(data, '"method"');
               if (isRequest(o)) data = JSON.stringify({ ...o, id: me + JSON.stringify(o.id) });
             } else if (ArrayBuffer.isView(data)) data = toArrayBuffer(data);
-            if (!leading) post('s', pn, data);
-            else if (wn === pn && ws?.readyState === 1) ws.send(data);
+            toLeader(data);
           },
           close(code?: number, reason?: string) {
             if (leading && port === self && (pn === wn || !pn)) closeLink(code, reason);
@@ -321,6 +431,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         } as Port;
         port = self;
         pn = 0;
+        chan = false;
         if (leading && !ws) openLink();
         else if (up) queueMicrotask(() => port === self && !self.readyState && up && opened(self));
         return self;
