@@ -148,6 +148,12 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     /** Ticks since this socket asked a silent leader whether it is alive (0: not asked). */
     let probed = 0;
     let timer: unknown;
+    /** Releases this socket's own lock (`<group> <tab>`), held while it is in the group: its leader watches it. */
+    let alive: (() => void) | undefined;
+    /** Aborts the leader's watch on its channels' tabs when the link goes. */
+    let watch: AbortController | undefined;
+    /** Tabs whose channel left this link: what they still send is not written (it is in their outbox). */
+    const parted = new Set<string>();
 
     const post = (kind: string, n: number, a?: unknown, b?: unknown): Message => {
       const m: Message = [SHARED_VERSION, kind, n, a, b];
@@ -241,19 +247,21 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         // The first hello's tab gave up waiting (its session's timeout): no sessions here.
         if (typeof data !== 'string' || !(data.startsWith(SESSION) || BEAT.test(data))) noSessions();
       }
-      if (typeof data === 'string' && data.startsWith(SESSION)) {
-        const m = parse(data, '"id"');
-        if (m && !('resumed' in m)) {
-          if (!mux) {
-            mux = 1;
-            probe = from;
-            probeTimer = clock.setTimeout(() => mux === 1 && noSessions(), PROBE);
-          }
-          chans.add(from);
-          outCh = from;
-          return w.send(`${data.slice(0, -1)},"ch":"${from}"}`);
+      // A client's session frame with an id is a hello.
+      if (typeof data === 'string' && data.startsWith(SESSION) && data.includes('"id"')) {
+        if (!mux) {
+          mux = 1;
+          probe = from;
+          probeTimer = clock.setTimeout(() => mux === 1 && noSessions(), PROBE);
         }
+        // A tab whose page goes without closing its socket releases its lock: its channel leaves then.
+        if (from !== tab && !chans.has(from)) void locks?.request(`${name} ${from}`, { signal: watch?.signal }, async () => void (ws === w && part(from))).catch(() => undefined);
+        chans.add(from);
+        parted.delete(from);
+        outCh = from;
+        return w.send(`${data.slice(0, -1)},"ch":"${from}"}`);
       }
+      if (parted.has(from)) return;
       const want = chans.has(from) ? from : '';
       if (mux === 2 && outCh !== want) w.send(`${SESSION},"ch":"${(outCh = want)}"}`);
       w.send(data);
@@ -262,6 +270,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     function part(from: string): void {
       if (mux === 1 && from !== probe) return void held.push(() => part(from));
       if (!chans.delete(from) || mux !== 2) return;
+      parted.add(from);
       (ws as WebSocketLike).send(`${SESSION},"ch":"${from}","close":true}`);
       outCh = undefined;
     }
@@ -278,6 +287,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       mux = 0;
       held = [];
       chans.clear();
+      parted.clear();
+      watch = new AbortController();
       outCh = inCh = undefined;
       say('!', n);
       real.onopen = () => say('o', n, real.protocol ?? '');
@@ -315,6 +326,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       const w = ws;
       ws = undefined;
       clock.clearTimeout(probeTimer);
+      watch?.abort();
       if (!w) return;
       w.onopen = w.onmessage = w.onclose = w.onerror = null;
       if (w.readyState > 1) return;
@@ -379,6 +391,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (leading) closeLink(code, 'leader left', 1001);
       leading = false;
       release?.();
+      alive?.();
       channel?.close();
       channel = undefined;
       seen = up = 0;
@@ -393,6 +406,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       };
       heard = clock.now();
       post('?', 0);
+      const mine = gen;
+      void locks?.request(`${name} ${tab}`, {}, () => new Promise<void>((done) => (mine === gen ? (alive = done) : done())));
       ask();
       tick();
     };

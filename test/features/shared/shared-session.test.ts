@@ -299,6 +299,23 @@ describe('shared() + session(): a channel per tab on the leader\'s link', () => 
     expect(live()).toHaveLength(1);
   });
 
+  it('a follower page that goes without closing its socket: its lock goes with it, and its channel leaves the link', async () => {
+    const tabs = await group(['A', 'B', 'C']);
+    const [a, b, c] = tabs as [Tab, Tab, Tab];
+    expect(server.hub.attached).toBe(3);
+    const idB = b.socket.session.id as string;
+    b.tab.crash(); // nothing runs in it any more: no close(), no channel message
+    await settle();
+    expect(server.hub.attached).toBe(2);
+    expect(server.links.get(kit.last())!.ids).not.toContain(idB);
+    a.stream(2);
+    c.stream(2);
+    await settle();
+    check(a, 0);
+    check(c, 0);
+    b.socket.close();
+  });
+
   it('a tab that reloads with browser-like storage resumes its own session through the leader: what it had not got acknowledged arrives once', async () => {
     server = createServer(kit);
     const store = new Map<string, string>();
