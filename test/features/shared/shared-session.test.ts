@@ -117,7 +117,7 @@ beforeEach(() => {
 });
 
 /** A tab whose socket uses session() and shared(), recording the messages it gets. */
-function open(name: string, tab: FakeTab = origin.tab(), storage?: Map<string, string>) {
+function open(name: string, tab: FakeTab = origin.tab(), storage?: Map<string, string>, withSession = true) {
   const socket = connect('ws://x/', {
     WebSocket: kit.WebSocket,
     environment: createFakeEnvironment(),
@@ -129,13 +129,15 @@ function open(name: string, tab: FakeTab = origin.tab(), storage?: Map<string, s
       shared({ locks: tab.locks, BroadcastChannel: tab.BroadcastChannel }),
       rpc(),
     ],
+    // A tab without session() (its `session` members are then absent: the test reads them only for session tabs).
+    ...(withSession ? {} : { use: [shared({ locks: tab.locks, BroadcastChannel: tab.BroadcastChannel }), rpc()] as never }),
   });
   const messages: string[] = [];
   const errors: string[] = [];
   const sessions: Array<{ resumed: boolean; reason?: string }> = [];
   socket.on('message', (data) => messages.push(String(data)));
   socket.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
-  socket.onSession(({ resumed, reason }) => sessions.push({ resumed, reason }));
+  if (withSession) socket.onSession(({ resumed, reason }) => sessions.push({ resumed, reason }));
   let sent = 0;
   /** Sends the next `count` numbered messages. */
   const stream = (count: number): void => {
@@ -338,6 +340,26 @@ describe('shared() + session(): a channel per tab on the leader\'s link', () => 
     expect(server.got.get('B')).toEqual(['B:1', 'B:2', 'B:3', 'B:4', 'B:5']);
     expect(store.has('s-A') && store.has('s-B')).toBe(true);
     expect(JSON.parse(store.get('s-A')!).id).toBe(a.socket.session.id);
+  });
+});
+
+describe('shared() + session(): a tab without session() in the group', () => {
+  it('its frames go on the link\'s own channel, uncounted; its echoes reach it alone; the session tabs keep their counts', async () => {
+    server = createServer(kit);
+    const a = open('A');
+    await tick();
+    const p = open('P', origin.tab(), undefined, false);
+    const c = open('C');
+    await settle(() => [a, c].every((t) => t.socket.session.state === 'active') && p.socket.state === 'open');
+    for (const t of [a, p, c]) t.stream(3);
+    await settle();
+    expect(server.got.get('P')).toEqual(['P:1', 'P:2', 'P:3']);
+    expect(p.messages).toEqual(['echo P:1', 'echo P:2', 'echo P:3']);
+    check(a, 0);
+    check(c, 0);
+    expect(server.wire.get(kit.last())!.up).toContain('{"type":"session","ch":""}');
+    // The session tabs' counts are the server's: a resume on a new link re-sends and replays nothing.
+    for (const t of [a, c]) expect(t.socket.session).toMatchObject({ received: 3, acked: 3, outbox: { length: 0 } });
   });
 });
 
