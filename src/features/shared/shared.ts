@@ -268,7 +268,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     }
     /** A tab's socket closed: its session leaves the link (the server keeps it for its ttl). */
     function part(from: string): void {
-      if (mux === 1 && from !== probe) return void held.push(() => part(from));
+      if (mux === 1) return void held.push(() => part(from));
       if (!chans.delete(from) || mux !== 2) return;
       parted.add(from);
       (ws as WebSocketLike).send(`${SESSION},"ch":"${from}","close":true}`);

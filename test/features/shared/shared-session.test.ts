@@ -3,7 +3,7 @@
 // Every tab streams numbered messages and the server streams numbered frames to every session
 // while leadership moves; the counts must show nothing lost, duplicated or reordered.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { connect, type Socket } from '../../../src/core/connect';
+import { connect } from '../../../src/core/connect';
 import { rpc } from '../../../src/features/rpc/rpc';
 import { session } from '../../../src/features/session/session';
 import { keyValueStorage } from '../../../src/features/session/storage';
@@ -143,7 +143,7 @@ function open(name: string, tab: FakeTab = origin.tab(), storage?: Map<string, s
   const stream = (count: number): void => {
     for (let i = 0; i < count; i++) socket.send(`${name}:${++sent}`);
   };
-  return { name, tab, socket: socket as Socket & typeof socket, messages, errors, sessions, stream, sent: () => sent };
+  return { name, tab, socket, messages, errors, sessions, stream, sent: () => sent };
 }
 type Tab = ReturnType<typeof open>;
 
