@@ -200,7 +200,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (kind === 'o') {
         up = n;
         proto = a as string;
-        if (port?.readyState === 0) opened(port);
+        if (port?.readyState === 0 && alive) opened(port);
       } else if (kind === 'c') {
         if (up === n) up = 0;
         if (pn === n || port?.readyState === 0) shut(port, a as number, b as string);
@@ -392,6 +392,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       leading = false;
       release?.();
       alive?.();
+      alive = undefined;
       channel?.close();
       channel = undefined;
       seen = up = 0;
@@ -407,7 +408,15 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       heard = clock.now();
       post('?', 0);
       const mine = gen;
-      void locks?.request(`${name} ${tab}`, {}, () => new Promise<void>((done) => (mine === gen ? (alive = done) : done())));
+      // A socket's port opens only once it holds its own lock, so that the leader never watches a lock not yet taken.
+      alive = undefined;
+      void locks?.request(`${name} ${tab}`, {}, () =>
+        new Promise<void>((done) => {
+          if (mine !== gen) return done();
+          alive = done;
+          if (up && port?.readyState === 0) opened(port);
+        }),
+      );
       ask();
       tick();
     };
@@ -448,7 +457,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         pn = 0;
         chan = false;
         if (leading && !ws) openLink();
-        else if (up) queueMicrotask(() => port === self && !self.readyState && up && opened(self));
+        else if (up) queueMicrotask(() => port === self && !self.readyState && up && alive && opened(self));
         return self;
       } as unknown as WebSocketConstructorLike;
     });
