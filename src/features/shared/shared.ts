@@ -13,7 +13,7 @@ import { HoldfastError } from '../../protocol/errors';
 import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../../core/transport';
 
 /** The version of the channel protocol below; part of every lock/channel name and every message. */
-export const SHARED_VERSION = 1;
+export const SHARED_VERSION = 2;
 
 /**
  * The follower's watchdog period (ms): a leader silent for a tick is asked whether it is alive;
