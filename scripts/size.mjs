@@ -82,6 +82,8 @@ export const apps = {
     "import { connect, session } from 'holdfast'; const s = connect('wss://example.com/live', { use: [session()] }); s.onSession((e) => console.log(e.resumed)); s.on('message', (d) => console.log(d)); s.send('hello'); console.log(s.session.state); s.close();",
   'core + session() + storage':
     "import { connect, session, browserStorage } from 'holdfast'; const s = connect('wss://example.com/live', { use: [session({ storage: browserStorage() })] }); s.onSession((e) => console.log(e.resumed)); s.on('message', (d) => console.log(d)); s.send('hello'); console.log(s.session.state); s.close();",
+  'core + shared() + session()':
+    "import { connect, session, shared } from 'holdfast'; const s = connect('wss://example.com/live', { use: [session(), shared()] }); s.onSession((e) => console.log(e.resumed)); s.on('message', (d) => console.log(d)); s.send('hello'); console.log(s.session.state, s.leader); s.close();",
   'holdfast (everything)': "export * from 'holdfast';",
   'holdfast/miniprogram': "export * from 'holdfast/miniprogram';",
 };

@@ -6,7 +6,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DefaultApi, EmitData, EmitName, EventArgs, EventName, MethodName } from '../protocol/api.js';
-import { HoldfastApp, type Handler, type Peer } from './protocol-app.js';
+import { HoldfastApp, channelPorts, type ChannelPorts, type Handler, type Peer, type PeerPort } from './protocol-app.js';
 import { Connection, encodeOutgoing, type ConnectionHooks, type ConnectionOptions } from './connection.js';
 import { CloseCode } from './constants.js';
 import { Emitter } from './emitter.js';
@@ -292,8 +292,8 @@ export class HoldfastServer<Api = DefaultApi> {
   readonly #faults: FaultControls;
   readonly #demo: DemoControls | undefined;
   readonly #sessions: SessionHub | undefined;
-  /** The session layer of each connection whose client said hello. */
-  readonly #layers = new WeakMap<Connection, SessionLayer>();
+  /** The session layer of each connection whose client said hello, and its channels' reply ports (multi-session links). */
+  readonly #layers = new WeakMap<Connection, SessionEntry>();
   #state: ServerState = 'idle';
   #closing: Promise<void> | undefined;
 
@@ -328,14 +328,14 @@ export class HoldfastServer<Api = DefaultApi> {
         // counts and keeps the others, and never lets a duplicate through (docs/protocol.md §6).
         // A connection gets one only once its client sends a session frame (the hello), so a
         // client without session() costs nothing here.
-        const layer = this.#layers.get(connection) ?? this.#join(connection, payload, isBinary);
-        if (layer) layer.receive(payload, isBinary);
+        const session = this.#layers.get(connection) ?? this.#join(connection, payload, isBinary);
+        if (session) session.layer.receive(payload, isBinary);
         else this.#deliver(connection, payload, isBinary);
       },
       error: (connection, error) => this.#events.fire('error', error, connection),
       close: (connection, code, reason, wasClean) => {
         this.#connections.delete(connection);
-        this.#layers.get(connection)?.end();
+        this.#layers.get(connection)?.end(code);
         this.#events.fire('close', connection, code, reason, wasClean);
       },
     };
@@ -379,7 +379,7 @@ export class HoldfastServer<Api = DefaultApi> {
 
   /** The id of the session on `connection`, once its client's hello was answered (else undefined). */
   sessionId(connection: Connection): string | undefined {
-    return this.#layers.get(connection)?.id;
+    return this.#layers.get(connection)?.layer.id;
   }
 
   /** The open (and closing) connections. */
@@ -523,23 +523,35 @@ export class HoldfastServer<Api = DefaultApi> {
     this.#events.fire('connection', connection, request);
   }
 
-  #deliver(connection: Connection, payload: Buffer, isBinary: boolean): void {
+  #deliver(connection: Connection, payload: Buffer, isBinary: boolean, port: PeerPort = connection): void {
     if (this.#events.count('message') > 0) this.#events.fire('message', isBinary ? payload : payload.toString('utf8'), isBinary, connection);
-    this.#app.receive(connection, connection, payload, isBinary);
+    this.#app.receive(port, connection, payload, isBinary);
   }
 
   /** The session layer of a connection whose client just said hello: what it sends is numbered from now on. */
-  #join(connection: Connection, payload: Buffer, isBinary: boolean): SessionLayer | undefined {
+  #join(connection: Connection, payload: Buffer, isBinary: boolean): SessionEntry | undefined {
+    let ports: ChannelPorts | undefined;
     const layer = this.#sessions?.join(payload, isBinary, () => ({
       write: (data, binary): boolean => connection.write(data, binary),
       close: () => connection.terminate(),
-      deliver: (data, binary) => this.#deliver(connection, data, binary),
+      // On a multi-session link (shared() tabs) a frame's answers go to the channel it came on.
+      deliver: (data, binary, channel) => {
+        const port = channel ? (ports ??= channelPorts(connection, (code, reason) => connection.close(code, reason), this.#options.requestTimeout ?? 10_000)).portOf(channel) : connection;
+        this.#deliver(connection, data, binary, port);
+      },
     }));
     if (!layer) return undefined;
-    this.#layers.set(connection, layer);
+    const session: SessionEntry = { layer, end: (code) => (layer.end(), ports?.end(code)) };
+    this.#layers.set(connection, session);
     connection.relay((data, binary) => layer.send(data, binary));
-    return layer;
+    return session;
   }
+}
+
+/** A session connection's layer, and how it ends (with its channels' reply ports, on a multi-session link). */
+interface SessionEntry {
+  layer: SessionLayer;
+  end(code: number): void;
 }
 
 /** Creates a reference server (not yet listening). Throws RangeError for a bad option. */

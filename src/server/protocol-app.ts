@@ -16,7 +16,7 @@ import { encodeOutgoing, type RequestOptions } from './connection.js';
 import { CloseCode, DEFAULT_MAX_BUFFERED_BYTES } from './constants.js';
 import { Emitter } from './emitter.js';
 import { ResponseError } from './errors.js';
-import { sessionHub, type SessionHub, type SessionLayer, type SessionOptions } from './session.js';
+import { sessionHub, type SessionHub, type SessionLayer, type SessionLink, type SessionOptions } from './session.js';
 
 /**
  * One client connection as the application sees it, typed by `Api` (the map the client's
@@ -193,10 +193,11 @@ function checkNumber(name: string, value: number | undefined, finite: boolean): 
 }
 
 /**
- * A peer over a channel, with its own request table (created on its first request). After
- * `end()` it sends only while `keeps()` says so (a session keeps what is sent for the next link).
+ * @internal A peer over a channel, with its own request table (created on its first request).
+ * After `end()` it sends only while `keeps()` says so (a session keeps what is sent for the next
+ * link). Also the per-channel reply port on a multi-session link (`channelPorts`).
  */
-function createPeer(channel: Channel, requestTimeout: number, keeps?: () => boolean): PeerPort & { end(code: number): void } {
+export function createPeer(channel: Channel, requestTimeout: number, keeps?: () => boolean): PeerPort & { end(code: number): void } {
   let pending: PendingRequests | undefined;
   let ended = false;
   const send = (data: string | Uint8Array, options?: { binary?: boolean }): boolean => {
@@ -234,6 +235,46 @@ function createPeer(channel: Channel, requestTimeout: number, keeps?: () => bool
     },
   };
   return port as typeof port & PeerPort;
+}
+
+/** @internal The reply ports of one multi-session link's channels (see `channelPorts`). */
+export interface ChannelPorts {
+  /** The port of `channel`, made on its first frame. */
+  portOf(channel: SessionLink): PeerPort;
+  /** The connection is gone: every port's pending requests fail with ClosedError (code). */
+  end(code: number): void;
+}
+
+/**
+ * @internal On a multi-session link (shared() tabs, docs/protocol.md §6) a frame comes on one
+ * tab's channel: answers, echoes and the handler's `peer` go to that channel only, while the
+ * connection's own send() reaches every tab. A response to the connection's own request (sent
+ * to every tab) settles it, whichever tab answers (`connection.settle`). Like the connection's
+ * own, a channel's port keeps sending into its session after the link is gone. Used by both
+ * `createServer` and `createApp`.
+ */
+export function channelPorts(connection: Pick<PeerPort, 'settle'>, close: (code?: number, reason?: string) => void, requestTimeout: number): ChannelPorts {
+  const ports = new Map<SessionLink, ReturnType<typeof createPeer>>();
+  return {
+    portOf(channel) {
+      let port = ports.get(channel);
+      if (!port) {
+        // Channels closed since (tabs gone) give their ports up: at most MAX_CHANNELS stay.
+        for (const [c, p] of ports) {
+          if (!c.closed) continue;
+          ports.delete(c);
+          p.end(CloseCode.GoingAway);
+        }
+        const own = createPeer({ send: (data, binary) => channel.send(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, binary), close }, requestTimeout, () => true);
+        port = { ...own, settle: (response: ResponseMessage): boolean => own.settle(response) || connection.settle(response) };
+        ports.set(channel, port);
+      }
+      return port;
+    },
+    end(code) {
+      for (const port of ports.values()) port.end(code);
+    },
+  };
 }
 
 /**
@@ -357,7 +398,10 @@ export class HoldfastApp<Api = DefaultApi, S = WsSocketLike> {
       : createPeer(channel, this.#requestTimeout);
     const peer = port as unknown as Peer<Api>;
     let ended = false;
-    const deliver = (payload: Buffer, isBinary: boolean): void => this.receive(port, socket, payload, isBinary);
+    let ports: ChannelPorts | undefined;
+    const deliver = (payload: Buffer, isBinary: boolean, on?: SessionLink): void => {
+      this.receive(on ? (ports ??= channelPorts(port, (code, reason) => channel.close(code, reason), this.#requestTimeout)).portOf(on) : port, socket, payload, isBinary);
+    };
     const join = (payload: Buffer, isBinary: boolean): SessionLayer | undefined => {
       layer = hub?.join(payload, isBinary, () => ({ write: (data, binary) => channel.send(data, binary), close: () => channel.close(CloseCode.GoingAway, 'session resumed on another link'), deliver }));
       if (layer) this.#layers.set(peer, layer);
@@ -384,6 +428,7 @@ export class HoldfastApp<Api = DefaultApi, S = WsSocketLike> {
         layer?.end();
         this.#peers.delete(peer);
         port.end(code);
+        ports?.end(code);
         this.#events.fire('close', peer, code, reason, socket);
       },
     };

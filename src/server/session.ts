@@ -98,8 +98,11 @@ export interface SessionOptions {
 
 /** What a link needs from its transport. */
 export interface SessionPeer {
-  /** Writes one frame to this link, as it is (never through the session again); false when it could not. */
-  write(data: Uint8Array, binary: boolean): boolean | void;
+  /**
+   * Writes one frame to this link, as it is (never through the session again); false when it
+   * could not. `selects` (internal): the frame names its channel itself (a welcome), no switch needed.
+   */
+  write(data: Uint8Array, binary: boolean, selects?: boolean): boolean | void;
   /** Drops this link: another link took its session over. */
   close(): void;
 }
@@ -110,6 +113,11 @@ export type NotResumedReason = 'new' | 'unknown' | 'overflow' | 'mismatch';
 const PREFIX = Buffer.from('{"type":"session"');
 
 const isCount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
+
+/** Most channels (tabs' sessions) one multi-session link may carry; a client that opens more loses the link. */
+export const MAX_CHANNELS = 256;
+/** Longest channel name accepted. */
+const MAX_CHANNEL_NAME = 64;
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -141,18 +149,33 @@ function isBeat(data: Uint8Array): boolean {
 /** Whether a text frame is one of the session's own (`{"type":"session"…`): a cheap prefix check. */
 export const isSessionFrame = (data: Uint8Array): boolean => data.length >= PREFIX.length && data[0] === 0x7b && PREFIX.compare(data, 0, PREFIX.length) === 0;
 
+/** A session frame: a hello (`id`), an ack, or (on a multi-session link) a channel's switch or close (`ch`). */
+interface Control {
+  id?: string | null;
+  ack: number;
+  hello: boolean;
+  /** The channel it names (multi-session links, docs/protocol.md §6). */
+  ch?: string;
+  close?: boolean;
+}
+
 /** Parses a session frame; undefined when it is not well-formed (it is then application data). */
-function parseControl(data: Uint8Array): { id?: string | null; ack: number; hello: boolean } | undefined {
-  let m: { id?: unknown; ack?: unknown } | null;
+function parseControl(data: Uint8Array): Control | undefined {
+  let m: { id?: unknown; ack?: unknown; ch?: unknown; close?: unknown } | null;
   try {
     m = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as typeof m;
   } catch {
     return undefined;
   }
-  if (typeof m !== 'object' || m === null || !isCount(m.ack)) return undefined;
-  if (!('id' in m)) return { ack: m.ack, hello: false };
+  if (typeof m !== 'object' || m === null) return undefined;
+  const ch = m.ch;
+  if (ch !== undefined && (typeof ch !== 'string' || ch.length > MAX_CHANNEL_NAME)) return undefined;
+  // A switch or a close names a channel and carries no count.
+  if (ch !== undefined && !('ack' in m) && !('id' in m)) return { ack: 0, hello: false, ch, close: m.close === true };
+  if (!isCount(m.ack)) return undefined;
+  if (!('id' in m)) return ch === undefined ? { ack: m.ack, hello: false } : undefined;
   if (m.id !== null && (typeof m.id !== 'string' || m.id === '')) return undefined;
-  return { id: m.id, ack: m.ack, hello: true };
+  return { id: m.id, ack: m.ack, hello: true, ch };
 }
 
 const text = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value), 'utf8');
@@ -266,7 +289,8 @@ export class SessionHub {
    * @internal Answers a hello on `link`: resumes `found` when the client's `ack` fits it, else
    * starts a new session. Returns the record now attached to `link`, the welcome, and what to re-send.
    */
-  answer(link: SessionLink, id: string | null | undefined, ack: number, found: SessionRecord | undefined): { record: SessionRecord; welcome: Uint8Array; replay: readonly ReplayFrame[] } {
+  answer(link: SessionLink, id: string | null | undefined, ack: number, found: SessionRecord | undefined, ch?: string): { record: SessionRecord; welcome: Uint8Array; replay: readonly ReplayFrame[] } {
+    const named = ch === undefined ? {} : { ch };
     const now = this.#now();
     let reason: NotResumedReason | undefined = id === null || id === undefined ? 'new' : 'unknown';
     let record = found && found.expires >= now ? found : undefined;
@@ -282,7 +306,7 @@ export class SessionHub {
     if (record && reason === undefined) {
       this.#acknowledge(record, ack);
       this.#attach(record, link);
-      return { record, welcome: text({ type: 'session', id: record.id, resumed: true, ack: record.in, seq: ack }), replay: record.frames.filter((f) => f.n > ack) };
+      return { record, welcome: text({ type: 'session', id: record.id, resumed: true, ack: record.in, seq: ack, ...named }), replay: record.frames.filter((f) => f.n > ack) };
     }
     const processed = record?.in ?? 0;
     if (id) {
@@ -291,7 +315,7 @@ export class SessionHub {
     }
     record = { id: randomUUID(), in: 0, out: 0, acked: 0, frames: [], bytes: 0, lost: 0, expires: Infinity };
     this.#attach(record, link);
-    return { record, welcome: text({ type: 'session', id: record.id, resumed: false, ack: processed, seq: 0, reason }), replay: [] };
+    return { record, welcome: text({ type: 'session', id: record.id, resumed: false, ack: processed, seq: 0, reason, ...named }), replay: [] };
   }
 
   /** @internal Numbers and keeps a server frame; returns the link to write it to (none while detached). */
@@ -361,8 +385,12 @@ export class SessionHub {
   }
 }
 
-/** Hands a frame on to the application. */
-export type Deliver = (payload: Buffer, isBinary: boolean) => void;
+/**
+ * Hands an application frame to the application. `channel` is set on a multi-session link: the
+ * channel (one tab's session) the frame came on, which is where answers to it belong
+ * (`channel.send`).
+ */
+export type Deliver = (payload: Buffer, isBinary: boolean, channel?: SessionLink) => void;
 
 /** The transport under one connection's session layer. */
 export interface SessionTransport extends SessionPeer {
@@ -396,9 +424,14 @@ export class SessionLayer {
     this.#deliver = transport.deliver;
   }
 
-  /** The id of the session on this connection, once the hello was answered. */
+  /** The id of the session on this connection, once the hello was answered (undefined on a multi-session link: see `ids`). */
   get id(): string | undefined {
     return this.#link.id;
+  }
+
+  /** The ids of the sessions on this connection: one at most, several on a multi-session link (shared() tabs). */
+  get ids(): string[] {
+    return this.#link.ids;
   }
 
   /** A complete frame from the client: session frames and duplicates are taken, the rest is delivered, in order. */
@@ -421,10 +454,20 @@ export class SessionLayer {
  * One WebSocket link as the session layer sees it. Before a hello it is transparent; after the
  * welcome it counts, acknowledges and keeps frames. Frames are handled strictly in order, also
  * while a shared store looks the session up.
+ *
+ * A link whose client says hello with a channel (`"ch"`, the `shared()` client's multi-session
+ * link, docs/protocol.md §6) carries several sessions: one child link per channel, each counting
+ * its own frames; switch frames say which channel the frames that follow belong to.
  */
 export class SessionLink {
   readonly #hub: SessionHub;
   readonly #peer: SessionPeer;
+  /** The channel this link is on its connection's multi-session link (undefined: a link of its own). */
+  readonly #ch: string | undefined;
+  /** A multi-session link: its channels, the one client frames go to now, the one our frames went to last. */
+  #chans: Map<string, SessionLink> | undefined;
+  #in: SessionLink | undefined;
+  #out: string | undefined;
   #record: SessionRecord | undefined;
   /** Another link took the session over: what arrives here is not the session's any more. */
   #taken = false;
@@ -434,15 +477,32 @@ export class SessionLink {
   #unacked = 0;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** @internal Created by `SessionHub.link()`. */
-  constructor(hub: SessionHub, peer: SessionPeer) {
+  /** @internal Created by `SessionHub.link()` (and by a multi-session link for each channel). */
+  constructor(hub: SessionHub, peer: SessionPeer, ch?: string) {
     this.#hub = hub;
     this.#peer = peer;
+    this.#ch = ch;
   }
 
-  /** The id of the session on this link, once a hello was answered. */
+  /** The id of the session on this link, once a hello was answered (undefined on a multi-session link: see `ids`). */
   get id(): string | undefined {
     return this.#record?.id;
+  }
+
+  /** True once detached (its transport, or its channel, is gone). */
+  get closed(): boolean {
+    return this.#gone;
+  }
+
+  /** The channel's name, for a channel of a multi-session link. */
+  get channel(): string | undefined {
+    return this.#ch;
+  }
+
+  /** The ids of the sessions attached to this link: one at most, several on a multi-session link. */
+  get ids(): string[] {
+    if (!this.#chans) return this.#record && !this.#taken ? [this.#record.id] : [];
+    return [...this.#chans.values()].flatMap((c) => c.ids);
   }
 
   /**
@@ -456,22 +516,27 @@ export class SessionLink {
       return;
     }
     const control = !isBinary && isSessionFrame(payload) ? parseControl(payload) : undefined;
+    if (this.#ch === undefined) {
+      if (control?.ch !== undefined) return this.#select(control, payload, deliver);
+      if (this.#chans) return (this.#in ?? this.#channelOf('')).receive(payload, isBinary, deliver);
+    }
     if (control?.hello) return this.#hello(control.id, control.ack);
     const record = this.#record;
     if (control && record) {
       if (!this.#taken && this.#hub.acknowledged(record, control.ack)) this.#hub.save(record);
       return;
     }
-    if (!record) return deliver(payload, isBinary);
+    const on = this.#ch === undefined ? undefined : this;
+    if (!record) return deliver(payload, isBinary, on);
     if (this.#taken) return; // the session moved to another link: counting this would break it
-    if (!isBinary && isBeat(payload)) return deliver(payload, isBinary);
+    if (!isBinary && isBeat(payload)) return deliver(payload, isBinary, on);
     record.in++;
     if (++this.#unacked >= this.#hub.ackEvery) this.#ack();
     else if (!this.#ackTimer) {
       this.#ackTimer = setTimeout(() => this.#ack(), this.#hub.ackDelay);
       this.#ackTimer.unref?.();
     }
-    deliver(payload, isBinary);
+    deliver(payload, isBinary, on);
   }
 
   /**
@@ -480,6 +545,12 @@ export class SessionLink {
    * session moved on still sends into that session (a late answer reaches the client's new link).
    */
   send(data: Uint8Array, binary: boolean): boolean {
+    // On a multi-session link, what the application sends to the connection goes to every session on it.
+    if (this.#chans) {
+      let sent = false;
+      for (const c of this.#chans.values()) sent = c.send(data, binary) || sent;
+      return sent;
+    }
     const record = this.#record;
     if (!record || (!binary && data.length < 128 && isBeat(data))) {
       return !this.#gone && !this.#taken && this.#peer.write(data, binary) !== false;
@@ -498,6 +569,8 @@ export class SessionLink {
     clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
     if (this.#record && !this.#taken) this.#hub.detached(this.#record, this);
+    for (const c of this.#chans?.values() ?? []) c.detach();
+    this.#chans = this.#in = undefined;
     this.#hub.forget(this);
   }
 
@@ -553,9 +626,65 @@ export class SessionLink {
   }
 
   #welcome(id: string | null | undefined, ack: number, found: SessionRecord | undefined): void {
-    const { record, welcome, replay } = this.#hub.answer(this, id, ack, found);
+    const { record, welcome, replay } = this.#hub.answer(this, id, ack, found, this.#ch);
     this.#record = record;
-    this.#peer.write(welcome, false);
+    this.#peer.write(welcome, false, true);
     for (const frame of replay) this.#peer.write(frame.data, frame.binary);
+  }
+
+  /** A frame naming a channel (multi-session links): a hello, a switch, or a close. */
+  #select(control: Control, payload: Buffer, deliver: Deliver): void {
+    if (!this.#chans) {
+      // The link carried one session of its own: it goes back to waiting for a link, as on a second hello.
+      if (this.#record && !this.#taken) this.#hub.detached(this.#record, this);
+      this.#record = undefined;
+      clearTimeout(this.#ackTimer);
+      this.#ackTimer = undefined;
+      this.#chans = new Map();
+    }
+    const name = control.ch as string;
+    if (control.close) {
+      const c = this.#chans.get(name);
+      c?.detach();
+      this.#chans.delete(name);
+      if (this.#in === c) this.#in = undefined;
+      return;
+    }
+    const c = this.#channelOf(name);
+    this.#in = c;
+    if (control.hello) c?.receive(payload, false, deliver);
+  }
+
+  /** The channel `name` of this multi-session link, made on first use; none beyond MAX_CHANNELS (the link is dropped). */
+  #channelOf(name: string): SessionLink {
+    const chans = (this.#chans ??= new Map());
+    let c = chans.get(name);
+    if (!c) {
+      if (chans.size >= MAX_CHANNELS) {
+        this.#peer.close();
+        this.detach();
+      }
+      c = new SessionLink(
+        this.#hub,
+        {
+          write: (data, binary, selects) => {
+            if (this.#gone) return false;
+            if (this.#out !== name && !selects) this.#peer.write(text({ type: 'session', ch: name }), false);
+            this.#out = name;
+            return this.#peer.write(data, binary);
+          },
+          // Its session was resumed on another link: the client is told, the link stays for the others.
+          close: () => {
+            if (this.#gone) return;
+            this.#out = undefined;
+            this.#peer.write(text({ type: 'session', ch: name, close: true }), false);
+          },
+        },
+        name,
+      );
+      if (this.#gone) c.detach();
+      else chans.set(name, c);
+    }
+    return c;
   }
 }

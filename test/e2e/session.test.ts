@@ -257,4 +257,40 @@ describe.each(SESSION_SERVER_KINDS)('session() over the %s', (kind) => {
     await waitFor(() => received.length === 1, 5000, 'plain delivery');
     expect(errors).toEqual(['SESSION']);
   });
+
+  it('several sessions on one link (shared() tabs): each answer goes to the channel its request came on, once', async () => {
+    const { server, url } = await startServer();
+    server.handle('who', (params) => params);
+    const raw = new WebSocket(url);
+    const got: string[] = [];
+    raw.on('message', (data) => void got.push(String(data)));
+    await new Promise((resolve, reject) => raw.once('open', resolve).once('error', reject));
+    const send = (value: unknown) => raw.send(JSON.stringify(value));
+    send({ type: 'session', id: null, ack: 0, ch: 'a' });
+    send({ type: 'session', id: null, ack: 0, ch: 'b' });
+    send({ type: 'session', ch: 'a' });
+    send({ type: 'request', id: 1, method: 'who', params: 'from a' });
+    send({ type: 'session', ch: 'b' });
+    send({ type: 'request', id: 2, method: 'who', params: 'from b' });
+    /** Each response as `<the channel selected>:<id>:<result>`. */
+    const answers = () => {
+      let at = '-';
+      const out: string[] = [];
+      for (const text of got) {
+        const m = JSON.parse(text) as { type: string; ch?: string; ack?: number; id?: number; result?: unknown };
+        if (m.type === 'session' && m.ch !== undefined) at = m.ch;
+        else if (m.type === 'response') out.push(`${at}:${m.id}:${String(m.result)}`);
+      }
+      return out;
+    };
+    try {
+      await waitFor(() => answers().length >= 2, 5000, 'both answers');
+      await sleep(50); // nothing else follows: an answer sent to every channel would show here
+      expect(answers()).toEqual(['a:1:from a', 'b:2:from b']);
+      expect(got.filter((t) => t.includes('"resumed":false')).map((t) => (JSON.parse(t) as { ch: string }).ch)).toEqual(['a', 'b']);
+      expect(server.sessions?.attached).toBe(2);
+    } finally {
+      raw.terminate();
+    }
+  });
 });

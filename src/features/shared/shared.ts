@@ -9,10 +9,11 @@ import { isArrayBuffer } from '../../binary/bytes';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type { Feature } from '../../core/feature';
 import { badOption } from '../../core/options';
+import { HoldfastError } from '../../protocol/errors';
 import type { CloseEventLike, MessageEventLike, SendData, WebSocketConstructorLike, WebSocketLike } from '../../core/transport';
 
 /** The version of the channel protocol below; part of every lock/channel name and every message. */
-export const SHARED_VERSION = 1;
+export const SHARED_VERSION = 2;
 
 /**
  * The follower's watchdog period (ms): a leader silent for a tick is asked whether it is alive;
@@ -70,6 +71,10 @@ const PING = /^\{"type":"ping","ts":.*\}$/;
 const BEAT = /"p[io]ng"/;
 /** A request id rewritten by some tab: `~<tab>~<the id as JSON>`. */
 const TAGGED = /^~\w+~/;
+/** `session()`'s frames (docs/protocol.md §6): each tab's session gets a channel of the leader's link. */
+const SESSION = '{"type":"session"';
+/** How long a link's first hello waits for an answer before the others go out without one (ms). */
+const PROBE = 5000;
 
 type Json = { id?: unknown; method?: unknown };
 const json = (text: string): unknown => {
@@ -133,8 +138,25 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     const Channel = options.BroadcastChannel ?? (globalThis.BroadcastChannel as SharedOptions['BroadcastChannel']);
     if (!locks || !Channel) return { leader: true };
     const clock = host.clock;
-    /** This socket's tag on request ids. */
-    const me = `~${Math.random().toString(36).slice(2)}~`;
+    /** This socket's name: its channel on a link that carries sessions, and (`me`) its tag on request ids. */
+    const tab = Math.random().toString(36).slice(2);
+    const me = `~${tab}~`;
+    /** This socket's port said a session hello: it has a channel, and hears only its channel's frames. */
+    let chan = false;
+    /** The server takes one session per link: this socket keeps a link of its own from now on. */
+    let solo = false;
+    /**
+     * The leader's link and sessions: 0 no hello yet, 1 the first hello awaits its welcome (the
+     * others wait in `held`), 2 channels (one per tab with a session), 3 no sessions on the server.
+     */
+    let mux = 0;
+    let probe = '';
+    let probeTimer: unknown;
+    let held: Array<() => void> = [];
+    const chans = new Set<string>();
+    /** The channel our frames went to last, and the one the server's frames go to now. */
+    let outCh: string | undefined;
+    let inCh: string | undefined;
     let Platform: WebSocketConstructorLike;
     let url = '';
     let protocols: string | string[] | undefined;
@@ -160,6 +182,12 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     /** Ticks since this socket asked a silent leader whether it is alive (0: not asked). */
     let probed = 0;
     let timer: unknown;
+    /** Releases this socket's own lock (`<group> <tab>`), held while it is in the group: its leader watches it. */
+    let alive: (() => void) | undefined;
+    /** Aborts the leader's watch on its channels' tabs when the link goes. */
+    let watch: AbortController | undefined;
+    /** Tabs whose channel left this link: what they still send is not written (it is in their outbox). */
+    const parted = new Set<string>();
 
     const post = (kind: string, n: number, a?: unknown, b?: unknown): Message => {
       const m: Message = [SHARED_VERSION, kind, n, a, b];
@@ -189,8 +217,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         if (leading) clock.setTimeout(() => leading && post(up ? 'o' : '!', up || seen, proto), 0);
         return;
       }
-      if (kind === 's') {
-        if (leading && wn === n && ws?.readyState === 1) ws.send(a as SendData);
+      if (kind === 's' || kind === 'x') {
+        if (leading && wn === n && ws?.readyState === 1) (kind === 's' ? out : part)(b as string, a as SendData);
         return;
       }
       // From a leader: '!' (alive, or a new link is opening), 'o' open, 'm' message, 'c' closed.
@@ -206,21 +234,82 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (kind === 'o') {
         up = n;
         proto = a as string;
-        if (port?.readyState === 0) opened(port);
+        if (port?.readyState === 0 && alive) opened(port);
       } else if (kind === 'c') {
         if (up === n) up = 0;
         if (pn === n || port?.readyState === 0) shut(port, a as number, b as string);
+      } else if (kind === 'u') {
+        // The server takes one session per link: every socket of the group goes its own way.
+        solo = true;
+        host.error(new HoldfastError('SESSION', 'one session per link: own link'));
+        shut(port, 1001, 'own link');
+        leave();
       } else if (kind === 'm' && pn === n && port?.readyState === 1) {
-        // Answers to another socket's requests are not ours; ours get their own id back.
+        // A channel's frame is its tab's alone ('': the tabs without one); undefined: every tab's.
+        if (b !== undefined && b !== (chan ? tab : '')) return;
+        // Answers to another socket's requests are not ours; ours get their own id back. In our
+        // channel every frame is ours: the session counts it.
         const data = rewrite(a, '"id"', (o) => {
           const id = o.id;
           if ('method' in o || typeof id !== 'string' || !TAGGED.test(id)) return o;
-          return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) ?? id } : undefined;
+          return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) ?? id } : b ? o : undefined;
         });
         // The link's binary is an ArrayBuffer: a socket made with `binaryType: 'blob'` gets a Blob.
         if (data !== undefined) port.onmessage?.({ data: typeof data === 'string' || port.binaryType !== 'blob' ? data : new Blob([data as ArrayBuffer]) } satisfies MessageEventLike);
       }
     }
+
+    /** Lets what waited for the first welcome go. */
+    const flushHeld = (): void => {
+      const waiting = held;
+      held = [];
+      for (const go of waiting) go();
+    };
+    const noSessions = (): void => {
+      mux = 3;
+      flushHeld();
+    };
+    /**
+     * Writes a tab's frame to the link. A session hello names the tab's channel; on a link with
+     * channels, a switch frame goes first whenever the frames change channel.
+     */
+    function out(from: string, data: SendData): void {
+      const w = ws as WebSocketLike;
+      if (mux === 1) {
+        if (from !== probe) return void held.push(() => out(from, data));
+        // The first hello's tab gave up waiting (its session's timeout): no sessions here.
+        if (typeof data !== 'string' || !(data.startsWith(SESSION) || BEAT.test(data))) noSessions();
+      }
+      // A client's session frame with an id is a hello.
+      if (typeof data === 'string' && data.startsWith(SESSION) && data.includes('"id"')) {
+        if (!mux) {
+          mux = 1;
+          probe = from;
+          probeTimer = clock.setTimeout(() => mux === 1 && noSessions(), PROBE);
+        }
+        // A tab whose page goes without closing its socket releases its lock: its channel leaves then.
+        if (from !== tab && !chans.has(from)) void locks?.request(`${name} ${from}`, { signal: watch?.signal }, async () => void (ws === w && part(from))).catch(() => undefined);
+        chans.add(from);
+        parted.delete(from);
+        outCh = from;
+        return w.send(`${data.slice(0, -1)},"ch":"${from}"}`);
+      }
+      if (parted.has(from)) return;
+      const want = chans.has(from) ? from : '';
+      if (mux === 2 && outCh !== want) w.send(`${SESSION},"ch":"${(outCh = want)}"}`);
+      w.send(data);
+    }
+    /** A tab's socket closed: its session leaves the link (the server keeps it for its ttl). */
+    function part(from: string): void {
+      if (mux === 1) return void held.push(() => part(from));
+      if (!chans.delete(from) || mux !== 2) return;
+      parted.add(from);
+      (ws as WebSocketLike).send(`${SESSION},"ch":"${from}","close":true}`);
+      outCh = undefined;
+    }
+
+    /** A frame for the leader to write. */
+    const toLeader = (data: SendData): void => void (leading ? handle([SHARED_VERSION, 's', pn, data, tab]) : post('s', pn, data, tab));
 
     const openLink = (): void => {
       const n = Math.max(seen + 1, Date.now());
@@ -228,14 +317,40 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       real.binaryType = 'arraybuffer';
       ws = real;
       wn = n;
+      mux = 0;
+      held = [];
+      chans.clear();
+      parted.clear();
+      watch = new AbortController();
+      outCh = inCh = undefined;
       say('!', n);
       real.onopen = () => say('o', n, real.protocol ?? '');
-      // Heartbeats and the server's requests (alone, in an envelope or in a batch) reach the
-      // leading socket only: they are answered once. The rest of a batch reaches every socket.
       real.onmessage = ({ data }) => {
-        const rest = typeof data === 'string' && data.length < 128 && BEAT.test(data) ? undefined : rewrite(data, '"method"', (o) => (isRequest(o) ? undefined : o));
-        if (rest !== undefined) post('m', n, rest);
-        handle([SHARED_VERSION, 'm', n, data]);
+        let to = inCh;
+        if (typeof data === 'string' && data.startsWith(SESSION)) {
+          const v = json(data);
+          const m = typeof v === 'object' && v ? (v as { ch?: unknown; ack?: unknown; resumed?: unknown; close?: unknown }) : undefined;
+          const ch = m?.ch;
+          if (typeof ch === 'string') {
+            // A switch (or a channel's close): the frames that follow are that channel's.
+            if (!('ack' in m!)) return void (m!.close ? chans.delete(ch) : (inCh = ch));
+            // A welcome selects its channel too; an echoed hello goes back to its tab only.
+            if ('resumed' in m!) {
+              inCh = ch;
+              if (mux !== 2) {
+                mux = 2;
+                flushHeld();
+              }
+            } else if (mux === 1) noSessions();
+            to = ch;
+          } else if (mux && m && 'resumed' in m) return void say('u', n);
+        }
+        // Heartbeats reach the leading socket only, and so do, outside channels, the server's
+        // requests (alone, in an envelope or in a batch): they are answered once. The rest of a
+        // batch reaches every socket; in a channel every frame is its tab's (its session counts it).
+        const rest = typeof data === 'string' && data.length < 128 && BEAT.test(data) ? undefined : to ? data : rewrite(data, '"method"', (o) => (isRequest(o) ? undefined : o));
+        if (rest !== undefined) post('m', n, rest, to);
+        handle([SHARED_VERSION, 'm', n, data, rest === data ? to : undefined]);
       };
       real.onclose = real.onerror = (event) => {
         const e = event as Partial<CloseEventLike>;
@@ -247,6 +362,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     const drop = (code?: number, reason?: string): void => {
       const w = ws;
       ws = undefined;
+      clock.clearTimeout(probeTimer);
+      watch?.abort();
       if (!w) return;
       w.onopen = w.onmessage = w.onclose = w.onerror = null;
       if (w.readyState > 1) return;
@@ -316,6 +433,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (leading) closeLink(code, 'leader left', 1001);
       leading = false;
       release?.();
+      alive?.();
+      alive = undefined;
       channel?.close();
       channel = undefined;
       seen = up = 0;
@@ -330,14 +449,31 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       };
       heard = clock.now();
       post('?', 0);
+      const mine = gen;
+      // A socket's port opens only once it holds its own lock, so that the leader never watches a lock not yet taken.
+      alive = undefined;
+      void locks?.request(`${name} ${tab}`, {}, () =>
+        new Promise<void>((done) => {
+          if (mine !== gen) return done();
+          alive = done;
+          if (up && port?.readyState === 0) opened(port);
+        }),
+      );
       ask();
       tick();
     };
 
-    host.hook({ end: (code) => leave(code) });
+    host.hook({
+      end(code) {
+        // This socket's session leaves the link; the others' stay.
+        if (chan && pn && !leading) post('x', pn, undefined, tab);
+        leave(code);
+      },
+    });
     host.transport((current) => {
       Platform = current;
       return function SharedPort(u: string, p?: string | string[]): Port {
+        if (solo) return new Platform(u, p) as Port;
         url = u;
         protocols = p;
         join(`holdfast/${SHARED_VERSION} ${key ?? JSON.stringify([u, p])}`);
@@ -345,14 +481,16 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
           readyState: 0,
           send(data: SendData) {
             if (self.readyState !== 1) return;
-            if (typeof data === 'string' && !leading && PING.test(data)) {
-              const pong = data.replace('ping', 'pong');
-              return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: pong }));
+            if (typeof data === 'string') {
+              if (!leading && PING.test(data)) {
+                const pong = data.replace('ping', 'pong');
+                return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: pong }));
+              }
+              if (data.startsWith(SESSION) && data.includes('"id"')) chan = true;
             }
             if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
             data = rewrite(data, '"method"', (o) => (isRequest(o) ? { ...o, id: me + JSON.stringify(o.id) } : o)) as SendData;
-            if (!leading) post('s', pn, data);
-            else if (wn === pn && ws?.readyState === 1) ws.send(data);
+            toLeader(data);
           },
           close(code?: number, reason?: string) {
             if (leading && port === self && (pn === wn || !pn)) closeLink(code, reason);
@@ -361,8 +499,9 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         } as Port;
         port = self;
         pn = 0;
+        chan = false;
         if (leading && !ws) openLink();
-        else if (up) queueMicrotask(() => port === self && !self.readyState && up && opened(self));
+        else if (up) queueMicrotask(() => port === self && !self.readyState && up && alive && opened(self));
         return self;
       } as unknown as WebSocketConstructorLike;
     });
