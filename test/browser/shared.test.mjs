@@ -4,27 +4,11 @@
 // frozen) to the moment the server accepts the new leader's connection.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import WebSocket from 'ws';
-import { findChromium, startServer, useBrowser, waitInPage } from './harness.mjs';
+import { rawChromium, startServer, until, useBrowser, waitInPage } from './harness.mjs';
 
 const env = useBrowser();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` (Node side) until it is truthy or `timeout` ms pass. */
-async function until(fn, what, timeout = 10_000) {
-  const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
-    const value = await fn();
-    if (value) return value;
-    await sleep(10);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A browser context with `count` pages, each running one shared() socket to `url`, all open. */
 async function openTabs(url, count) {
@@ -63,74 +47,6 @@ function watch(server) {
   ];
   seen.stop = () => offs.forEach((off) => off());
   return seen;
-}
-
-/**
- * Debian's Chromium on a bare DevTools connection (the `ws` client): `open(url)` makes a page (a
- * new window of the default profile, so all pages share one origin's locks and channels) and
- * returns its session; `eval` runs an expression in it; `send` sends a command to it.
- */
-async function rawChromium() {
-  const profile = mkdtempSync(join(tmpdir(), 'holdfast-shared-'));
-  const child = spawn(findChromium(), ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  const endpoint = await new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error('Chromium printed no DevTools endpoint')), 10_000);
-    child.stderr.on('data', (chunk) => {
-      text += chunk;
-      const found = /ws:\/\/\S+/.exec(text);
-      if (found) {
-        clearTimeout(timer);
-        resolve(found[0]);
-      }
-    });
-  });
-  const socket = new WebSocket(endpoint);
-  await new Promise((resolve, reject) => { socket.once('open', resolve); socket.once('error', reject); });
-  let next = 0;
-  const waiting = new Map();
-  socket.on('message', (raw) => {
-    const message = JSON.parse(String(raw));
-    const done = waiting.get(message.id);
-    if (!done) return;
-    waiting.delete(message.id);
-    if (message.error) done.reject(new Error(message.error.message));
-    else done.resolve(message.result);
-  });
-  const send = (method, params = {}, sessionId) =>
-    new Promise((resolve, reject) => {
-      const id = ++next;
-      waiting.set(id, { resolve, reject });
-      socket.send(JSON.stringify({ id, method, params, sessionId }));
-    });
-  const evaluate = async (sessionId, expression) => {
-    const { result, exceptionDetails } = await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId);
-    if (exceptionDetails) throw new Error(exceptionDetails.exception?.description ?? exceptionDetails.text);
-    return result.value;
-  };
-  return {
-    send,
-    eval: evaluate,
-    async open(url) {
-      const { targetId } = await send('Target.createTarget', { url, newWindow: true });
-      const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
-      return sessionId;
-    },
-    until: (sessionId, expression, timeout = 10_000) => until(() => evaluate(sessionId, expression).catch(() => false), expression, timeout),
-    async close() {
-      socket.close();
-      const exited = new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
-      // Its own process group (detached): the browser's helper processes, which keep writing to
-      // the profile for a moment after the main process, go with it.
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        child.kill();
-      }
-      await exited;
-      rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
-    },
-  };
 }
 
 const figures = [];
