@@ -105,8 +105,10 @@ function platformReason(event: unknown): string {
 /**
  * Wire bytes of what `send` accepts: `byteLength`, a Blob's `size`, or a string's UTF-8 length,
  * counted by code point (a pair is 2 units, 4 bytes; a lone surrogate goes out as 3-byte U+FFFD).
+ * Shared with `session()` (its outbox bound), so one UTF-8 count ships. Only for data that
+ * passed the core's `unsupported` check.
  */
-function sizeOf(data: SendData): number {
+export function sizeOf(data: SendData): number {
   if (typeof data !== 'string') return (data as ArrayBuffer).byteLength ?? (data as PlatformBlob).size;
   let n = 0;
   for (const c of data) n += c < '\x80' ? 1 : c < '\u0800' ? 2 : c.length + 2;

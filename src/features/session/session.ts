@@ -8,10 +8,9 @@ import type { Feature } from '../../core/feature';
 import { createEmitter } from '../../core/events';
 import { badOption, duration } from '../../core/options';
 import type { Fate, OverflowPolicy } from '../../core/queue';
-import type { SendResult } from '../../core/socket';
+import { sizeOf, type SendResult } from '../../core/socket';
 import type { SendData } from '../../core/transport';
-import { byteLength } from '../../binary/bytes';
-import { HoldfastError, ProtocolError, QueueFullError } from '../../protocol/errors';
+import { HoldfastError } from '../../protocol/errors';
 import type { SessionPersistence } from './storage';
 
 /** Why a session was not resumed (docs/protocol.md §6): the server's reasons, and `unsupported` when it does not speak sessions. */
@@ -151,6 +150,8 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     let ackTimer: unknown;
     let saving = false;
 
+    /** PROTOCOL errors, made as plain HoldfastErrors (as the core does) so that the subclasses do not ship; `name` as theirs would be. */
+    const bad = (message: string): void => host.error(new HoldfastError('PROTOCOL', message, { name: 'ProtocolError' }));
     const stop = (timer: unknown): undefined => void (timer !== undefined && clock.clearTimeout(timer as never));
     const quiet = (): void => {
       helloTimer = stop(helloTimer);
@@ -247,14 +248,14 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
     const welcome = (m: { id?: unknown; resumed?: unknown; ack?: unknown; seq?: unknown; reason?: unknown }): void => {
       if (mode !== 'handshake' || !m.id || typeof m.id !== 'string' || typeof m.resumed !== 'boolean' || !count(m.ack) || !count(m.seq)) {
-        host.error(new ProtocolError('bad session welcome'));
+        bad('bad session welcome');
         return;
       }
       let resumed = m.resumed;
       helloTimer = stop(helloTimer);
       if (resumed && (m.id !== id || m.ack > seq || m.ack < acked || m.seq > rx)) {
         // The counts are not ours: start a new session on this link rather than lose or repeat frames.
-        host.error(new ProtocolError('session counts differ: new session'));
+        bad('session counts differ: new session');
         id = undefined;
         reset();
         return writeHello();
@@ -276,7 +277,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     /** The server acknowledged our frames up to `n`. */
     const onAck = (n: unknown): void => {
       if (!count(n) || n > seq) {
-        host.error(new ProtocolError('bad session ack'));
+        bad('bad session ack');
         return;
       }
       if (n <= acked) return;
@@ -336,7 +337,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         } catch {
           // reported below
         }
-        if (!m) host.error(new ProtocolError('bad session frame'));
+        if (!m) bad('bad session frame');
         else if ('resumed' in m) welcome(m);
         else if ('id' in m) unsupported('hello echoed');
         else onAck(m.ack);
@@ -344,9 +345,9 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       },
       send(data, fate): SendResult | void {
         if (mode === 'unsupported' || mode === 'closed') return;
-        const size = byteLength(data);
+        const size = sizeOf(data);
         if (!fits(size)) {
-          if (overflow === 'throw') throw new QueueFullError('session outbox full');
+          if (overflow === 'throw') throw new HoldfastError('QUEUE_FULL', 'session outbox full', { name: 'QueueFullError' });
           if (overflow === 'drop-oldest') {
             // Only messages not yet on the wire may go: a numbered one would leave a gap.
             for (let at = outbox.findIndex((e) => !e.n); at >= 0 && at < outbox.length && !fits(size); ) lose(remove(at), 'overflow');
