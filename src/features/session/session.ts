@@ -122,7 +122,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
   }
   const { maxMessages, maxBytes, timeout, ackEvery, ackDelay } = limits;
   const overflow = options.overflow ?? 'drop-oldest';
-  if (!['drop-oldest', 'drop-newest', 'throw'].includes(overflow)) throw badOption('session.overflow');
+  if (!/^(drop-oldest|drop-newest|throw)$/.test(overflow)) throw badOption('session.overflow');
   const storage = options.storage;
   if (storage && typeof storage.load !== 'function') throw badOption('session.storage');
 
@@ -223,7 +223,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     };
 
     const writeHello = (): void => {
-      host.write(JSON.stringify({ type: 'session', id: id ?? null, ack: rx }));
+      host.write(`${PREFIX},"id":${JSON.stringify(id ?? null)},"ack":${rx}}`);
       helloTimer = clock.setTimeout(() => {
         helloTimer = undefined;
         if (!welcomed) return unsupported('no welcome');
