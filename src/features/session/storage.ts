@@ -4,7 +4,8 @@
  * written at most once per task and bounded by the outbox limits.
  */
 import type { SendData } from '../../core/transport';
-import { byteLength, isBlob } from '../../binary/bytes';
+import { sizeOf } from '../../core/socket';
+import { isBlob } from '../../binary/bytes';
 import { base64Decode, base64Encode } from '../../binary/base64';
 import { HoldfastError } from '../../protocol/errors';
 
@@ -86,7 +87,7 @@ async function loadState(storage: SessionStorage, key: string, report: Report): 
         acked: s.acked,
         outbox: rows.map(([n, binary, text]) => {
           const d = binary ? base64Decode(text) : text;
-          return { n, d, s: byteLength(d) };
+          return { n, d, s: sizeOf(d) };
         }),
       };
     }
