@@ -474,7 +474,7 @@ describe('keyValueStorage(): what it loads and writes', () => {
     ['no get', { set: () => undefined, remove: () => undefined }],
     ['no set', { get: () => null, remove: () => undefined }],
     ['no remove', { get: () => null, set: () => undefined }],
-  ])('refuses %s with a TypeError naming what it needs', (_, kv) => {
+  ] as Array<[string, unknown]>)('refuses %s with a TypeError naming what it needs', (_, kv) => {
     expect(() => keyValueStorage(kv as unknown as SessionStorage)).toThrow(new TypeError('keyValueStorage() needs get, set and remove'));
   });
 });
