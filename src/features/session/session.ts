@@ -100,8 +100,9 @@ const BEAT = /"p[io]ng"/;
 /** A heartbeat frame (the core's, never counted): the test the core makes. */
 function isBeat(text: string): boolean {
   try {
-    const m = (text.length < 128 && BEAT.test(text) && JSON.parse(text)) as { type?: unknown; ts?: unknown } | null;
-    return Number.isFinite(m?.ts) && (m?.type === 'ping' || m?.type === 'pong');
+    // A JSON null throws below: not a beat either.
+    const m = (text.length < 128 && BEAT.test(text) && JSON.parse(text)) as { type?: unknown; ts?: unknown };
+    return Number.isFinite(m.ts) && (m.type === 'ping' || m.type === 'pong');
   } catch {
     return false;
   }
@@ -139,10 +140,12 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     /** Frames received since our last ack; frames still to skip as duplicates; the current frame is one. */
     let unacked = 0;
     let dups = 0;
+    // Stryker disable next-line BooleanLiteral: up() sets it before any frame can arrive
     let dup = false;
     let mode: SessionState = 'offline';
     /** This socket had a welcome: from then on a missing one means a bad link, not a server without sessions. */
     let welcomed = false;
+    // Stryker disable next-line BooleanLiteral: read only while active, and flush() sets it as a link becomes active
     let flushing = false;
     /** False while the stored state loads: the hello waits for it. */
     let loaded = !storage;

@@ -33,7 +33,7 @@ type Report = (error: HoldfastError) => void;
 type Row = [number, 0 | 1, string];
 
 const VERSION = 1;
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+const isCount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
 const fail = (report: Report, what: string, cause?: unknown): void => report(new HoldfastError('STORAGE', `session storage: ${what}`, { cause }));
 
 /**

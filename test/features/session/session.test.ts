@@ -489,3 +489,153 @@ describe('session(): welcomes and acks that do not fit', () => {
     socket.close();
   });
 });
+
+describe('session(): states, fallbacks and reports (mutation survivors)', () => {
+  it('is offline before the first link and after a drop', async () => {
+    const { socket, link } = setup();
+    expect(socket.session).toMatchObject({ state: 'offline', durable: true });
+    const ws = await link({});
+    ws.closed(1006);
+    expect(socket.session.state).toBe('offline');
+    socket.close();
+  });
+
+  it('does not count a pong, but counts a frame naming "ping" without being a heartbeat, and text that is not JSON', async () => {
+    const { socket, messages, link } = setup({ ackEvery: 1000 });
+    const ws = await link({});
+    ws.receive('{"type":"pong","ts":5}');
+    expect(socket.session.received).toBe(0);
+    ws.receive('{"type":"chat","ts":5,"text":"ping"}');
+    ws.receive('x"ping"');
+    expect(socket.session.received).toBe(2);
+    expect(messages).toEqual(['{"type":"chat","ts":5,"text":"ping"}', 'x"ping"']);
+    socket.close();
+  });
+
+  it('reports an onSession listener that throws as LISTENER, with its cause, and carries on', async () => {
+    const { socket, errors, events, link } = setup();
+    const boom = new Error('boom');
+    socket.onSession(() => {
+      throw boom;
+    });
+    await link({});
+    expect(errors.map((e) => [e.code, e.cause])).toEqual([['LISTENER', boom]]);
+    expect(events).toHaveLength(1);
+    expect(socket.session.state).toBe('active');
+    socket.close();
+  });
+
+  it('a storage whose load rejects: STORAGE with its cause, and a fresh session that still says hello', async () => {
+    const cause = new Error('gone');
+    const { socket, errors, link } = setup({ storage: { load: () => Promise.reject(cause), save: () => undefined } });
+    const ws = await link();
+    expect(errors.map((e) => [e.code, e.cause])).toEqual([['STORAGE', cause]]);
+    expect(ws.sent).toEqual(['{"type":"session","id":null,"ack":0}']);
+    socket.close();
+  });
+
+  it('a state loaded before any link does not start a hello timer: no fallback later', async () => {
+    const { socket, errors, link } = setup({ timeout: 300, storage: { load: async () => undefined, save: () => undefined } });
+    await tick();
+    const ws = await link({});
+    await tick(1000);
+    expect(errors).toEqual([]);
+    expect(socket.session.state).toBe('active');
+    expect(ws.sent).toEqual(['{"type":"session","id":null,"ack":0}']);
+    socket.close();
+  });
+
+  it('after the fallback: an empty outbox, not durable, no pending ack, and it stays plain across close() and start()', async () => {
+    const { socket, link } = setup({ ackDelay: 100 });
+    const ws = await link({});
+    ws.receive('x'); // an ack is due in 100 ms
+    ws.receive('{"type":"session","id":null,"ack":0}'); // a hello echoed: no sessions after all
+    socket.send('plain');
+    expect(socket.session).toMatchObject({ state: 'unsupported', durable: false, outbox: { length: 0, bytes: 0 } });
+    await tick(200);
+    expect(ws.sent.slice(1)).toEqual(['plain']); // no ack
+    socket.stop();
+    ws.closed(1000);
+    expect(socket.session).toMatchObject({ state: 'unsupported', durable: false });
+    socket.start();
+    const next = await link();
+    expect(next.sent).toEqual([]); // no hello
+    socket.close();
+  });
+
+  it('reports a second welcome on an active link and keeps its counts', async () => {
+    const { socket, errors, link } = setup();
+    const ws = await link({});
+    socket.send('a');
+    ws.receive('1');
+    ws.receive(welcome({ id: 's2' }));
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['PROTOCOL', 'bad session welcome']]);
+    expect(socket.session).toMatchObject({ id: 's1', state: 'active', received: 1, outbox: { length: 1 } });
+    socket.close();
+  });
+
+  it('starts a new session when a resumed welcome names another id with counts that fit', async () => {
+    const { socket, errors, link } = setup();
+    const first = await link({});
+    socket.send('a');
+    first.receive('s1');
+    first.closed(1006);
+    const second = await link({ id: 'other', resumed: true, reason: undefined, ack: 1, seq: 1 });
+    expect(errors.map((e) => e.message)).toEqual(['session counts differ: new session']);
+    expect(second.sent.at(-1)).toBe('{"type":"session","id":null,"ack":0}');
+    socket.close();
+  });
+
+  it('keeps the higher ack when a lower one comes after it', async () => {
+    const { socket, link } = setup();
+    const ws = await link({});
+    socket.send('a');
+    socket.send('b');
+    ws.receive(ack(2));
+    ws.receive(ack(1));
+    expect(socket.session.acked).toBe(2);
+    socket.close();
+  });
+
+  it('drop-oldest drops the very first waiting message, and counts the outbox bytes it freed', async () => {
+    const { socket, drops } = setup({ maxBytes: 6 });
+    socket.send('aa');
+    socket.send('bb');
+    socket.send('cc');
+    socket.send('ddd');
+    expect(drops).toEqual([{ data: 'aa', reason: 'overflow' }, { data: 'bb', reason: 'overflow' }]);
+    expect(socket.session.outbox).toEqual({ length: 2, bytes: 5 });
+    socket.close();
+  });
+
+  it('drop-oldest drops every waiting message and then the new one when the wire holds too much', async () => {
+    const { socket, drops, link } = setup({ maxBytes: 10 });
+    const ws = await link({});
+    socket.send('aaaa'); // on the wire
+    ws.closed(1006);
+    socket.send('bb');
+    expect(socket.send('ccccccc')).toBe('dropped');
+    expect(drops).toEqual([{ data: 'bb', reason: 'overflow' }, { data: 'ccccccc', reason: 'overflow' }]);
+    expect(socket.session.outbox).toEqual({ length: 1, bytes: 4 });
+    socket.close();
+  });
+});
+
+describe('session(): storage writes on acks', () => {
+  it('stores the state after a new ack, and not again for an ack it already had', async () => {
+    const saved: unknown[] = [];
+    const { socket, link } = setup({ storage: { load: async () => undefined, save: (state) => void saved.push(state && { ...state, outbox: [...state.outbox] }) } });
+    const ws = await link({});
+    socket.send('a');
+    await tick();
+    const before = saved.length;
+    ws.receive(ack(1));
+    await tick();
+    expect(saved.length).toBe(before + 1);
+    expect(saved.at(-1)).toMatchObject({ acked: 1, outbox: [] });
+    ws.receive(ack(1));
+    await tick();
+    expect(saved.length).toBe(before + 1);
+    socket.close();
+  });
+});

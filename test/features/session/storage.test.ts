@@ -283,3 +283,198 @@ describe('storage adapters', () => {
     expect(report).not.toHaveBeenCalled();
   });
 });
+
+describe('storage adapters: reading and removing', () => {
+  const state = { id: 'w', rx: 1, seq: 1, acked: 0, outbox: [{ n: 1, d: 'x', s: 1 }] };
+
+  it('browserStorage() loads what localStorage holds under the key, and reports a missing localStorage as STORAGE', async () => {
+    const items = new Map([['k', JSON.stringify({ v: 1, id: 'w', rx: 1, seq: 1, acked: 0, o: [[1, 0, 'x']] })]]);
+    vi.stubGlobal('localStorage', {
+      getItem: (k: string) => items.get(k) ?? null,
+      setItem: (k: string, v: string) => void items.set(k, v),
+      removeItem: (k: string) => void items.delete(k),
+    });
+    const report = vi.fn();
+    try {
+      expect(await browserStorage('k').load(report)).toEqual(state);
+      expect(await browserStorage('other').load(report)).toBeUndefined();
+      expect(report).not.toHaveBeenCalled();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    vi.stubGlobal('localStorage', undefined);
+    try {
+      const errors: HoldfastError[] = [];
+      expect(await browserStorage().load((e) => void errors.push(e))).toBeUndefined();
+      browserStorage().save(state, 100, (e) => void errors.push(e));
+      expect(errors.map((e) => e.code)).toEqual(['STORAGE', 'STORAGE']);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('miniProgramStorage(): a non-string value under the key (or none at all) is no state; both kinds remove by key', async () => {
+    const wxItems = new Map<string, unknown>([['holdfast-session', { app: 'own object' }]]);
+    const wx = {
+      getStorageSync: (k: string) => wxItems.get(k) ?? '',
+      setStorageSync: (k: string, v: unknown) => void wxItems.set(k, v),
+      removeStorageSync: (k: string) => void wxItems.delete(k),
+    };
+    const report = vi.fn();
+    const w = miniProgramStorage(wx);
+    expect(await w.load(report)).toBeUndefined();
+    w.save(state, 100, report);
+    expect(await w.load(report)).toEqual(state);
+    w.save(undefined, 100, report);
+    expect(wxItems.has('holdfast-session')).toBe(false);
+
+    const myItems = new Map<string, unknown>([['mk', JSON.stringify({ v: 1, id: 'w', rx: 1, seq: 1, acked: 0, o: [[1, 0, 'x']] })]]);
+    const my = {
+      getStorageSync: ({ key }: { key: string }) => (myItems.has(key) ? { data: myItems.get(key) } : undefined), // a platform answering nothing for a missing key
+      setStorageSync: ({ key, data }: { key: string; data: unknown }) => void myItems.set(key, data),
+      removeStorageSync: ({ key }: { key: string }) => void myItems.delete(key),
+    };
+    const a = miniProgramStorage(my, { alipay: true, key: 'mk' });
+    expect(await a.load(report)).toEqual(state);
+    a.save(undefined, 100, report);
+    expect(myItems.has('mk')).toBe(false);
+    expect(await a.load(report)).toBeUndefined();
+    expect(report).not.toHaveBeenCalled();
+  });
+});
+
+describe('keyValueStorage(): what it loads and writes', () => {
+  const good = { v: 1, id: 's', rx: 2, seq: 3, acked: 1, o: [[2, 0, 'b'], [3, 1, 'AQL/']] };
+  /** A store holding `content` under the default key, and a report collecting errors. */
+  function store(content?: unknown) {
+    const kv = memoryKv(content === undefined ? undefined : typeof content === 'string' ? content : JSON.stringify(content));
+    const errors: HoldfastError[] = [];
+    return { kv, errors, p: keyValueStorage(kv), report: (e: HoldfastError) => void errors.push(e) };
+  }
+
+  it('loads a valid state: id, counts and the outbox with text and binary data and their sizes', async () => {
+    const { p, errors, report } = store(good);
+    expect(await p.load(report)).toEqual({
+      id: 's',
+      rx: 2,
+      seq: 3,
+      acked: 1,
+      outbox: [
+        { n: 2, d: 'b', s: 1 },
+        { n: 3, d: new Uint8Array([1, 2, 255]), s: 3 },
+      ],
+    });
+    const fresh = store({ ...good, id: null, o: [[0, 0, 'not sent yet']] });
+    expect(await fresh.p.load(fresh.report)).toMatchObject({ id: undefined, outbox: [{ n: 0, d: 'not sent yet' }] });
+    expect([...errors, ...fresh.errors]).toEqual([]);
+  });
+
+  it.each([null, undefined, ''])('%j under the key is no state: nothing reported, nothing removed', async (value) => {
+    const kv = { get: vi.fn(() => value), set: vi.fn(), remove: vi.fn() };
+    const report = vi.fn();
+    expect(await keyValueStorage(kv).load(report)).toBeUndefined();
+    expect(report).not.toHaveBeenCalled();
+    expect(kv.remove).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['another version', { ...good, v: 2 }],
+    ['a numeric id', { ...good, id: 5 }],
+    ['an empty id', { ...good, id: '' }],
+    ['no id', { ...good, id: undefined }],
+    ...(['rx', 'seq', 'acked'] as const).flatMap((field) => [
+      [`a textual ${field}`, { ...good, [field]: '3' }],
+      [`a fractional ${field}`, { ...good, [field]: 2.5 }],
+      [`a negative ${field}`, { ...good, [field]: -1 }],
+    ]),
+    ['acked beyond seq', { ...good, acked: 4 }],
+    ['no outbox', { ...good, o: undefined }],
+    ['an outbox object', { ...good, o: { 0: [1, 0, 'a'] } }],
+    ['a row that is not an array', { ...good, o: ['abc'] }],
+    ['a textual frame number', { ...good, o: [['1', 0, 'a']] }],
+    ['a fractional frame number', { ...good, o: [[1.5, 0, 'a']] }],
+    ['a negative frame number', { ...good, o: [[-1, 0, 'a']] }],
+    ['a frame number beyond seq', { ...good, o: [[4, 0, 'a']] }],
+    ['an unknown data kind', { ...good, o: [[1, 2, 'AQL/']] }],
+    ['a data kind given as true', { ...good, o: [[1, true, 'AQL/']] }],
+    ['text data that is not a string', { ...good, o: [[1, 0, 5]] }],
+    ['binary data that is not a string', { ...good, o: [[1, 1, 5]] }],
+    ['JSON that is not an object', 'null'],
+    ['not JSON', '{"v":1'],
+  ] as Array<[string, unknown]>)('%s: reported as STORAGE, removed, and no state', async (_, content) => {
+    const { kv, p, errors, report } = store(content);
+    expect(await p.load(report)).toBeUndefined();
+    expect(errors.map((e) => e.code)).toEqual(['STORAGE']);
+    expect(errors[0].message).toMatch(/corrupt/);
+    expect(kv.map.has('holdfast-session')).toBe(false);
+  });
+
+  it('a read that throws is reported with its cause; a removal that throws after corrupt content is not a second error', async () => {
+    const { kv, p, errors, report } = store(good);
+    kv.fail = 'get';
+    expect(await p.load(report)).toBeUndefined();
+    expect(errors.map((e) => [e.code, (e.cause as Error).message])).toEqual([['STORAGE', 'denied']]);
+    expect(kv.map.has('holdfast-session')).toBe(true); // a storage that cannot be read is left alone
+    const stuck = keyValueStorage({
+      get: () => 'garbage',
+      set: () => undefined,
+      remove: () => {
+        throw new Error('read-only');
+      },
+    });
+    const more: HoldfastError[] = [];
+    expect(await stuck.load((e) => void more.push(e))).toBeUndefined();
+    expect(more.map((e) => e.code)).toEqual(['STORAGE']);
+  });
+
+  it('a write that throws or rejects is reported with its cause, and the stale state is removed', async () => {
+    const { kv, p, errors, report } = store(good);
+    kv.fail = 'set';
+    p.save({ id: 's', rx: 0, seq: 0, acked: 0, outbox: [] }, 100, report);
+    expect(errors.map((e) => [e.code, (e.cause as Error).message])).toEqual([['STORAGE', 'QuotaExceededError']]);
+    expect(errors[0].message).toMatch(/write failed/);
+    expect(kv.map.has('holdfast-session')).toBe(false);
+
+    const items = new Map([['k', 'stale']]);
+    const late: HoldfastError[] = [];
+    const async = keyValueStorage(
+      {
+        get: (k) => items.get(k),
+        set: () => Promise.reject(new Error('full')),
+        remove: async (k) => void items.delete(k),
+      },
+      'k',
+    );
+    async.save({ id: 's', rx: 0, seq: 0, acked: 0, outbox: [] }, 100, (e) => void late.push(e));
+    expect(late).toEqual([]); // not known yet
+    await tick();
+    expect(late.map((e) => [e.code, (e.cause as Error).message])).toEqual([['STORAGE', 'full']]);
+    expect(late[0].message).toMatch(/write failed/);
+    expect(items.has('k')).toBe(false);
+  });
+
+  it('writes a state exactly at the size bound (twice the outbox limit plus 1 KiB) and refuses one a character over', () => {
+    const state = (data: string) => ({ id: 's', rx: 0, seq: 1, acked: 0, outbox: [{ n: 1, d: data, s: data.length }] });
+    const length = (data: string) => JSON.stringify({ v: 1, id: 's', rx: 0, seq: 1, acked: 0, o: [[1, 0, data]] }).length;
+    const maxBytes = 200;
+    const bound = 2 * maxBytes + 1024;
+    const data = 'x'.repeat(bound - length(''));
+    expect(length(data)).toBe(bound);
+    const { kv, p, errors, report } = store();
+    p.save(state(data), maxBytes, report);
+    expect(errors).toEqual([]);
+    expect(JSON.parse(kv.map.get('holdfast-session') as string).o).toEqual([[1, 0, data]]);
+    p.save(state(data + 'x'), maxBytes, report);
+    expect(errors.map((e) => e.code)).toEqual(['STORAGE']);
+    expect(kv.map.has('holdfast-session')).toBe(false);
+  });
+
+  it.each([
+    ['no store', undefined],
+    ['no get', { set: () => undefined, remove: () => undefined }],
+    ['no set', { get: () => null, remove: () => undefined }],
+    ['no remove', { get: () => null, set: () => undefined }],
+  ] as Array<[string, unknown]>)('refuses %s with a TypeError naming what it needs', (_, kv) => {
+    expect(() => keyValueStorage(kv as unknown as SessionStorage)).toThrow(new TypeError('keyValueStorage() needs get, set and remove'));
+  });
+});
