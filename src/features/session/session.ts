@@ -303,7 +303,9 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         .then(() => storage.load(host.error))
         .then(undefined, (cause: unknown) => void host.error(new HoldfastError('STORAGE', 'session storage failed', { cause })))
         .then((state) => {
-        if (state && mode !== 'closed') {
+        // Adopted even after close(): the save below writes it back with what this page added, so a
+        // page closed before its state loaded leaves the stored session as it found it.
+        if (state) {
           ({ id, rx, seq, acked } = state);
           // Stored messages go before anything sent meanwhile.
           for (const e of state.outbox) bytes += e.s;

@@ -621,6 +621,23 @@ describe('session(): states, fallbacks and reports (mutation survivors)', () => 
   });
 });
 
+describe('session(): close() before the stored state loaded', () => {
+  it('keeps the stored session and its outbox: the next page resumes with them', async () => {
+    const stored = { id: 'k1', rx: 2, seq: 1, acked: 0, outbox: [{ d: 'kept', s: 4, n: 1, f: undefined }] };
+    const saved: unknown[] = [];
+    const storage = { load: async () => stored, save: (state: unknown) => void saved.push(state) };
+    const { socket } = setup({ storage });
+    socket.close(); // before the load's microtask ran
+    await tick();
+    expect(saved.at(-1)).toMatchObject({ id: 'k1', rx: 2, seq: 1, acked: 0, outbox: [{ d: 'kept', n: 1 }] });
+    // The next page hellos with the stored session and sends the kept message again once welcomed.
+    const next = setup({ storage: { load: async () => stored, save: () => undefined } });
+    const ws = await next.link({ id: 'k1', resumed: true, ack: 0, seq: 2 });
+    expect(ws.sent).toEqual(['{"type":"session","id":"k1","ack":2}', 'kept']);
+    next.socket.close();
+  });
+});
+
 describe('session(): storage writes on acks', () => {
   it('stores the state after a new ack, and not again for an ack it already had', async () => {
     const saved: unknown[] = [];
