@@ -40,6 +40,26 @@ function tally(got, sent, prefix = false) {
 
 const figures = [];
 
+/**
+ * Records on `server` the numbered stream of each tab (text frames `<prefix><tab>:<n>`, by tab
+ * name) and the time of each new connection; `offs` removes the listeners.
+ */
+function record(server, prefix) {
+  const byTab = new Map();
+  const connections = [];
+  const pattern = new RegExp(`^${prefix}\\d:\\d+$`);
+  const offs = [
+    server.on('message', (data, isBinary) => {
+      const text = String(data);
+      if (isBinary || !pattern.test(text)) return;
+      const [name, n] = text.split(':');
+      byTab.set(name, [...(byTab.get(name) ?? []), Number(n)]);
+    }),
+    server.on('connection', () => connections.push(Date.now())),
+  ];
+  return { byTab, connections, offs };
+}
+
 describe('shared() + session() in Chromium', () => {
   let served;
   before(async () => {
@@ -52,17 +72,7 @@ describe('shared() + session() in Chromium', () => {
 
   it('three tabs stream both ways while the leader page is closed: each tab exactly once, in order', async () => {
     const server = served.server;
-    const byTab = new Map();
-    const connections = [];
-    const offs = [
-      server.on('message', (data, isBinary) => {
-        const text = String(data);
-        if (isBinary || !/^t\d:\d+$/.test(text)) return;
-        const [name, n] = text.split(':');
-        byTab.set(name, [...(byTab.get(name) ?? []), Number(n)]);
-      }),
-      server.on('connection', () => connections.push(Date.now())),
-    ];
+    const { byTab, connections, offs } = record(server, 't');
     const context = await env.browser.newContext();
     const pages = [];
     let pushTimer;
@@ -160,17 +170,7 @@ describe('shared() + session() in Chromium', () => {
   // over a bare DevTools connection (as the shared() test does).
   it('a frozen leader mid-stream: taken over, thawed, and every tab (the frozen one too) exactly once, in order', async () => {
     const server = served.server;
-    const byTab = new Map();
-    const connections = [];
-    const offs = [
-      server.on('message', (data, isBinary) => {
-        const text = String(data);
-        if (isBinary || !/^f\d:\d+$/.test(text)) return;
-        const [name, n] = text.split(':');
-        byTab.set(name, [...(byTab.get(name) ?? []), Number(n)]);
-      }),
-      server.on('connection', () => connections.push(Date.now())),
-    ];
+    const { byTab, connections, offs } = record(server, 'f');
     const cdp = await rawChromium();
     let pushTimer;
     try {
