@@ -259,7 +259,11 @@ export class Connection {
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): () => void {
-    return (this.#events ??= new Emitter()).on(event, listener);
+    // A listener that throws is reported as this connection's (and the server's) `error`.
+    return (this.#events ??= new Emitter((error) => {
+      this.#hooks?.error?.(this, error);
+      this.#events?.fire('error', error);
+    })).on(event, listener);
   }
 
   /** Removes a listener added with `on()`. */

@@ -284,7 +284,10 @@ export class HoldfastServer<Api = DefaultApi> {
   readonly #connectionOptions: ConnectionOptions;
   /** How the server watches each connection: one object for all of them, no listeners per connection. */
   readonly #connectionHooks: ConnectionHooks;
-  readonly #events = new Emitter<ServerEvents>();
+  /** A listener that throws is reported as `error`, with the connection its event was about. */
+  readonly #events: Emitter<ServerEvents> = new Emitter<ServerEvents>((error, event, args) =>
+    this.#events.fire('error', error, (event === 'message' || event === 'event' ? args[2] : args[0]) as Connection | undefined),
+  );
   readonly #connections = new Set<Connection>();
   #binding: Promise<unknown> | undefined;
   readonly #front: HttpFront;

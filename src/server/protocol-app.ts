@@ -9,7 +9,7 @@
  */
 import type { DefaultApi, EmitData, EmitName, EventArgs, EventName, HandlerName, HandlerParamsArgs, HandlerResult, MethodName, ParamsOf, ResultOf } from '../protocol/api.js';
 import { decodeEnvelope, restoreBinary } from '../protocol/envelope.js';
-import { ClosedError } from '../protocol/errors.js';
+import { ClosedError, HoldfastError } from '../protocol/errors.js';
 import { createPending, errorPayload, type PendingRequests } from '../protocol/pending.js';
 import { decodeText, encodeError, encodePong, isName, type ErrorPayload, type Id, type ProtocolMessage, type RequestMessage, type ResponseMessage } from '../protocol/wire.js';
 import { encodeOutgoing, type RequestOptions } from './connection.js';
@@ -286,7 +286,11 @@ export function channelPorts(connection: Pick<PeerPort, 'settle'>, close: (code?
 export class HoldfastApp<Api = DefaultApi, S = WsSocketLike> {
   readonly #handlers = new Map<string, AnyHandler>();
   readonly #eventListeners = new Map<string, AnyEventListener[]>();
-  readonly #events = new Emitter<AppEvents<Api, S>>();
+  /** A listener that throws is reported as `error`, with the peer and socket its event was about. */
+  readonly #events: Emitter<AppEvents<Api, S>> = new Emitter<AppEvents<Api, S>>((error, event, args) => {
+    const at = event === 'message' || event === 'event' ? 2 : 0;
+    this.#events.fire('error', error, args[at] as Peer<Api>, args[event === 'connection' ? 1 : 3] as S);
+  });
   readonly #peers = new Set<Peer<Api>>();
   readonly #served = new Map<S, { peer: Peer<Api>; release(code: number, reason: string): void }>();
   readonly #echo: boolean;
@@ -541,7 +545,14 @@ export class HoldfastApp<Api = DefaultApi, S = WsSocketLike> {
         const peer = port as unknown as Peer<Api>;
         this.#events.fire('event', message.event, message.data, peer, socket);
         const listeners = this.#eventListeners.get(message.event);
-        if (listeners) for (const listener of listeners.length === 1 ? listeners : listeners.slice()) listener(message.data, port, socket);
+        if (listeners)
+          for (const listener of listeners.length === 1 ? listeners : listeners.slice()) {
+            try {
+              listener(message.data, port, socket);
+            } catch (thrown) {
+              this.#events.fire('error', new HoldfastError('LISTENER', `an onEvent("${message.event}") listener threw`, { cause: thrown }), peer, socket);
+            }
+          }
         return;
       }
       case 'pong':

@@ -226,6 +226,49 @@ describe('default app: data, events and malformed messages', () => {
     ]);
   });
 
+  it('reports a throwing listener as an error event and goes on with the frames after it', async () => {
+    const { port, server } = await startServer();
+    const { client, connection } = await connectPair(server, port);
+    const errors: Array<[unknown, unknown, unknown]> = [];
+    const onConnection: unknown[] = [];
+    server.on('error', (error, from) => errors.push([(error as { code?: string }).code, (error as Error).message, from === connection]));
+    connection.on('error', (error) => onConnection.push((error as { code?: string }).code));
+    server.on('message', () => {
+      throw new Error('bug in a message listener');
+    });
+    const off = connection.on('message', () => {
+      throw new Error('bug in a connection listener');
+    });
+    server.onEvent('typing', () => {
+      throw new Error('bug in an onEvent listener');
+    });
+    server.on('event', () => {
+      throw new Error('bug in an event listener');
+    });
+    // The event, then a ping: the ping is still answered after three listeners threw for the event.
+    sendJson(client, { type: 'event', event: 'typing', data: 1 });
+    client.sendFrame(TEXT, '{"type":"ping","ts":3}');
+    expect(await client.nextJson()).toEqual({ type: 'pong', ts: 3 });
+    off();
+    expect(errors.slice(0, 4)).toEqual([
+      ['LISTENER', 'a "message" listener threw', true],
+      ['LISTENER', 'a "message" listener threw', true],
+      ['LISTENER', 'a "event" listener threw', true],
+      ['LISTENER', 'an onEvent("typing") listener threw', true],
+    ]);
+    expect(onConnection[0]).toBe('LISTENER');
+    const first = await new Promise<Error>((resolve) => {
+      const errorsBefore = errors.length;
+      server.on('close', () => {
+        throw new Error('bug in a close listener');
+      });
+      server.on('error', (error) => resolve(error));
+      client.sendFrame(0x8, Buffer.from([0x03, 0xe8]));
+      expect(errors.length).toBe(errorsBefore);
+    });
+    expect((first as Error & { cause?: Error }).cause?.message).toBe('bug in a close listener');
+  });
+
   it('sends server events and broadcasts to every open connection', async () => {
     const { port, server } = await startServer();
     const a = await RawClient.connect(port);

@@ -259,6 +259,68 @@ describe('registrations and options', () => {
     expect(ws.texts()).toEqual([{ type: 'response', id: 9, error: { code: 'METHOD_NOT_FOUND', message: 'no handler for method "gone"' } }]);
   });
 
+  it('reports a throwing listener as an error event with its peer and socket, and answers the frames after it', () => {
+    const app = createApp();
+    const errors: unknown[] = [];
+    app.on('error', (error, peer, socket) => errors.push([(error as { code?: string }).code, (error as Error).message, app.peers.has(peer), socket === ws]));
+    app.on('connection', () => {
+      throw new Error('bug');
+    });
+    app.on('message', () => {
+      throw new Error('bug');
+    });
+    app.onEvent('typing', () => {
+      throw new Error('bug');
+    });
+    app.handle('add', (params) => (params as number[])[0]! + (params as number[])[1]!);
+    const ws = new FakeWs();
+    app.serve(ws);
+    ws.receive('{"type":"event","event":"typing","data":"ann"}');
+    ws.receive('plain text');
+    ws.receive(request(1, 'add', [2, 3]));
+    expect(ws.texts()).toEqual([{ type: 'response', id: 1, result: 5 }]);
+    expect(errors).toEqual([
+      ['LISTENER', 'a "connection" listener threw', true, true],
+      ['LISTENER', 'an onEvent("typing") listener threw', true, true],
+      ['LISTENER', 'a "message" listener threw', true, true],
+    ]);
+    app.on('close', () => {
+      throw new Error('bug');
+    });
+    ws.closed(1000);
+    // The peer is gone by then; the socket is still named.
+    expect(errors.at(-1)).toEqual(['LISTENER', 'a "close" listener threw', false, true]);
+  });
+
+  it('re-raises what a throwing error listener throws in a microtask, after the other listeners ran', async () => {
+    const app = createApp();
+    const raised: unknown[] = [];
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) => {
+      try {
+        task();
+      } catch (error) {
+        raised.push(error);
+      }
+    });
+    const seen: string[] = [];
+    const bug = new Error('bug in an error listener');
+    app.on('error', () => {
+      throw bug;
+    });
+    app.on('error', (error) => seen.push((error as Error).message));
+    app.onEvent('typing', () => {
+      throw new Error('first');
+    });
+    const ws = new FakeWs();
+    app.serve(ws);
+    ws.receive('{"type":"event","event":"typing"}');
+    ws.receive('{"type":"ping","ts":1}');
+    spy.mockRestore();
+    expect(seen).toEqual(['an onEvent("typing") listener threw']);
+    expect(raised).toEqual([bug]);
+    expect(ws.texts()).toEqual([{ type: 'pong', ts: 1 }]);
+  });
+
   it('answers a result it cannot encode with INTERNAL and reports it', () => {
     const app = createApp();
     const errors: Error[] = [];
