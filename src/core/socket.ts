@@ -15,7 +15,7 @@ import { createEmitter, type DropReason, type SocketEvents } from './events';
 import type { Feature, FeatureHooks, FeatureHost } from './feature';
 import { createHeartbeat, type HeartbeatSlot } from './heartbeat';
 import type { AttemptContext, ResolvedOptions, UrlProvider } from './options';
-import { createQueue, type Fate } from './queue';
+import type { Fate } from './queue';
 import { decideReconnect, type CloseInfo } from './reconnect';
 import type { State } from './state';
 import { createTimers } from './timers';
@@ -72,6 +72,14 @@ export const HEARTBEAT_TIMEOUT_CODE = 4000;
 /** One attempt: its platform socket, once constructed. */
 interface Link {
   ws?: WebSocketLike;
+}
+
+/** A queued message: its data, size in bytes, time queued and fate. */
+interface Entry {
+  readonly d: SendData;
+  readonly s: number;
+  readonly t: number;
+  readonly f: Fate | undefined;
 }
 
 type Slot = State | HeartbeatSlot;
@@ -153,8 +161,50 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   const error = (e: HoldfastError): void => emit('error', e);
   /** The core's one way to report: an `error` event with a HoldfastError of `code`, with `cause` when one is given. */
   const fail = (code: ErrorCode, message: string, ...cause: [unknown?]): void => error(new HoldfastError(code, message, cause.length ? { cause: cause[0] } : undefined));
-  const dropped = (data: SendData, reason: DropReason): void => emit('drop', { data, reason });
-  const queue = createQueue(o.queue, now, dropped);
+  /** Reports a discarded message: to its fate first, if it has one, then as a `drop` event. */
+  const dropped = (data: SendData, reason: DropReason, fate?: Fate): void => {
+    fate?.(reason);
+    emit('drop', { data, reason });
+  };
+
+  // The send queue: what is sent while the link is not open, oldest first, bounded by count and
+  // bytes. Every message that leaves it other than by being written is reported as a drop.
+  const limits = o.queue;
+  const queue: Entry[] = [];
+  let queued = 0; // bytes
+  const fits = (size: number): boolean => queue.length < limits.maxMessages && queued + size <= limits.maxBytes;
+  // Entries are in insertion order, so the expired ones are all at the front. Without a ttl the
+  // comparison with undefined is false: nothing expires.
+  const expired = (): boolean => queue.length > 0 && now() - (queue[0] as Entry).t >= (limits.ttl as number);
+  /** Takes the oldest entry out; with a `reason`, reports it dropped. */
+  const shift = (reason?: DropReason): Entry => {
+    const entry = queue.shift() as Entry;
+    queued -= entry.s;
+    if (reason) dropped(entry.d, reason, entry.f);
+    return entry;
+  };
+
+  /**
+   * Queues `data`. With policy `drop-oldest` older messages are discarded to make room (expired
+   * ones first); `'dropped'` when the message itself was discarded (policy `drop-newest`, or it
+   * alone exceeds the limits). Throws QueueFullError with policy `throw`, leaving the queue as it was.
+   */
+  function enqueue(data: SendData, fate: Fate | undefined): SendResult {
+    // Bytes are counted only when queued: not on the hot path.
+    const size = sizeOf(data);
+    while (!fits(size) && expired()) shift('expired');
+    if (!fits(size)) {
+      if (limits.overflow === 'throw') throw new HoldfastError('QUEUE_FULL', 'send queue full');
+      if (limits.overflow === 'drop-newest' || size > limits.maxBytes || limits.maxMessages < 1) {
+        dropped(data, 'overflow', fate);
+        return 'dropped';
+      }
+      while (!fits(size)) shift('overflow');
+    }
+    queue.push({ d: data, s: size, t: now(), f: fate });
+    queued += size;
+    return 'queued';
+  }
   const online = (): boolean => o.environment?.isOnline() ?? true;
   const ending = (): boolean => state === 'closing' || state === 'closed';
 
@@ -226,12 +276,10 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       return 'sent';
     }
     if (ending()) {
-      fate?.('closed');
-      dropped(data, 'closed');
+      dropped(data, 'closed', fate);
       return 'dropped';
     }
-    // Bytes are counted only when queued: not on the hot path.
-    return queue.push(data, sizeOf(data), fate);
+    return enqueue(data, fate);
   }
 
   function receive(data: unknown): void {
@@ -365,12 +413,14 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     // Flushed while still `connecting`, so nothing sent from an `open`/`state` listener can
     // overtake a queued message; a listener that queues during the flush is flushed too, and a
     // listener that replaces the link mid-flush leaves the rest queued for the next one.
-    queue.flush(
-      () => link === a && ws.readyState === OPEN,
-      (data, _size, fate) => {
-        if (fate?.('sent') !== false) put(ws, data);
-      },
-    );
+    // Expired messages are dropped instead of sent late.
+    while (queue.length > 0 && link === a && ws.readyState === OPEN) {
+      if (expired()) shift('expired');
+      else {
+        const { d, f } = shift();
+        if (f?.('sent') !== false) put(ws, d);
+      }
+    }
     if (link !== a || !move('open', 'connected')) return;
     timers.set('open', o.backoff.minUptime, () => {
       retries = 0;
@@ -468,7 +518,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     unsubscribe = undefined;
     move('closed', why);
     if (!wasClosing) each((h) => h.end?.(info.code));
-    queue.discard('closed');
+    while (queue.length > 0) shift('closed');
     emit('close', { ...info, willReconnect: false });
   }
 
@@ -518,7 +568,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
         return queue.length;
       },
       get bytes() {
-        return queue.bytes;
+        return queued;
       },
     },
     send: (data) => send(data),
