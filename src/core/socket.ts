@@ -84,16 +84,15 @@ interface Entry {
 /** Timer slots: one per state that waits for something, and the heartbeat's. */
 type Slot = State | 'heartbeat';
 
-const absorb = (): void => {};
-
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 
 /** Closes a platform socket without letting a rejected code or reason escape. */
 function closeQuietly(ws: WebSocketLike, info: CloseInfo): void {
   try {
-    // Closing a still-connecting socket takes no code: browsers and `ws` just fail the handshake.
-    if (ws.readyState === CONNECTING) ws.close();
-    else ws.close(info.code, info.reason);
+    // Closing a still-connecting socket (readyState 0) takes no code: browsers and `ws` just fail
+    // the handshake.
+    if (ws.readyState) ws.close(info.code, info.reason);
+    else ws.close();
   } catch {
     try {
       ws.close();
@@ -348,9 +347,9 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
         const ts = m?.ts;
         // A finite ts means `m` parsed to an object.
         const type = Number.isFinite(ts) && (m as { type?: unknown }).type;
-        if (type === 'ping' || type === 'pong') {
-          if (type !== 'pong') write(`{"type":"pong","ts":${ts as number}}`);
-          else if (ts === sent) {
+        if (type === 'ping') return void write(`{"type":"pong","ts":${ts as number}}`);
+        if (type === 'pong') {
+          if (ts === sent) {
             // The answer to the outstanding ping (any other pong is ignored).
             rtt = Math.max(0, now() - (ts as number));
             answered = true;
@@ -376,7 +375,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     ws.onopen = ws.onmessage = ws.onclose = null;
     // Closing a still-connecting `ws` socket makes it emit 'error', which it throws when no
     // listener is attached; absorb that one instead of crashing the process.
-    ws.onerror = ws.readyState === CONNECTING ? absorb : null;
+    ws.onerror = ws.readyState === CONNECTING ? () => {} : null;
     if (info && ws.readyState < CLOSING) closeQuietly(ws, info);
   }
 
