@@ -1,7 +1,7 @@
 // Mutation testing: `npm run test:mutation` mutates the client core and its features and runs
 // the client unit tests (vitest.mutation.config.ts) against every mutant. A mutant that survives
 // is a rule no test guards. Narrow it to the files you touch:
-//   npm run test:mutation -- -m src/core/queue.ts
+//   npm run test:mutation -- -m src/core/backoff.ts
 //   npm run test:mutation -- -m 'src/core/socket.ts:100-200'     (a line range)
 // Incremental: results of unchanged code and tests are reused from reports/stryker-incremental.json.
 // Stryker only sees changes to src files and test files, not to helpers or configs: after

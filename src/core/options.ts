@@ -181,8 +181,7 @@ export function resolveOptions(options: CoreOptions = {}): ResolvedOptions {
   };
   const { heartbeat: h } = options;
   const o = fill('', { connectTimeout: 10_000, closeTimeout: 1000, binaryType: 'arraybuffer', random: Math.random, start: true } as Record<string, unknown>, options);
-  o.WebSocket ??= (globalThis as { WebSocket?: unknown }).WebSocket;
-  if (typeof o.WebSocket !== 'function') throw new HoldfastError('NO_WEBSOCKET', 'no WebSocket');
+  if (typeof (o.WebSocket ??= (globalThis as { WebSocket?: unknown }).WebSocket) !== 'function') throw new HoldfastError('NO_WEBSOCKET', 'no WebSocket');
   const b = (o.backoff = fill('backoff.', { initialDelay: 1000, maxDelay: 30_000, factor: 2, maxRetries: Infinity, minUptime: 5000 } as BackoffOptions, options.backoff));
   o.heartbeat = h !== false && fill('heartbeat.', { interval: 25_000, timeout: 10_000, required: false }, h);
   const q = (o.queue = fill('queue.', { maxMessages: 1000, maxBytes: 1024 * 1024, overflow: 'drop-oldest' } as QueueOptions, options.queue));

@@ -7,18 +7,17 @@
  * code (listeners, hooks, `shouldReconnect`) runs inside the socket's own transitions: every
  * transition bumps `epoch`, and a sequence that called out stops when the epoch moved under it.
  */
+import { MAX_TIMER_DELAY } from '../protocol/clock';
 import { HoldfastError, type ErrorCode } from '../protocol/errors';
 import { toTag, type PlatformBlob } from '../protocol/bytes';
 import { nextDelay } from './backoff';
 import type { EnvironmentSignal } from './environment';
 import { createEmitter, type DropReason, type SocketEvents } from './events';
 import type { Feature, FeatureHooks, FeatureHost } from './feature';
-import { createHeartbeat, type HeartbeatSlot } from './heartbeat';
-import type { AttemptContext, ResolvedOptions, UrlProvider } from './options';
-import { createQueue, type Fate } from './queue';
+import type { AttemptContext, HeartbeatOptions, ResolvedOptions, UrlProvider } from './options';
+import type { Fate } from './queue';
 import { decideReconnect, type CloseInfo } from './reconnect';
 import type { State } from './state';
-import { createTimers } from './timers';
 import { CLOSING, CONNECTING, OPEN, type SendData, type WebSocketLike } from './transport';
 
 /** What `send` did with a message. */
@@ -74,18 +73,26 @@ interface Link {
   ws?: WebSocketLike;
 }
 
-type Slot = State | HeartbeatSlot;
+/** A queued message: its data, size in bytes, time queued and fate. */
+interface Entry {
+  readonly d: SendData;
+  readonly s: number;
+  readonly t: number;
+  readonly f: Fate | undefined;
+}
 
-const absorb = (): void => {};
+/** Timer slots: one per state that waits for something, and the heartbeat's. */
+type Slot = State | 'heartbeat';
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 
 /** Closes a platform socket without letting a rejected code or reason escape. */
 function closeQuietly(ws: WebSocketLike, info: CloseInfo): void {
   try {
-    // Closing a still-connecting socket takes no code: browsers and `ws` just fail the handshake.
-    if (ws.readyState === CONNECTING) ws.close();
-    else ws.close(info.code, info.reason);
+    // Closing a still-connecting socket (readyState 0) takes no code: browsers and `ws` just fail
+    // the handshake.
+    if (ws.readyState) ws.close(info.code, info.reason);
+    else ws.close();
   } catch {
     try {
       ws.close();
@@ -128,8 +135,28 @@ const closeInfo = (code: number, reason: string, wasClean = false): CloseInfo =>
 export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly Feature[]): CoreSocket & Record<string, unknown> {
   const clock = o.clock;
   const now = (): number => clock.now();
-  const timers = createTimers<Slot>(clock);
   const heartbeat = o.heartbeat;
+
+  // Every timer of the socket sits in a named slot: setting a slot replaces (cancels) what was in
+  // it, and a fired timer leaves its slot empty before its callback runs, so "no timer left after
+  // close()" is one loop. A plain object, not a Map: its members would survive minification.
+  const slots: Partial<Record<Slot, unknown>> = {};
+  const clear = (slot: Slot): void => {
+    // An empty slot hands the clock nothing to clear.
+    if (slot in slots) clock.clearTimeout(slots[slot]);
+    delete slots[slot];
+  };
+  /** Runs `fn` once after `ms` (negative counts as 0, above 2^31-1 as 2^31-1: Infinity waits 24.8 days), replacing the timer in `slot`. */
+  const after = (slot: Slot, ms: number, fn: () => void): void => {
+    clear(slot);
+    slots[slot] = clock.setTimeout(
+      () => {
+        delete slots[slot];
+        fn();
+      },
+      Math.max(0, Math.min(ms, MAX_TIMER_DELAY)),
+    );
+  };
   let hooks: readonly FeatureHooks[] = [];
   let state: State = 'closed';
   let epoch = 0;
@@ -153,43 +180,115 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   const error = (e: HoldfastError): void => emit('error', e);
   /** The core's one way to report: an `error` event with a HoldfastError of `code`, with `cause` when one is given. */
   const fail = (code: ErrorCode, message: string, ...cause: [unknown?]): void => error(new HoldfastError(code, message, cause.length ? { cause: cause[0] } : undefined));
-  const dropped = (data: SendData, reason: DropReason): void => emit('drop', { data, reason });
-  const queue = createQueue(o.queue, now, dropped);
+  /** Reports a discarded message: to its fate first, if it has one, then as a `drop` event. */
+  const dropped = (data: SendData, reason: DropReason, fate?: Fate): void => {
+    fate?.(reason);
+    emit('drop', { data, reason });
+  };
+
+  // The send queue: what is sent while the link is not open, oldest first, bounded by count and
+  // bytes. Every message that leaves it other than by being written is reported as a drop.
+  const limits = o.queue;
+  const queue: Entry[] = [];
+  let queued = 0; // bytes
+  const fits = (size: number): boolean => queue.length < limits.maxMessages && queued + size <= limits.maxBytes;
+  // Entries are in insertion order, so the expired ones are all at the front. Without a ttl the
+  // comparison with undefined is false: nothing expires.
+  const expired = (): boolean => queue.length > 0 && now() - (queue[0] as Entry).t >= (limits.ttl as number);
+  /** Takes the oldest entry out; with a `reason`, reports it dropped. */
+  const shift = (reason?: DropReason): Entry => {
+    const entry = queue.shift() as Entry;
+    queued -= entry.s;
+    if (reason) dropped(entry.d, reason, entry.f);
+    return entry;
+  };
+
+  /**
+   * Queues `data`. With policy `drop-oldest` older messages are discarded to make room (expired
+   * ones first); `'dropped'` when the message itself was discarded (policy `drop-newest`, or it
+   * alone exceeds the limits). Throws QueueFullError with policy `throw`, leaving the queue as it was.
+   */
+  function enqueue(data: SendData, fate: Fate | undefined): SendResult {
+    // Bytes are counted only when queued: not on the hot path.
+    const size = sizeOf(data);
+    while (!fits(size) && expired()) shift('expired');
+    if (!fits(size)) {
+      if (limits.overflow === 'throw') throw new HoldfastError('QUEUE_FULL', 'send queue full');
+      if (limits.overflow === 'drop-newest' || size > limits.maxBytes || limits.maxMessages < 1) {
+        dropped(data, 'overflow', fate);
+        return 'dropped';
+      }
+      while (!fits(size)) shift('overflow');
+    }
+    queue.push({ d: data, s: size, t: now(), f: fate });
+    queued += size;
+    return 'queued';
+  }
   const online = (): boolean => o.environment?.isOnline() ?? true;
   const ending = (): boolean => state === 'closing' || state === 'closed';
 
-  const hb = heartbeat
-    ? createHeartbeat(
-        heartbeat,
-        timers,
-        now,
-        (ts) => write(`{"type":"ping","ts":${ts}}`),
-        (value) => {
-          rtt = value;
-          answered = true;
-          emit('heartbeat', { rtt: value });
-        },
-        () => {
-          // A server that has never answered a ping most likely does not speak the heartbeat:
-          // say so once and keep the link (the heartbeat has stopped for it) instead of tearing
-          // it down every interval + timeout, forever.
-          if (!answered && !heartbeat.required) {
-            if (!warned) fail('HEARTBEAT', 'no pong: heartbeat unanswered');
-            warned = true;
-            return;
-          }
+  // The heartbeat, on the CONTRACT's JSON ping/pong: a ping `interval` ms after the link opened
+  // and after each answered ping; the link counts as dead when neither the matching pong nor any
+  // other message arrives within `timeout`, so a half-open link is found within interval +
+  // timeout. Waiting for the next ping and waiting for a pong never overlap: one slot is enough.
+  // Decisions use timestamps, not the assumption that timers fire on time: background tabs and
+  // sleeping machines fire timers late, and a timeout timer that fires more than twice its timeout
+  // after the ping sends one fresh ping instead of declaring the link dead (the pong may not have
+  // had a chance to arrive while the machine slept). It only runs while open: `move` stops it.
+  /** The ts of the outstanding ping. */
+  let sent: number | undefined;
+  /** The timeout of the outstanding ping. */
+  let limit = 0;
+  /** The outstanding ping is the fresh one sent after a late timer. */
+  let late = false;
+  /** When the last message arrived: any inbound message proves the link alive. */
+  let lastIn = -Infinity;
+  const hbStop = (): void => {
+    clear('heartbeat');
+    sent = undefined;
+    late = false;
+  };
+  const hb = heartbeat as Readonly<Required<HeartbeatOptions>>;
+  const schedule = (ms: number): void => {
+    sent = undefined;
+    after('heartbeat', ms, () => ping(hb.timeout));
+  };
+  const ping = (ms: number): void => {
+    const ts = now();
+    sent = ts;
+    limit = ms;
+    after('heartbeat', ms, () => {
+      if (lastIn >= ts) settle(ts);
+      else if (now() - ts > 2 * limit && !late) {
+        late = true;
+        ping(limit);
+      } else {
+        hbStop();
+        // A server that has never answered a ping most likely does not speak the heartbeat:
+        // say so once and keep the link (the heartbeat has stopped for it) instead of tearing
+        // it down every interval + timeout, forever.
+        if (!answered && !hb.required) {
+          if (!warned) fail('HEARTBEAT', 'no pong: heartbeat unanswered');
+          warned = true;
+        } else {
           fail('TIMEOUT', 'heartbeat timeout');
-          // Only an open link runs the heartbeat: leaving `open` stops it.
           lost(closeInfo(HEARTBEAT_TIMEOUT_CODE, 'heartbeat timeout'), 'heartbeat timeout', true);
-        },
-      )
-    : undefined;
+        }
+      }
+    });
+    write(`{"type":"ping","ts":${ts}}`);
+  };
+  /** Keeps the ping cadence at `interval` from the last ping, whatever the answer time was. */
+  const settle = (ts: number): void => {
+    late = false;
+    schedule(hb.interval - (now() - ts));
+  };
 
   /** Moves to `to`; false when a `state` listener moved the socket on meanwhile. */
   function move(to: State, reason: string): boolean {
     const from = state;
-    timers.clear(from);
-    hb?.stop(); // it only runs while open
+    clear(from);
+    hbStop(); // it only runs while open
     state = to;
     const mine = ++epoch;
     emit('state', { from, to, reason });
@@ -226,17 +325,15 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       return 'sent';
     }
     if (ending()) {
-      fate?.('closed');
-      dropped(data, 'closed');
+      dropped(data, 'closed', fate);
       return 'dropped';
     }
-    // Bytes are counted only when queued: not on the hot path.
-    return queue.push(data, sizeOf(data), fate);
+    return enqueue(data, fate);
   }
 
   function receive(data: unknown): void {
     if (state !== 'open') return;
-    hb?.seen();
+    lastIn = now();
     for (const h of hooks) h.frame?.(data, false);
     if (typeof data === 'string') {
       // A `{"type":"ping"|"pong","ts":n}` frame is short; longer frames skip the check entirely.
@@ -250,9 +347,15 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
         const ts = m?.ts;
         // A finite ts means `m` parsed to an object.
         const type = Number.isFinite(ts) && (m as { type?: unknown }).type;
-        if (type === 'ping' || type === 'pong') {
-          if (type === 'pong') hb?.pong(ts as number);
-          else write(`{"type":"pong","ts":${ts as number}}`);
+        if (type === 'ping') return void write(`{"type":"pong","ts":${ts as number}}`);
+        if (type === 'pong') {
+          if (ts === sent) {
+            // The answer to the outstanding ping (any other pong is ignored).
+            rtt = Math.max(0, now() - (ts as number));
+            answered = true;
+            settle(ts as number);
+            emit('heartbeat', { rtt });
+          }
           return;
         }
       }
@@ -272,7 +375,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     ws.onopen = ws.onmessage = ws.onclose = null;
     // Closing a still-connecting `ws` socket makes it emit 'error', which it throws when no
     // listener is attached; absorb that one instead of crashing the process.
-    ws.onerror = ws.readyState === CONNECTING ? absorb : null;
+    ws.onerror = ws.readyState === CONNECTING ? () => {} : null;
     if (info && ws.readyState < CLOSING) closeQuietly(ws, info);
   }
 
@@ -352,7 +455,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
       if (state === 'closing') end(info, 'closed');
       else lost(info, `link closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
     };
-    timers.set('connecting', o.connectTimeout, () => {
+    after('connecting', o.connectTimeout, () => {
       fail('TIMEOUT', 'connect timeout');
       // Reported as 1006 (closed without a close frame), which is what the platform would say.
       if (link === a) lost(closeInfo(1006, 'connect timeout'), 'connect timeout', true);
@@ -365,17 +468,19 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     // Flushed while still `connecting`, so nothing sent from an `open`/`state` listener can
     // overtake a queued message; a listener that queues during the flush is flushed too, and a
     // listener that replaces the link mid-flush leaves the rest queued for the next one.
-    queue.flush(
-      () => link === a && ws.readyState === OPEN,
-      (data, _size, fate) => {
-        if (fate?.('sent') !== false) put(ws, data);
-      },
-    );
+    // Expired messages are dropped instead of sent late.
+    while (queue.length > 0 && link === a && ws.readyState === OPEN) {
+      if (expired()) shift('expired');
+      else {
+        const { d, f } = shift();
+        if (f?.('sent') !== false) put(ws, d);
+      }
+    }
     if (link !== a || !move('open', 'connected')) return;
-    timers.set('open', o.backoff.minUptime, () => {
+    after('open', o.backoff.minUptime, () => {
       retries = 0;
     });
-    hb?.start();
+    if (heartbeat) schedule(heartbeat.interval);
     emit('open', { attempt: retries, protocol: ws.protocol ?? '' });
   }
 
@@ -412,7 +517,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     }
     if (manual) retryNow(why);
     else if (delay !== undefined) {
-      timers.set('reconnecting', delay, () => retryNow('backoff elapsed'));
+      after('reconnecting', delay, () => retryNow('backoff elapsed'));
       emit('reconnecting', { attempt: retries, delay, reason: why });
     }
   }
@@ -463,12 +568,12 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     // Never called on a closed socket: its callers check the state or their link first.
     const wasClosing = state === 'closing';
     detach(info);
-    timers.clearAll();
+    for (const slot in slots) clear(slot as Slot);
     unsubscribe?.();
     unsubscribe = undefined;
     move('closed', why);
     if (!wasClosing) each((h) => h.end?.(info.code));
-    queue.discard('closed');
+    while (queue.length > 0) shift('closed');
     emit('close', { ...info, willReconnect: false });
   }
 
@@ -478,7 +583,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
     if (state !== 'open' || !ws) return end(info, 'close() called');
     if (!move('closing', 'close() called') || !each((h) => h.end?.(info.code))) return;
     // Set before closing: a platform that reports the close synchronously ends us at once.
-    timers.set('closing', o.closeTimeout, () => end(info, 'close timeout'));
+    after('closing', o.closeTimeout, () => end(info, 'close timeout'));
     closeQuietly(ws, info);
   }
 
@@ -486,7 +591,8 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   function onSignal(signal: EnvironmentSignal): void {
     if (signal === 'online' || signal === 'resume') {
       if (state === 'reconnecting') retryNow(signal === 'online' ? 'network online' : 'resumed');
-      else if (signal === 'resume' && state === 'open') hb?.check();
+      // Checks the open link now: pings at once unless a ping is outstanding.
+      else if (signal === 'resume' && state === 'open' && heartbeat && sent === undefined) ping(heartbeat.timeout);
     }
   }
 
@@ -518,7 +624,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
         return queue.length;
       },
       get bytes() {
-        return queue.bytes;
+        return queued;
       },
     },
     send: (data) => send(data),

@@ -87,12 +87,10 @@ export class HoldfastError extends Error {
     super(message);
     this.name = 'HoldfastError';
     (this as { code: ErrorCode }).code = code;
-    if (context) {
-      const { cause, ...rest } = context;
-      // Set here rather than with `Error(message, { cause })`, which some mini-program engines lack.
-      if ('cause' in context) Object.defineProperty(this, 'cause', { value: cause, writable: true, configurable: true });
-      Object.assign(this, rest);
-    }
+    Object.assign(this, context);
+    // Set here rather than with `Error(message, { cause })`, which some mini-program engines lack;
+    // not enumerable, like the native one.
+    if (context && 'cause' in context) Object.defineProperty(this, 'cause', { enumerable: false });
   }
 
   /** Marks holdfast errors so that `isHoldfastError` also works across realms and copies. */
