@@ -90,12 +90,12 @@ const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'stri
 const MAGIC = 0x48464231;
 /**
  * `data` with `f` applied to the JSON object in it, or to each object of its JSON array (a
- * JSON-RPC batch), when its JSON holds `"<word>"`. Its JSON: a text frame's, or a binary
+ * JSON-RPC batch), when its JSON holds `"id"`. Its JSON: a text frame's, or a binary
  * envelope's header (the attachments are kept as they are). `f` returns the object itself
  * (nothing to do), a new one, or undefined (drop it). Returns `data` itself when nothing changed,
  * undefined when nothing is left.
  */
-const rewrite = (data: unknown, word: string, f: (o: Json) => Json | undefined): unknown => {
+const rewrite = (data: unknown, f: (o: Json) => Json | undefined): unknown => {
   let text = data;
   let end = 0;
   if (isArrayBuffer(data) && data.byteLength > 7) {
@@ -104,7 +104,7 @@ const rewrite = (data: unknown, word: string, f: (o: Json) => Json | undefined):
     if (view.getUint32(0) !== MAGIC || end > data.byteLength) return data;
     text = new TextDecoder().decode(new Uint8Array(data, 8, end - 8));
   }
-  const v = typeof text === 'string' && text.includes(word) && json(text);
+  const v = typeof text === 'string' && text.includes('"id"') && json(text);
   let changed = false;
   const list = (Array.isArray(v) ? v : [v])
     .map((o: unknown) => {
@@ -247,11 +247,14 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       } else if (kind === 'm' && pn === n && port?.readyState === 1) {
         // A channel's frame is its tab's alone ('': the tabs without one); undefined: every tab's.
         if (b !== undefined && b !== (chan ? tab : '')) return;
-        // Answers to another socket's requests are not ours; ours get their own id back. In our
-        // channel every frame is ours: the session counts it.
-        const data = rewrite(a, '"id"', (o) => {
+        // The server's requests (alone, in an envelope or in a batch) are the leader's: answered
+        // once; the rest of a batch is every socket's. Answers to another socket's requests are
+        // not ours; ours get their own id back. In a channel every frame is its tab's (its
+        // session counts it).
+        const data = rewrite(a, (o) => {
           const id = o.id;
-          if ('method' in o || typeof id !== 'string' || !TAGGED.test(id)) return o;
+          if ('method' in o) return leading || b !== undefined || !isRequest(o) ? o : undefined;
+          if (typeof id !== 'string' || !TAGGED.test(id)) return o;
           return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) ?? id } : b ? o : undefined;
         });
         // The link's binary is an ArrayBuffer: a socket made with `binaryType: 'blob'` gets a Blob.
@@ -345,12 +348,10 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
             to = ch;
           } else if (mux && m && 'resumed' in m) return void say('u', n);
         }
-        // Heartbeats reach the leading socket only, and so do, outside channels, the server's
-        // requests (alone, in an envelope or in a batch): they are answered once. The rest of a
-        // batch reaches every socket; in a channel every frame is its tab's (its session counts it).
-        const rest = typeof data === 'string' && data.length < 128 && BEAT.test(data) ? undefined : to ? data : rewrite(data, '"method"', (o) => (isRequest(o) ? undefined : o));
-        if (rest !== undefined) post('m', n, rest, to);
-        handle([SHARED_VERSION, 'm', n, data, rest === data ? to : undefined]);
+        // Heartbeats reach the leading socket only (answered once); outside channels, so do the
+        // server's requests (dropped in the other tabs, see handle()).
+        if (typeof data === 'string' && data.length < 128 && BEAT.test(data)) handle([SHARED_VERSION, 'm', n, data]);
+        else say('m', n, data, to);
       };
       real.onclose = real.onerror = (event) => {
         const e = event as Partial<CloseEventLike>;
@@ -489,7 +490,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
               if (data.startsWith(SESSION) && data.includes('"id"')) chan = true;
             }
             if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
-            data = rewrite(data, '"method"', (o) => (isRequest(o) ? { ...o, id: me + JSON.stringify(o.id) } : o)) as SendData;
+            data = rewrite(data, (o) => (isRequest(o) ? { ...o, id: me + JSON.stringify(o.id) } : o)) as SendData;
             toLeader(data);
           },
           close(code?: number, reason?: string) {
