@@ -253,6 +253,17 @@ describe('shared(): one link for every tab', () => {
     expect(kit.last().sent).toEqual([JSON.stringify({ type: 'response', id: 99, result: 'a' })]);
   });
 
+  it('a server request for a method the leader does not handle is answered once, METHOD_NOT_FOUND, even when followers handle it', async () => {
+    const [, b, c] = await tabs(3);
+    const ran: string[] = [];
+    for (const t of [b, c]) t!.socket.handle('whoami', () => void ran.push('follower'));
+    kit.last().receive(JSON.stringify({ type: 'request', id: 5, method: 'whoami' }));
+    await tick();
+    expect(ran).toEqual([]);
+    expect(kit.last().sent).toHaveLength(1);
+    expect(JSON.parse(kit.last().sent[0] as string)).toMatchObject({ type: 'response', id: 5, error: { code: 'METHOD_NOT_FOUND' } });
+  });
+
   it('events reach every tab', async () => {
     const [a, b] = await tabs(2);
     const seen: string[] = [];
