@@ -203,7 +203,10 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (port === p) port = undefined;
       p.onclose?.({ code, reason, wasClean: code !== 1006 } satisfies CloseEventLike);
     };
-    const opened = (p: Port): void => {
+    /** Opens this socket's port once the link is open and this socket holds its own lock. */
+    const opened = (): void => {
+      const p = port;
+      if (!up || !alive || p?.readyState !== 0) return;
       p.readyState = 1;
       pn = up;
       p.protocol = proto;
@@ -234,7 +237,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (kind === 'o') {
         up = n;
         proto = a as string;
-        if (port?.readyState === 0 && alive) opened(port);
+        opened();
       } else if (kind === 'c') {
         if (up === n) up = 0;
         if (pn === n || port?.readyState === 0) shut(port, a as number, b as string);
@@ -457,7 +460,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         new Promise<void>((done) => {
           if (mine !== gen) return done();
           alive = done;
-          if (up && port?.readyState === 0) opened(port);
+          opened();
         }),
       );
       ask();
@@ -502,7 +505,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         pn = 0;
         chan = false;
         if (leading && !ws) openLink();
-        else if (up) queueMicrotask(() => port === self && !self.readyState && up && alive && opened(self));
+        else queueMicrotask(opened);
         return self;
       } as unknown as WebSocketConstructorLike;
     });
