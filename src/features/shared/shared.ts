@@ -334,8 +334,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       real.onmessage = ({ data }) => {
         let to = inCh;
         if (typeof data === 'string' && data.startsWith(SESSION)) {
-          const v = json(data);
-          const m = typeof v === 'object' && v ? (v as { ch?: unknown; ack?: unknown; resumed?: unknown; close?: unknown }) : undefined;
+          // An object, or undefined: the text starts with `{"type":"session"`.
+          const m = json(data) as { ch?: unknown; ack?: unknown; resumed?: unknown; close?: unknown } | undefined;
           const ch = m?.ch;
           if (typeof ch === 'string') {
             // A switch (or a channel's close): the frames that follow are that channel's.
