@@ -73,6 +73,8 @@ const BEAT = /"p[io]ng"/;
 const TAGGED = /^~\w+~/;
 /** `session()`'s frames (docs/protocol.md §6): each tab's session gets a channel of the leader's link. */
 const SESSION = '{"type":"session"';
+/** A client's session frame with an id: a hello. */
+const isHello = (data: unknown): boolean => typeof data === 'string' && data.startsWith(SESSION) && data.includes('"id"');
 /** How long a link's first hello waits for an answer before the others go out without one (ms). */
 const PROBE = 5000;
 
@@ -286,8 +288,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         // The first hello's tab gave up waiting (its session's timeout): no sessions here.
         if (typeof data !== 'string' || !(data.startsWith(SESSION) || BEAT.test(data))) noSessions();
       }
-      // A client's session frame with an id is a hello.
-      if (typeof data === 'string' && data.startsWith(SESSION) && data.includes('"id"')) {
+      if (isHello(data)) {
         if (!mux) {
           mux = 1;
           probe = from;
@@ -298,7 +299,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         chans.add(from);
         parted.delete(from);
         outCh = from;
-        return w.send(`${data.slice(0, -1)},"ch":"${from}"}`);
+        return w.send(`${(data as string).slice(0, -1)},"ch":"${from}"}`);
       }
       if (parted.has(from)) return;
       const want = chans.has(from) ? from : '';
@@ -485,13 +486,11 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
           readyState: 0,
           send(data: SendData) {
             if (self.readyState !== 1) return;
-            if (typeof data === 'string') {
-              if (!leading && PING.test(data)) {
-                const pong = data.replace('ping', 'pong');
-                return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: pong }));
-              }
-              if (data.startsWith(SESSION) && data.includes('"id"')) chan = true;
+            if (typeof data === 'string' && !leading && PING.test(data)) {
+              const pong = data.replace('ping', 'pong');
+              return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: pong }));
             }
+            if (isHello(data)) chan = true;
             if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
             data = rewrite(data, (o) => (isRequest(o) ? { ...o, id: me + JSON.stringify(o.id) } : o)) as SendData;
             toLeader(data);
