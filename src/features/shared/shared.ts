@@ -235,6 +235,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         seen = n;
         up = 0;
         if (pn) shut(port, 1001, 'leader changed');
+        // Another tab's newer link: it stole the lock from this one (frozen meanwhile).
+        if (leading && n !== wn) stepDown();
       }
       if (kind === 'o') {
         up = n;
@@ -399,13 +401,13 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     function ask(steal?: boolean): Promise<unknown> | undefined {
       abort?.abort();
       const mine = gen;
-      let held = false;
+      let mine2: (() => void) | undefined;
       return locks
         ?.request(name, steal ? { steal } : { signal: (abort = new AbortController()).signal }, () => {
           return new Promise<void>((done) => {
             if (mine !== gen) return done();
-            release = done;
-            held = leading = true;
+            release = mine2 = done;
+            leading = true;
             try {
               openLink();
             } catch {
@@ -413,8 +415,9 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
             }
           });
         })
-        // Aborted while queued, or stolen while leading (taken for frozen): then step down.
-        .catch(() => held && leading && mine === gen && stepDown());
+        // Aborted while queued, or stolen while leading (taken for frozen): then step down,
+        // unless this socket stepped down already (and may lead again by a later grant).
+        .catch(() => mine2 && release === mine2 && leading && stepDown());
     }
 
     const tick = (): void => {
@@ -503,7 +506,18 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         port = self;
         pn = 0;
         chan = false;
-        if (leading && !ws) openLink();
+        // A leader that was frozen may have lost its lock without knowing yet: the tab that stole
+        // it holds `steal <this leader's link> <group>` while it leads. Only then a new link.
+        if (leading && !ws)
+          void locks.request(`steal ${seen} ${name}`, { ifAvailable: true }, (free) => {
+            if (!free) return void (leading && stepDown());
+            if (port !== self || !leading || ws) return;
+            try {
+              openLink();
+            } catch {
+              shut(self, 1006, '');
+            }
+          });
         else queueMicrotask(opened);
         return self;
       } as unknown as WebSocketConstructorLike;

@@ -3,7 +3,9 @@
  * BroadcastChannels, both shared by every tab of one `createOrigin()`. Channel messages are
  * structured-cloned and delivered in a macrotask (`setTimeout(0)`, so fake timers drive them), in
  * order, to every other open channel of the same name. A tab can crash (its locks are released,
- * its channels go silent) or freeze (messages to it wait until it thaws; it keeps its locks).
+ * its channels go silent) or freeze (messages to it, and the outcomes of its lock requests, wait
+ * until it thaws, as a frozen page runs no task; it keeps its locks). Its timers and its
+ * WebSockets are not frozen: a test can so run what a page does first when it thaws.
  */
 import type { BroadcastChannelLike, LockManagerLike } from '../../../src/features/shared/shared';
 
@@ -71,8 +73,17 @@ export function createOrigin(): FakeOrigin {
       const posted: unknown[] = [];
       const tab: FakeTab = {
         locks: {
-          request(name, options, callback) {
-            return new Promise((resolve, reject) => {
+          request(name, options, lockCallback) {
+            return new Promise((settle, fail) => {
+              // A frozen tab learns of its lock (granted, stolen, refused) once it thaws.
+              const later =
+                <A extends unknown[]>(f: (...args: A) => void) =>
+                (...args: A): void =>
+                  frozen ? void pending.push(() => f(...args)) : f(...args);
+              const resolve = later(settle);
+              const reject = later(fail);
+              const callback = (lock: unknown): Promise<unknown> =>
+                new Promise((done, failed) => later(() => Promise.resolve().then(() => lockCallback(lock)).then(done, failed))());
               if (crashed) return;
               const signal = options.signal as AbortSignal | undefined;
               if (signal?.aborted) return reject(abortError());

@@ -413,6 +413,30 @@ describe('shared(): leadership moves', () => {
     expect(live()).toEqual([kit.last()]);
   });
 
+  it('a thawing leader whose link closes before it learns of the steal opens no new link: it steps down', async () => {
+    const [a, b, c] = await tabs(3);
+    a!.tab.freeze();
+    await tick(4 * SHARED_TICK);
+    expect(kit.instances).toHaveLength(2);
+    kit.last().open();
+    await tick(100);
+    await tick();
+    expect([b!.socket.state, c!.socket.state]).toEqual(['open', 'open']);
+    // What the page runs first when it thaws: its old link's close (then its reconnect), before
+    // the news of the steal and the channel's messages.
+    kit.instances[0]!.closed(1006);
+    await tick(200);
+    expect(kit.instances).toHaveLength(2);
+    a!.tab.thaw();
+    await tick(200);
+    await tick(5 * SHARED_TICK);
+    expect(kit.instances).toHaveLength(2);
+    expect(live()).toEqual([kit.last()]);
+    expect([a, b, c].filter((t) => t!.socket.leader)).toHaveLength(1);
+    expect(a!.socket.leader).toBe(false);
+    expect([a, b, c].map((t) => t!.socket.state)).toEqual(['open', 'open', 'open']);
+  });
+
   it('two followers whose watchdogs fire together take over a frozen leader with one new link, not two', async () => {
     const a = open();
     await tick();
