@@ -458,8 +458,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       heard = clock.now();
       post('?', 0);
       const mine = gen;
-      // A socket's port opens only once it holds its own lock, so that the leader never watches a lock not yet taken.
-      alive = undefined;
+      // A socket's port opens only once it holds its own lock (`alive`, cleared by leave()), so that the leader never watches a lock not yet taken.
       void locks?.request(`${name} ${tab}`, {}, () =>
         new Promise<void>((done) => {
           if (mine !== gen) return done();
