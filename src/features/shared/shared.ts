@@ -86,8 +86,8 @@ const json = (text: string): unknown => {
     return undefined;
   }
 };
-/** A request (CONTRACT or JSON-RPC shape): it has a method and an id. */
-const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'string' && (typeof o.id === 'string' || typeof o.id === 'number');
+/** A request (CONTRACT or JSON-RPC shape): it has a method and an id (not null: a JSON-RPC notification). */
+const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'string' && o.id != null;
 /** "HFB1", the first four bytes of a binary envelope (docs/protocol.md §2). */
 const MAGIC = 0x48464231;
 /**
@@ -262,7 +262,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
           const id = o.id;
           if ('method' in o) return leading || b !== undefined || !isRequest(o) ? o : undefined;
           if (typeof id !== 'string' || !TAGGED.test(id)) return o;
-          return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) ?? id } : b ? o : undefined;
+          return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) } : b ? o : undefined;
         });
         // The link's binary is an ArrayBuffer: a socket made with `binaryType: 'blob'` gets a Blob.
         if (data !== undefined) port.onmessage?.({ data: typeof data === 'string' || port.binaryType !== 'blob' ? data : new Blob([data as ArrayBuffer]) } satisfies MessageEventLike);
