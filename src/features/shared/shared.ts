@@ -5,7 +5,6 @@
  * to the leader over a BroadcastChannel. The core above it is unchanged: each socket keeps its
  * own state, queue, listeners, requests and handlers. docs/shared.md explains the design.
  */
-import { isArrayBuffer } from '../../binary/bytes';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type { Feature } from '../../core/feature';
 import { badOption } from '../../core/options';
@@ -100,7 +99,8 @@ const MAGIC = 0x48464231;
 const rewrite = (data: unknown, f: (o: Json) => Json | undefined): unknown => {
   let text = data;
   let end = 0;
-  if (isArrayBuffer(data) && data.byteLength > 7) {
+  // One realm: the link's and the channel's ArrayBuffers are this page's (shared() runs in browsers only).
+  if (data instanceof ArrayBuffer && data.byteLength > 7) {
     const view = new DataView(data);
     end = 8 + view.getUint32(4);
     if (view.getUint32(0) !== MAGIC || end > data.byteLength) return data;
