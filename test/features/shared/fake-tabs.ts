@@ -23,8 +23,13 @@ export interface FakeTab {
   readonly posted: unknown[];
   /** The tab is gone: its locks are released, its queued requests dropped, its channels silent. */
   crash(): void;
-  /** Messages to this tab wait (its locks stay held) until `thaw()`. */
+  /** Messages to this tab and the outcomes of its lock requests wait (its locks stay held) until `thaw()`. */
   freeze(): void;
+  /**
+   * Still frozen, the tab's channels get their messages again (those that waited first), as
+   * Chromium hands them to a frozen page; its lock outcomes keep waiting.
+   */
+  hear(): void;
   thaw(): void;
   /** Channels of this tab that are open. */
   readonly openChannels: number;
@@ -68,8 +73,12 @@ export function createOrigin(): FakeOrigin {
   return {
     tab() {
       let frozen = false;
+      let hears = false;
       let crashed = false;
       const pending: Array<() => void> = [];
+      /** The runs in `pending` that are lock outcomes. */
+      const locked = new Set<() => void>();
+      const lockRun = (run: () => void): (() => void) => (locked.add(run), run);
       const posted: unknown[] = [];
       const tab: FakeTab = {
         locks: {
@@ -79,7 +88,7 @@ export function createOrigin(): FakeOrigin {
               const later =
                 <A extends unknown[]>(f: (...args: A) => void) =>
                 (...args: A): void =>
-                  frozen ? void pending.push(() => f(...args)) : f(...args);
+                  frozen ? void pending.push(lockRun(() => f(...args))) : f(...args);
               const resolve = later(settle);
               const reject = later(fail);
               const callback = (lock: unknown): Promise<unknown> =>
@@ -127,7 +136,7 @@ export function createOrigin(): FakeOrigin {
                 const run = (): void => {
                   if (!this.entry.closed && !crashed) this.onmessage?.({ data });
                 };
-                if (frozen) pending.push(run);
+                if (frozen && !hears) pending.push(run);
                 else run();
               },
             };
@@ -161,8 +170,15 @@ export function createOrigin(): FakeOrigin {
         freeze() {
           frozen = true;
         },
+        hear() {
+          hears = true;
+          for (const run of pending.filter((r) => !locked.has(r))) {
+            pending.splice(pending.indexOf(run), 1);
+            run();
+          }
+        },
         thaw() {
-          frozen = false;
+          frozen = hears = false;
           for (const run of pending.splice(0)) run();
         },
         get openChannels() {

@@ -413,6 +413,27 @@ describe('shared(): leadership moves', () => {
     expect(live()).toEqual([kit.last()]);
   });
 
+  it('a frozen leader that still hears the channel (as in Chromium) steps down on hearing the new link, closing its own', async () => {
+    const [a, b] = await tabs(2);
+    a!.tab.freeze();
+    await tick(4 * SHARED_TICK);
+    expect(b!.socket.leader).toBe(true);
+    expect(kit.instances).toHaveLength(2);
+    expect(kit.instances[0]!.readyState).toBe(1);
+    a!.tab.hear();
+    await tick();
+    // Still frozen: it has not learnt that its lock was stolen, but it heard of the new link.
+    expect(a!.socket.leader).toBe(false);
+    expect(kit.instances[0]!.readyState).toBe(2);
+    kit.last().open();
+    a!.tab.thaw();
+    await tick(100);
+    await tick();
+    expect([a!.socket.state, b!.socket.state]).toEqual(['open', 'open']);
+    expect(live()).toEqual([kit.last()]);
+    expect([a, b].filter((t) => t!.socket.leader)).toHaveLength(1);
+  });
+
   it('a thawing leader whose link closes before it learns of the steal opens no new link: it steps down', async () => {
     const [a, b, c] = await tabs(3);
     a!.tab.freeze();
