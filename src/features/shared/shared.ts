@@ -108,13 +108,12 @@ const rewrite = (data: unknown, f: (o: Json) => Json | undefined): unknown => {
   }
   const v = typeof text === 'string' && text.includes('"id"') && json(text);
   let changed = false;
-  const list = (Array.isArray(v) ? v : [v])
-    .map((o: unknown) => {
-      const out = typeof o === 'object' && o ? f(o) : o;
-      changed ||= out !== o;
-      return out;
-    })
-    .filter((o) => o !== undefined);
+  const list: unknown[] = [];
+  for (const o of Array.isArray(v) ? v : [v]) {
+    const out = typeof o === 'object' && o ? f(o) : o;
+    changed ||= out !== o;
+    if (out !== undefined) list.push(out);
+  }
   if (!changed) return data;
   if (!list.length) return;
   const out = JSON.stringify(Array.isArray(v) ? list : list[0]);
