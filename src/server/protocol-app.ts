@@ -249,7 +249,7 @@ export interface ChannelPorts {
  * @internal On a multi-session link (shared() tabs, docs/protocol.md §6) a frame comes on one
  * tab's channel: answers, echoes and the handler's `peer` go to that channel only, while the
  * connection's own send() reaches every tab. A response to the connection's own request (sent
- * to every tab) settles it, whichever tab answers (`connection.settle`). Like the connection's
+ * to one tab's channel, see SessionLink.send) settles it (`connection.settle`). Like the connection's
  * own, a channel's port keeps sending into its session after the link is gone. Used by both
  * `createServer` and `createApp`.
  */

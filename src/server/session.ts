@@ -6,6 +6,7 @@
  * over any other WebSocket server alike.
  */
 import { randomUUID } from 'node:crypto';
+import { decodeText } from '../protocol/wire';
 
 /** One server frame kept for replay until the client acknowledges it. */
 export interface ReplayFrame {
@@ -144,6 +145,12 @@ function isBeat(data: Uint8Array): boolean {
   } catch {
     return false;
   }
+}
+
+/** A text frame holding a CONTRACT request (`{"type":"request",…}` with an id and a method). */
+function isRequestFrame(data: Uint8Array): boolean {
+  const d = decodeText(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  return d.kind === 'protocol' && d.message.type === 'request';
 }
 
 /** Whether a text frame is one of the session's own (`{"type":"session"…`): a cheap prefix check. */
@@ -545,10 +552,14 @@ export class SessionLink {
    * session moved on still sends into that session (a late answer reaches the client's new link).
    */
   send(data: Uint8Array, binary: boolean): boolean {
-    // On a multi-session link, what the application sends to the connection goes to every session on it.
+    // On a multi-session link, what the application sends to the connection goes to every session
+    // on it; but a request (connection.request()) goes to one, the link's first still attached, so
+    // that one tab answers it once (docs/protocol.md §6).
     if (this.#chans) {
+      const all = [...this.#chans.values()];
+      const one = !binary && isRequestFrame(data) ? all.find((c) => c.ids.length > 0) : undefined;
       let sent = false;
-      for (const c of this.#chans.values()) sent = c.send(data, binary) || sent;
+      for (const c of one ? [one] : all) sent = c.send(data, binary) || sent;
       return sent;
     }
     const record = this.#record;

@@ -84,6 +84,23 @@ describe('SessionLink with channels (several sessions on one link)', () => {
     expect(l.stream().slice(2)).toEqual(['B:for b', 'A:for all', 'B:for all']);
   });
 
+  it("a request the connection sends (connection.request()) goes to one session only, the link's first attached one, so it is answered once", () => {
+    const { open } = setup();
+    const l = open();
+    l.receive(hello('A', null, 0));
+    l.receive(hello('B', null, 0));
+    const request = JSON.stringify({ type: 'request', id: 7, method: 'whoami' });
+    l.link.send(Buffer.from(request), false);
+    // Binary frames, events and other application frames still reach every session.
+    l.link.send(Buffer.from(JSON.stringify({ type: 'event', event: 'news', data: 1 })), false);
+    expect(l.stream().slice(2)).toEqual([`A:${request}`, 'A:{"type":"event","event":"news","data":1}', 'B:{"type":"event","event":"news","data":1}']);
+    // A's session leaves the link: the next request goes to B, the first one still attached.
+    l.receive(bye('A'));
+    l.link.send(Buffer.from(request), false);
+    expect(l.stream().at(-1)).toBe(`B:${request}`);
+    expect(l.stream().filter((f) => f === `A:${request}` || f === `B:${request}`)).toHaveLength(2);
+  });
+
   it('a handover: each channel resumes on the new link from its own counts; the old link loses only those channels', () => {
     const { open } = setup();
     const old = open();

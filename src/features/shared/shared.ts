@@ -5,7 +5,6 @@
  * to the leader over a BroadcastChannel. The core above it is unchanged: each socket keeps its
  * own state, queue, listeners, requests and handlers. docs/shared.md explains the design.
  */
-import { isArrayBuffer } from '../../binary/bytes';
 import type { PlatformAbortSignal } from '../../protocol/bytes';
 import type { Feature } from '../../core/feature';
 import { badOption } from '../../core/options';
@@ -73,6 +72,8 @@ const BEAT = /"p[io]ng"/;
 const TAGGED = /^~\w+~/;
 /** `session()`'s frames (docs/protocol.md §6): each tab's session gets a channel of the leader's link. */
 const SESSION = '{"type":"session"';
+/** A client's session frame with an id: a hello. */
+const isHello = (data: unknown): boolean => typeof data === 'string' && data.startsWith(SESSION) && data.includes('"id"');
 /** How long a link's first hello waits for an answer before the others go out without one (ms). */
 const PROBE = 5000;
 
@@ -84,35 +85,35 @@ const json = (text: string): unknown => {
     return undefined;
   }
 };
-/** A request (CONTRACT or JSON-RPC shape): it has a method and an id. */
-const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'string' && (typeof o.id === 'string' || typeof o.id === 'number');
+/** A request (CONTRACT or JSON-RPC shape): it has a method and an id (not null: a JSON-RPC notification). */
+const isRequest = (o: Json | undefined): o is Json => typeof o?.method === 'string' && o.id != null;
 /** "HFB1", the first four bytes of a binary envelope (docs/protocol.md §2). */
 const MAGIC = 0x48464231;
 /**
  * `data` with `f` applied to the JSON object in it, or to each object of its JSON array (a
- * JSON-RPC batch), when its JSON holds `"<word>"`. Its JSON: a text frame's, or a binary
+ * JSON-RPC batch), when its JSON holds `"id"`. Its JSON: a text frame's, or a binary
  * envelope's header (the attachments are kept as they are). `f` returns the object itself
  * (nothing to do), a new one, or undefined (drop it). Returns `data` itself when nothing changed,
  * undefined when nothing is left.
  */
-const rewrite = (data: unknown, word: string, f: (o: Json) => Json | undefined): unknown => {
+const rewrite = (data: unknown, f: (o: Json) => Json | undefined): unknown => {
   let text = data;
   let end = 0;
-  if (isArrayBuffer(data) && data.byteLength > 7) {
+  // One realm: the link's and the channel's ArrayBuffers are this page's (shared() runs in browsers only).
+  if (data instanceof ArrayBuffer && data.byteLength > 7) {
     const view = new DataView(data);
     end = 8 + view.getUint32(4);
     if (view.getUint32(0) !== MAGIC || end > data.byteLength) return data;
     text = new TextDecoder().decode(new Uint8Array(data, 8, end - 8));
   }
-  const v = typeof text === 'string' && text.includes(word) && json(text);
+  const v = typeof text === 'string' && text.includes('"id"') && json(text);
   let changed = false;
-  const list = (Array.isArray(v) ? v : [v])
-    .map((o: unknown) => {
-      const out = typeof o === 'object' && o ? f(o) : o;
-      changed ||= out !== o;
-      return out;
-    })
-    .filter((o) => o !== undefined);
+  const list: unknown[] = [];
+  for (const o of Array.isArray(v) ? v : [v]) {
+    const out = typeof o === 'object' && o ? f(o) : o;
+    changed ||= out !== o;
+    if (out !== undefined) list.push(out);
+  }
   if (!changed) return data;
   if (!list.length) return;
   const out = JSON.stringify(Array.isArray(v) ? list : list[0]);
@@ -203,7 +204,10 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       if (port === p) port = undefined;
       p.onclose?.({ code, reason, wasClean: code !== 1006 } satisfies CloseEventLike);
     };
-    const opened = (p: Port): void => {
+    /** Opens this socket's port once the link is open and this socket holds its own lock. */
+    const opened = (): void => {
+      const p = port;
+      if (!up || !alive || p?.readyState !== 0) return;
       p.readyState = 1;
       pn = up;
       p.protocol = proto;
@@ -230,11 +234,13 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         seen = n;
         up = 0;
         if (pn) shut(port, 1001, 'leader changed');
+        // Another tab's newer link: it stole the lock from this one (frozen meanwhile).
+        if (leading && n !== wn) stepDown();
       }
       if (kind === 'o') {
         up = n;
         proto = a as string;
-        if (port?.readyState === 0 && alive) opened(port);
+        opened();
       } else if (kind === 'c') {
         if (up === n) up = 0;
         if (pn === n || port?.readyState === 0) shut(port, a as number, b as string);
@@ -247,12 +253,15 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       } else if (kind === 'm' && pn === n && port?.readyState === 1) {
         // A channel's frame is its tab's alone ('': the tabs without one); undefined: every tab's.
         if (b !== undefined && b !== (chan ? tab : '')) return;
-        // Answers to another socket's requests are not ours; ours get their own id back. In our
-        // channel every frame is ours: the session counts it.
-        const data = rewrite(a, '"id"', (o) => {
+        // The server's requests (alone, in an envelope or in a batch) are the leader's: answered
+        // once; the rest of a batch is every socket's. Answers to another socket's requests are
+        // not ours; ours get their own id back. In a channel every frame is its tab's (its
+        // session counts it).
+        const data = rewrite(a, (o) => {
           const id = o.id;
-          if ('method' in o || typeof id !== 'string' || !TAGGED.test(id)) return o;
-          return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) ?? id } : b ? o : undefined;
+          if ('method' in o) return leading || b !== undefined || !isRequest(o) ? o : undefined;
+          if (typeof id !== 'string' || !TAGGED.test(id)) return o;
+          return id.startsWith(me) ? { ...o, id: json(id.slice(me.length)) } : b ? o : undefined;
         });
         // The link's binary is an ArrayBuffer: a socket made with `binaryType: 'blob'` gets a Blob.
         if (data !== undefined) port.onmessage?.({ data: typeof data === 'string' || port.binaryType !== 'blob' ? data : new Blob([data as ArrayBuffer]) } satisfies MessageEventLike);
@@ -280,8 +289,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         // The first hello's tab gave up waiting (its session's timeout): no sessions here.
         if (typeof data !== 'string' || !(data.startsWith(SESSION) || BEAT.test(data))) noSessions();
       }
-      // A client's session frame with an id is a hello.
-      if (typeof data === 'string' && data.startsWith(SESSION) && data.includes('"id"')) {
+      if (isHello(data)) {
         if (!mux) {
           mux = 1;
           probe = from;
@@ -292,7 +300,7 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         chans.add(from);
         parted.delete(from);
         outCh = from;
-        return w.send(`${data.slice(0, -1)},"ch":"${from}"}`);
+        return w.send(`${(data as string).slice(0, -1)},"ch":"${from}"}`);
       }
       if (parted.has(from)) return;
       const want = chans.has(from) ? from : '';
@@ -328,8 +336,8 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       real.onmessage = ({ data }) => {
         let to = inCh;
         if (typeof data === 'string' && data.startsWith(SESSION)) {
-          const v = json(data);
-          const m = typeof v === 'object' && v ? (v as { ch?: unknown; ack?: unknown; resumed?: unknown; close?: unknown }) : undefined;
+          // An object, or undefined: the text starts with `{"type":"session"`.
+          const m = json(data) as { ch?: unknown; ack?: unknown; resumed?: unknown; close?: unknown } | undefined;
           const ch = m?.ch;
           if (typeof ch === 'string') {
             // A switch (or a channel's close): the frames that follow are that channel's.
@@ -345,12 +353,10 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
             to = ch;
           } else if (mux && m && 'resumed' in m) return void say('u', n);
         }
-        // Heartbeats reach the leading socket only, and so do, outside channels, the server's
-        // requests (alone, in an envelope or in a batch): they are answered once. The rest of a
-        // batch reaches every socket; in a channel every frame is its tab's (its session counts it).
-        const rest = typeof data === 'string' && data.length < 128 && BEAT.test(data) ? undefined : to ? data : rewrite(data, '"method"', (o) => (isRequest(o) ? undefined : o));
-        if (rest !== undefined) post('m', n, rest, to);
-        handle([SHARED_VERSION, 'm', n, data, rest === data ? to : undefined]);
+        // Heartbeats reach the leading socket only (answered once); outside channels, so do the
+        // server's requests (dropped in the other tabs, see handle()).
+        if (typeof data === 'string' && data.length < 128 && BEAT.test(data)) handle([SHARED_VERSION, 'm', n, data]);
+        else say('m', n, data, to);
       };
       real.onclose = real.onerror = (event) => {
         const e = event as Partial<CloseEventLike>;
@@ -394,13 +400,13 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
     function ask(steal?: boolean): Promise<unknown> | undefined {
       abort?.abort();
       const mine = gen;
-      let held = false;
+      let mine2: (() => void) | undefined;
       return locks
         ?.request(name, steal ? { steal } : { signal: (abort = new AbortController()).signal }, () => {
           return new Promise<void>((done) => {
             if (mine !== gen) return done();
-            release = done;
-            held = leading = true;
+            release = mine2 = done;
+            leading = true;
             try {
               openLink();
             } catch {
@@ -408,8 +414,9 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
             }
           });
         })
-        // Aborted while queued, or stolen while leading (taken for frozen): then step down.
-        .catch(() => held && leading && mine === gen && stepDown());
+        // Aborted while queued, or stolen while leading (taken for frozen): then step down,
+        // unless this socket stepped down already (and may lead again by a later grant).
+        .catch(() => mine2 && release === mine2 && leading && stepDown());
     }
 
     const tick = (): void => {
@@ -450,13 +457,12 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
       heard = clock.now();
       post('?', 0);
       const mine = gen;
-      // A socket's port opens only once it holds its own lock, so that the leader never watches a lock not yet taken.
-      alive = undefined;
+      // A socket's port opens only once it holds its own lock (`alive`, cleared by leave()), so that the leader never watches a lock not yet taken.
       void locks?.request(`${name} ${tab}`, {}, () =>
         new Promise<void>((done) => {
           if (mine !== gen) return done();
           alive = done;
-          if (up && port?.readyState === 0) opened(port);
+          opened();
         }),
       );
       ask();
@@ -481,15 +487,13 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
           readyState: 0,
           send(data: SendData) {
             if (self.readyState !== 1) return;
-            if (typeof data === 'string') {
-              if (!leading && PING.test(data)) {
-                const pong = data.replace('ping', 'pong');
-                return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: pong }));
-              }
-              if (data.startsWith(SESSION) && data.includes('"id"')) chan = true;
+            if (typeof data === 'string' && !leading && PING.test(data)) {
+              const pong = data.replace('ping', 'pong');
+              return queueMicrotask(() => self.readyState === 1 && self.onmessage?.({ data: pong }));
             }
+            if (isHello(data)) chan = true;
             if (ArrayBuffer.isView(data)) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
-            data = rewrite(data, '"method"', (o) => (isRequest(o) ? { ...o, id: me + JSON.stringify(o.id) } : o)) as SendData;
+            data = rewrite(data, (o) => (isRequest(o) ? { ...o, id: me + JSON.stringify(o.id) } : o)) as SendData;
             toLeader(data);
           },
           close(code?: number, reason?: string) {
@@ -500,8 +504,19 @@ export function shared(options: SharedOptions = {}): Feature<Shared> {
         port = self;
         pn = 0;
         chan = false;
-        if (leading && !ws) openLink();
-        else if (up) queueMicrotask(() => port === self && !self.readyState && up && alive && opened(self));
+        // A leader that was frozen may have lost its lock without knowing yet: the tab that stole
+        // it holds `steal <this leader's link> <group>` while it leads. Only then a new link.
+        if (leading && !ws)
+          void locks.request(`steal ${seen} ${name}`, { ifAvailable: true }, (free) => {
+            if (!free) return void (leading && stepDown());
+            if (port !== self || !leading || ws) return;
+            try {
+              openLink();
+            } catch {
+              shut(self, 1006, '');
+            }
+          });
+        else queueMicrotask(opened);
         return self;
       } as unknown as WebSocketConstructorLike;
     });

@@ -3,7 +3,9 @@
  * BroadcastChannels, both shared by every tab of one `createOrigin()`. Channel messages are
  * structured-cloned and delivered in a macrotask (`setTimeout(0)`, so fake timers drive them), in
  * order, to every other open channel of the same name. A tab can crash (its locks are released,
- * its channels go silent) or freeze (messages to it wait until it thaws; it keeps its locks).
+ * its channels go silent) or freeze (messages to it, and the outcomes of its lock requests, wait
+ * until it thaws, as a frozen page runs no task; it keeps its locks). Its timers and its
+ * WebSockets are not frozen: a test can so run what a page does first when it thaws.
  */
 import type { BroadcastChannelLike, LockManagerLike } from '../../../src/features/shared/shared';
 
@@ -21,8 +23,13 @@ export interface FakeTab {
   readonly posted: unknown[];
   /** The tab is gone: its locks are released, its queued requests dropped, its channels silent. */
   crash(): void;
-  /** Messages to this tab wait (its locks stay held) until `thaw()`. */
+  /** Messages to this tab and the outcomes of its lock requests wait (its locks stay held) until `thaw()`. */
   freeze(): void;
+  /**
+   * Still frozen, the tab's channels get their messages again (those that waited first), as
+   * Chromium hands them to a frozen page; its lock outcomes keep waiting.
+   */
+  hear(): void;
   thaw(): void;
   /** Channels of this tab that are open. */
   readonly openChannels: number;
@@ -66,13 +73,26 @@ export function createOrigin(): FakeOrigin {
   return {
     tab() {
       let frozen = false;
+      let hears = false;
       let crashed = false;
       const pending: Array<() => void> = [];
+      /** The runs in `pending` that are lock outcomes. */
+      const locked = new Set<() => void>();
+      const lockRun = (run: () => void): (() => void) => (locked.add(run), run);
       const posted: unknown[] = [];
       const tab: FakeTab = {
         locks: {
-          request(name, options, callback) {
-            return new Promise((resolve, reject) => {
+          request(name, options, lockCallback) {
+            return new Promise((settle, fail) => {
+              // A frozen tab learns of its lock (granted, stolen, refused) once it thaws.
+              const later =
+                <A extends unknown[]>(f: (...args: A) => void) =>
+                (...args: A): void =>
+                  frozen ? void pending.push(lockRun(() => f(...args))) : f(...args);
+              const resolve = later(settle);
+              const reject = later(fail);
+              const callback = (lock: unknown): Promise<unknown> =>
+                new Promise((done, failed) => later(() => Promise.resolve().then(() => lockCallback(lock)).then(done, failed))());
               if (crashed) return;
               const signal = options.signal as AbortSignal | undefined;
               if (signal?.aborted) return reject(abortError());
@@ -116,7 +136,7 @@ export function createOrigin(): FakeOrigin {
                 const run = (): void => {
                   if (!this.entry.closed && !crashed) this.onmessage?.({ data });
                 };
-                if (frozen) pending.push(run);
+                if (frozen && !hears) pending.push(run);
                 else run();
               },
             };
@@ -150,8 +170,15 @@ export function createOrigin(): FakeOrigin {
         freeze() {
           frozen = true;
         },
+        hear() {
+          hears = true;
+          for (const run of pending.filter((r) => !locked.has(r))) {
+            pending.splice(pending.indexOf(run), 1);
+            run();
+          }
+        },
         thaw() {
-          frozen = false;
+          frozen = hears = false;
           for (const run of pending.splice(0)) run();
         },
         get openChannels() {

@@ -282,6 +282,22 @@ describe('shared() + session(): a channel per tab on the leader\'s link', () => 
     expect(server.hub.attached).toBe(3);
   });
 
+  it('a request the server sends to the connection as a whole is answered once, by one tab', async () => {
+    const tabs = await group(['A', 'B', 'C']);
+    const ran: string[] = [];
+    for (const t of tabs) t.socket.handle('whoami', () => (ran.push(t.name), t.name));
+    server.links.get(kit.last())!.send(Buffer.from(JSON.stringify({ type: 'request', id: 77, method: 'whoami' })), false);
+    await settle();
+    const answers = server.wire.get(kit.last())!.up.filter((f) => f.includes('"id":77'));
+    expect(answers).toHaveLength(1);
+    expect(ran).toHaveLength(1);
+    expect(JSON.parse(answers[0]!)).toEqual({ type: 'response', id: 77, result: ran[0] });
+    // A broadcast still reaches every tab once.
+    server.links.get(kit.last())!.send(Buffer.from('to everyone'), false);
+    await settle();
+    for (const t of tabs) expect(t.messages.filter((m) => m === 'to everyone')).toHaveLength(1);
+  });
+
   it('close() of a follower ends its session only: its channel leaves the link, the others carry on', async () => {
     const tabs = await group(['A', 'B', 'C']);
     const [a, b, c] = tabs as [Tab, Tab, Tab];

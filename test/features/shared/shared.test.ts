@@ -253,6 +253,17 @@ describe('shared(): one link for every tab', () => {
     expect(kit.last().sent).toEqual([JSON.stringify({ type: 'response', id: 99, result: 'a' })]);
   });
 
+  it('a server request for a method the leader does not handle is answered once, METHOD_NOT_FOUND, even when followers handle it', async () => {
+    const [, b, c] = await tabs(3);
+    const ran: string[] = [];
+    for (const t of [b, c]) t!.socket.handle('whoami', () => void ran.push('follower'));
+    kit.last().receive(JSON.stringify({ type: 'request', id: 5, method: 'whoami' }));
+    await tick();
+    expect(ran).toEqual([]);
+    expect(kit.last().sent).toHaveLength(1);
+    expect(JSON.parse(kit.last().sent[0] as string)).toMatchObject({ type: 'response', id: 5, error: { code: 'METHOD_NOT_FOUND' } });
+  });
+
   it('events reach every tab', async () => {
     const [a, b] = await tabs(2);
     const seen: string[] = [];
@@ -400,6 +411,51 @@ describe('shared(): leadership moves', () => {
     await tick(100);
     expect(a!.socket.state).toBe('open'); // back, through the new leader
     expect(live()).toEqual([kit.last()]);
+  });
+
+  it('a frozen leader that still hears the channel (as in Chromium) steps down on hearing the new link, closing its own', async () => {
+    const [a, b] = await tabs(2);
+    a!.tab.freeze();
+    await tick(4 * SHARED_TICK);
+    expect(b!.socket.leader).toBe(true);
+    expect(kit.instances).toHaveLength(2);
+    expect(kit.instances[0]!.readyState).toBe(1);
+    a!.tab.hear();
+    await tick();
+    // Still frozen: it has not learnt that its lock was stolen, but it heard of the new link.
+    expect(a!.socket.leader).toBe(false);
+    expect(kit.instances[0]!.readyState).toBe(2);
+    kit.last().open();
+    a!.tab.thaw();
+    await tick(100);
+    await tick();
+    expect([a!.socket.state, b!.socket.state]).toEqual(['open', 'open']);
+    expect(live()).toEqual([kit.last()]);
+    expect([a, b].filter((t) => t!.socket.leader)).toHaveLength(1);
+  });
+
+  it('a thawing leader whose link closes before it learns of the steal opens no new link: it steps down', async () => {
+    const [a, b, c] = await tabs(3);
+    a!.tab.freeze();
+    await tick(4 * SHARED_TICK);
+    expect(kit.instances).toHaveLength(2);
+    kit.last().open();
+    await tick(100);
+    await tick();
+    expect([b!.socket.state, c!.socket.state]).toEqual(['open', 'open']);
+    // What the page runs first when it thaws: its old link's close (then its reconnect), before
+    // the news of the steal and the channel's messages.
+    kit.instances[0]!.closed(1006);
+    await tick(200);
+    expect(kit.instances).toHaveLength(2);
+    a!.tab.thaw();
+    await tick(200);
+    await tick(5 * SHARED_TICK);
+    expect(kit.instances).toHaveLength(2);
+    expect(live()).toEqual([kit.last()]);
+    expect([a, b, c].filter((t) => t!.socket.leader)).toHaveLength(1);
+    expect(a!.socket.leader).toBe(false);
+    expect([a, b, c].map((t) => t!.socket.state)).toEqual(['open', 'open', 'open']);
   });
 
   it('two followers whose watchdogs fire together take over a frozen leader with one new link, not two', async () => {
