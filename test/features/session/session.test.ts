@@ -656,3 +656,22 @@ describe('session(): storage writes on acks', () => {
     socket.close();
   });
 });
+
+describe('session(): storage when the server has no sessions', () => {
+  it('removes the stored state on the fallback and does not write it back when the link drops or the socket closes', async () => {
+    const saved: unknown[] = [];
+    const { socket, link } = setup({ storage: { load: async () => undefined, save: (state) => void saved.push(state) } });
+    const ws = await link();
+    socket.send('a');
+    await tick();
+    ws.receive(ws.sent[0]); // the hello echoed
+    await tick();
+    expect(saved.at(-1)).toBeUndefined();
+    const count = saved.length;
+    ws.closed(1006);
+    await tick();
+    socket.close();
+    await tick();
+    expect(saved.slice(count).filter((s) => s !== undefined)).toEqual([]);
+  });
+});
