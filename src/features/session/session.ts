@@ -6,7 +6,7 @@
  */
 import type { Feature } from '../../core/feature';
 import { createEmitter } from '../../core/events';
-import { badOption, duration } from '../../core/options';
+import { badOption } from '../../core/options';
 import type { Fate, OverflowPolicy } from '../../core/queue';
 import { sizeOf, type SendResult } from '../../core/socket';
 import { createTimers } from '../../core/timers';
@@ -105,9 +105,12 @@ const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) 
  */
 export function session(options: SessionOptions = {}): Feature<Session> {
   const limits = { maxMessages: 1000, maxBytes: 1 << 20, timeout: 5000, ackEvery: 64, ackDelay: 100 };
+  // Each a number >= 0 (Infinity included) when given, as the core's options.
   for (const k in limits) {
     const name = k as keyof typeof limits;
-    limits[name] = duration(`session.${name}`, options[name], limits[name]);
+    const value: unknown = options[name];
+    if (value !== undefined && !(typeof value === 'number' && value >= 0)) throw badOption(`session.${name}`);
+    limits[name] = (value as number | undefined) ?? limits[name];
   }
   const { maxMessages, maxBytes, timeout, ackEvery, ackDelay } = limits;
   const overflow = options.overflow ?? 'drop-oldest';
@@ -140,6 +143,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
     /** PROTOCOL errors, made as plain HoldfastErrors (as the core does) so that the subclasses do not ship; `name` as theirs would be. */
     const bad = (message: string): void => host.error(new HoldfastError('PROTOCOL', message, { name: 'ProtocolError' }));
+
     /** True unless `unsupported` or `closed`. */
     const durable = (): boolean => mode !== 'unsupported' && mode !== 'closed';
 

@@ -409,6 +409,8 @@ describe('session() options', () => {
     [{ maxMessages: -1 }, 'session.maxMessages'],
     [{ ackEvery: -1 }, 'session.ackEvery'],
     [{ timeout: Number.NaN }, 'session.timeout'],
+    [{ ackDelay: null }, 'session.ackDelay'],
+    [{ maxBytes: '5' }, 'session.maxBytes'],
     [{ overflow: 'sometimes' }, 'session.overflow'],
     [{ storage: {} }, 'session.storage'],
   ])('refuses %j with OPTIONS', (options, name) => {
