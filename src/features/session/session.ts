@@ -144,9 +144,6 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     /** PROTOCOL errors, made as plain HoldfastErrors (as the core does) so that the subclasses do not ship; `name` as theirs would be. */
     const bad = (message: string): void => host.error(new HoldfastError('PROTOCOL', message, { name: 'ProtocolError' }));
 
-    /** True unless `unsupported` or `closed`. */
-    const durable = (): boolean => mode !== 'unsupported' && mode !== 'closed';
-
     const save = (): void => {
       if (!storage || saving || !loaded) return;
       // One write per task, however many messages it sent: a reload always comes in a later task.
@@ -228,8 +225,9 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       });
     };
 
-    /** The server does not speak sessions: say so and deliver plainly from now on. */
+    /** The server does not speak sessions: say so and deliver plainly from now on (no hook of ours runs any more). */
     const unsupported = (why: string): void => {
+      off();
       timers.clearAll();
       mode = 'unsupported';
       host.error(new HoldfastError('SESSION', `no sessions on the server (${why})`));
@@ -268,7 +266,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     const halt = (to: SessionState): void => {
       timers.clearAll();
       unacked = dups = 0;
-      if (mode !== 'unsupported') mode = to;
+      mode = to;
       save();
     };
 
@@ -295,9 +293,8 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         });
     }
 
-    host.hook({
+    const off = host.hook({
       receive(data) {
-        if (mode === 'unsupported') return;
         if (typeof data === 'string' && data.startsWith(PREFIX)) {
           let m: { id?: unknown; resumed?: unknown; ack?: unknown } | undefined;
           try {
@@ -326,7 +323,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         else if (unacked < 2) timers.set('a', ackDelay, writeAck);
       },
       send(data, fate): SendResult | void {
-        if (!durable()) return;
+        if (mode === 'closed') return;
         const size = sizeOf(data);
         if (!fits(size)) {
           if (overflow === 'throw') throw new HoldfastError('QUEUE_FULL', 'session outbox full', { name: 'QueueFullError' });
@@ -345,7 +342,6 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         return 'sent';
       },
       up() {
-        if (mode === 'unsupported') return;
         mode = 'handshake';
         if (loaded) writeHello();
       },
@@ -364,7 +360,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
     return {
       get session(): SessionInfo {
-        return { id, state: mode, outbox: { length: outbox.length, bytes }, received: rx, acked, durable: durable() };
+        return { id, state: mode, outbox: { length: outbox.length, bytes }, received: rx, acked, durable: mode !== 'unsupported' && mode !== 'closed' };
       },
       onSession: (listener) => listeners.on('s', listener),
     };
