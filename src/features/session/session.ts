@@ -155,7 +155,6 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       });
     };
 
-    const emit = (resumed: boolean, reason: SessionReason | undefined, resent: number): void => listeners.emit('s', { id, resumed, reason, resent });
 
     const remove = (at: number): Entry => {
       const [e] = outbox.splice(at, 1) as [Entry];
@@ -235,7 +234,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       // The link is open (this runs in `receive` or in the hello's timer, cleared by `down`): these are written now, never queued.
       for (const e of waiting) host.send(e.d, e.f);
       save();
-      emit(false, 'unsupported', waiting.length);
+      listeners.emit('s', { id, resumed: false, reason: 'unsupported', resent: waiting.length });
     };
 
     const welcome = (m: { id?: unknown; resumed?: unknown; ack?: unknown; seq?: unknown; reason?: unknown }): void => {
@@ -259,7 +258,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       const resent = outbox.length;
       flush(0);
       save();
-      emit(resumed, resumed ? undefined : ((m.reason || 'unknown') as SessionReason), resent);
+      listeners.emit('s', { id, resumed, reason: resumed ? undefined : ((m.reason || 'unknown') as SessionReason), resent });
     };
 
     /** The link went away (`to` offline) or the socket ends (`to` closed). */
