@@ -122,7 +122,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     /** `h` the hello's answer, `a` the next ack. */
     const timers = createTimers<'h' | 'a'>(host.clock);
     const listeners = createEmitter<{ s: SessionEvent }>((cause) => host.error(new HoldfastError('LISTENER', 'onSession listener threw', { cause })));
-    let outbox: Entry[] = [];
+    const outbox: Entry[] = [];
     let bytes = 0;
     let id: string | undefined;
     /** Server frames received; our last frame number; the server's last ack of ours. */
@@ -162,13 +162,6 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       return e;
     };
 
-    /** Empties the outbox; returns what it held. */
-    const take = (): Entry[] => {
-      const all = outbox;
-      outbox = [];
-      bytes = 0;
-      return all;
-    };
 
     const lose = (e: Pick<Entry, 'd' | 'f'>, reason: 'overflow' | 'closed'): void => {
       e.f?.(reason);
@@ -230,7 +223,8 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       timers.clearAll();
       mode = 'unsupported';
       host.error(new HoldfastError('SESSION', `no sessions on the server (${why})`));
-      const waiting = take();
+      const waiting = outbox.splice(0);
+      bytes = 0;
       // The link is open (this runs in `receive` or in the hello's timer, cleared by `down`): these are written now, never queued.
       for (const e of waiting) host.send(e.d, e.f);
       save();
@@ -351,7 +345,8 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         if (storage) return;
         // Without storage the outbox ends here. On an open link its frames are on the wire and the
         // closing handshake delivers them; otherwise each one is reported.
-        for (const e of take()) if (!wasActive || !e.n) lose(e, 'closed');
+        for (const e of outbox.splice(0)) if (!wasActive || !e.n) lose(e, 'closed');
+        bytes = 0;
         // ...and so does the session: start() after stop() begins a new one, as a new page would.
         fresh();
       },
