@@ -157,7 +157,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
 
     const remove = (at: number): Entry => {
-      const [e] = outbox.splice(at, 1) as [Entry];
+      const e = outbox.splice(at, 1)[0] as Entry;
       bytes -= e.s;
       return e;
     };
