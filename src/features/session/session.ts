@@ -122,7 +122,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     /** `h` the hello's answer, `a` the next ack. */
     const timers = createTimers<'h' | 'a'>(host.clock);
     const listeners = createEmitter<{ s: SessionEvent }>((cause) => host.error(new HoldfastError('LISTENER', 'onSession listener threw', { cause })));
-    const outbox: Entry[] = [];
+    let outbox: Entry[] = [];
     let bytes = 0;
     let id: string | undefined;
     /** Server frames received; our last frame number; the server's last ack of ours. */
@@ -155,13 +155,11 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       });
     };
 
-
     const remove = (at: number): Entry => {
       const e = outbox.splice(at, 1)[0] as Entry;
       bytes -= e.s;
       return e;
     };
-
 
     const lose = (e: Pick<Entry, 'd' | 'f'>, reason: 'overflow' | 'closed'): void => {
       e.f?.(reason);
@@ -277,7 +275,8 @@ export function session(options: SessionOptions = {}): Feature<Session> {
             ({ id, rx, seq, acked } = state);
             // Stored messages go before anything sent meanwhile.
             for (const e of state.outbox) bytes += e.s;
-            outbox.unshift(...(state.outbox as Entry[]));
+            // (Not unshift(...): a foreign state may hold more entries than a call takes arguments.)
+            outbox = [...(state.outbox as Entry[]), ...outbox];
           }
           loaded = true;
           // A link that opened meanwhile is waiting for its hello.

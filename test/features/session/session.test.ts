@@ -677,3 +677,16 @@ describe('session(): storage when the server has no sessions', () => {
     expect(saved.slice(count).filter((s) => s !== undefined)).toEqual([]);
   });
 });
+
+describe('session(): a large stored state', () => {
+  it('adopts a stored outbox of 300,000 entries (more than a call takes arguments) and says hello with its id', async () => {
+    const outbox = Array.from({ length: 300_000 }, () => ({ d: 'x', s: 1, n: 0, f: undefined }));
+    const { socket, errors, link } = setup({ maxMessages: Infinity, storage: { load: async () => ({ id: 'big', rx: 0, seq: 0, acked: 0, outbox }), save: () => undefined } });
+    await tick();
+    const ws = await link();
+    expect(errors).toEqual([]);
+    expect(ws.sent).toEqual(['{"type":"session","id":"big","ack":0}']);
+    expect(socket.session.outbox).toEqual({ length: 300_000, bytes: 300_000 });
+    socket.close();
+  });
+});
