@@ -168,7 +168,14 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
     /** Drops what the server has acknowledged (frame numbers up to `n`): numbered messages come first in the outbox. */
     const trim = (n: number): void => {
-      while ((outbox[0]?.n || Infinity) <= n) remove(0);
+      // One splice at the end: one per message would move the rest each time.
+      let k = 0;
+      for (const e of outbox) {
+        if (!e.n || e.n > n) break;
+        bytes -= e.s;
+        k++;
+      }
+      outbox.splice(0, k);
     };
 
     /** A new session: no id, counts from 0, and what waits in the outbox is numbered afresh. */
