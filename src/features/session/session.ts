@@ -225,14 +225,13 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     /** The server does not speak sessions: say so and deliver plainly from now on (no hook of ours runs any more). */
     const unsupported = (why: string): void => {
       off();
-      timers.clearAll();
-      mode = 'unsupported';
+      // (Its save removes the stored state: without sessions there is nothing to keep.)
+      halt('unsupported');
       host.error(new HoldfastError('SESSION', `no sessions on the server (${why})`));
       const waiting = outbox.splice(0);
       bytes = 0;
       // The link is open (this runs in `receive` or in the hello's timer, cleared by `down`): these are written now, never queued.
       for (const e of waiting) host.send(e.d, e.f);
-      save();
       listeners.emit('s', { id, resumed: false, reason: 'unsupported', resent: waiting.length });
     };
 
