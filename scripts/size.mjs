@@ -91,6 +91,7 @@ export const apps = {
 /** Rows computed as `[with the feature, without it]`: the bytes a feature adds to the core. */
 export const deltas = {
   'shared() added': ['core + shared()', 'core: connect'],
+  'session() added': ['core + session()', 'core: connect'],
   'HoldfastWebSocket added': ['HoldfastWebSocket', 'core: connect'],
 };
 

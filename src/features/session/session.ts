@@ -6,9 +6,10 @@
  */
 import type { Feature } from '../../core/feature';
 import { createEmitter } from '../../core/events';
-import { badOption, duration } from '../../core/options';
+import { badOption } from '../../core/options';
 import type { Fate, OverflowPolicy } from '../../core/queue';
 import { sizeOf, type SendResult } from '../../core/socket';
+import { createTimers } from '../../core/timers';
 import type { SendData } from '../../core/transport';
 import { HoldfastError } from '../../protocol/errors';
 import type { SessionPersistence } from './storage';
@@ -95,21 +96,8 @@ interface Entry {
 }
 
 const PREFIX = '{"type":"session"';
-const BEAT = /"p[io]ng"/;
-
-/** A heartbeat frame (the core's, never counted): the test the core makes. */
-function isBeat(text: string): boolean {
-  try {
-    // A JSON null throws below: not a beat either.
-    const m = (text.length < 128 && BEAT.test(text) && JSON.parse(text)) as { type?: unknown; ts?: unknown };
-    return Number.isFinite(m.ts) && (m.type === 'ping' || m.type === 'pong');
-  } catch {
-    return false;
-  }
-}
 
 const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
-
 
 /**
  * The session feature. List it first in `use`, so that it sees every frame before another
@@ -117,9 +105,12 @@ const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) 
  */
 export function session(options: SessionOptions = {}): Feature<Session> {
   const limits = { maxMessages: 1000, maxBytes: 1 << 20, timeout: 5000, ackEvery: 64, ackDelay: 100 };
+  // Each a number >= 0 (Infinity included) when given, as the core's options.
   for (const k in limits) {
     const name = k as keyof typeof limits;
-    limits[name] = duration(`session.${name}`, options[name], limits[name]);
+    const value: unknown = options[name];
+    if (value !== undefined && !(typeof value === 'number' && value >= 0)) throw badOption(`session.${name}`);
+    limits[name] = (value as number | undefined) ?? limits[name];
   }
   const { maxMessages, maxBytes, timeout, ackEvery, ackDelay } = limits;
   const overflow = options.overflow ?? 'drop-oldest';
@@ -128,7 +119,8 @@ export function session(options: SessionOptions = {}): Feature<Session> {
   if (storage && typeof storage.load !== 'function') throw badOption('session.storage');
 
   return (host) => {
-    const clock = host.clock;
+    /** `h` the hello's answer, `a` the next ack. */
+    const timers = createTimers<'h' | 'a'>(host.clock);
     const listeners = createEmitter<{ s: SessionEvent }>((cause) => host.error(new HoldfastError('LISTENER', 'onSession listener threw', { cause })));
     let outbox: Entry[] = [];
     let bytes = 0;
@@ -137,11 +129,9 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     let rx = 0;
     let seq = 0;
     let acked = 0;
-    /** Frames received since our last ack; frames still to skip as duplicates; the current frame is one. */
+    /** Frames received since our last ack; frames still to skip as duplicates. */
     let unacked = 0;
     let dups = 0;
-    // Stryker disable next-line BooleanLiteral: up() sets it before any frame can arrive
-    let dup = false;
     let mode: SessionState = 'offline';
     /** This socket had a welcome: from then on a missing one means a bad link, not a server without sessions. */
     let welcomed = false;
@@ -149,18 +139,10 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     let flushing = false;
     /** False while the stored state loads: the hello waits for it. */
     let loaded = !storage;
-    let helloTimer: unknown;
-    let ackTimer: unknown;
     let saving = false;
 
     /** PROTOCOL errors, made as plain HoldfastErrors (as the core does) so that the subclasses do not ship; `name` as theirs would be. */
     const bad = (message: string): void => host.error(new HoldfastError('PROTOCOL', message, { name: 'ProtocolError' }));
-    const stop = (timer: unknown): undefined => void (timer !== undefined && clock.clearTimeout(timer as never));
-    const quiet = (): void => {
-      helloTimer = stop(helloTimer);
-      ackTimer = stop(ackTimer);
-      unacked = 0;
-    };
 
     const save = (): void => {
       if (!storage || saving || !loaded) return;
@@ -168,14 +150,13 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       saving = true;
       void Promise.resolve().then(() => {
         saving = false;
-        storage.save({ id, rx, seq, acked, outbox }, maxBytes, host.error);
+        // Without sessions on the server there is nothing to keep: the stored state goes.
+        storage.save(mode === 'unsupported' ? undefined : { id, rx, seq, acked, outbox }, maxBytes, host.error);
       });
     };
 
-    const emit = (resumed: boolean, reason: SessionReason | undefined, resent: number): void => listeners.emit('s', { id, resumed, reason, resent });
-
     const remove = (at: number): Entry => {
-      const [e] = outbox.splice(at, 1) as [Entry];
+      const e = outbox.splice(at, 1)[0] as Entry;
       bytes -= e.s;
       return e;
     };
@@ -185,114 +166,105 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       host.drop(e.d, reason);
     };
 
-    /** Drops what the server has acknowledged (frame numbers up to `n`). */
+    /** Drops what the server has acknowledged (frame numbers up to `n`): numbered messages come first in the outbox. */
     const trim = (n: number): void => {
+      // One splice at the end: one per message would move the rest each time.
       let k = 0;
-      while (outbox[k]?.n && (outbox[k] as Entry).n <= n) bytes -= (outbox[k++] as Entry).s;
+      for (const e of outbox) {
+        if (!e.n || e.n > n) break;
+        bytes -= e.s;
+        k++;
+      }
       outbox.splice(0, k);
     };
 
+    /** A new session: no id, counts from 0, and what waits in the outbox is numbered afresh. */
+    const fresh = (): void => {
+      id = undefined;
+      rx = seq = acked = 0;
+      for (const e of outbox) e.n = 0;
+    };
+
+    /** Runs only while active with frames unacknowledged: every other path clears its timer. */
     const writeAck = (): void => {
-      ackTimer = stop(ackTimer);
-      if (unacked > 0 && mode === 'active') {
-        unacked = 0;
-        host.write(`${PREFIX},"ack":${rx}}`);
-        save();
-      }
+      timers.clear('a');
+      unacked = 0;
+      host.write(`${PREFIX},"ack":${rx}}`);
+      save();
     };
 
-    /** Puts `e` on the wire (numbering it first); false when it was withdrawn by its fate. */
-    const put = (e: Entry): boolean => {
-      if (!e.n) {
-        const fate = e.f;
-        e.f = undefined;
-        if (fate?.('sent') === false) return false;
-        e.n = ++seq;
-      }
-      host.write(e.d);
-      return true;
-    };
-
-    /** Sends the outbox in order: numbered frames again, then the waiting ones. */
-    const flush = (): void => {
+    /** Sends the outbox in order from `i` on (numbering what goes out for the first time); stops when a fate moves `mode` on. */
+    const flush = (i: number): void => {
       // Fates are not guarded, as in the core's queue flush. A fate that closes or reconnects
       // moves `mode` on: the rest waits for the next link.
       flushing = true;
-      for (let i = 0; i < outbox.length && mode === 'active'; ) {
-        if (put(outbox[i] as Entry)) i++;
-        else remove(i);
+      while (outbox[i] && mode === 'active') {
+        const e = outbox[i] as Entry;
+        const fate = e.f;
+        e.f = undefined;
+        // Withdrawn by its fate: never sent, never numbered.
+        if (fate?.('sent') === false) remove(i);
+        else {
+          e.n ||= ++seq;
+          host.write(e.d);
+          i++;
+        }
       }
       flushing = false;
     };
 
     const writeHello = (): void => {
       host.write(`${PREFIX},"id":${JSON.stringify(id ?? null)},"ack":${rx}}`);
-      helloTimer = clock.setTimeout(() => {
-        helloTimer = undefined;
+      timers.set('h', timeout, () => {
         if (!welcomed) return unsupported('no welcome');
         host.error(new HoldfastError('SESSION', 'no session welcome: reconnecting'));
         host.socket.reconnect();
-      }, timeout);
+      });
     };
 
-    /** The server does not speak sessions: say so and deliver plainly from now on. */
+    /** The server does not speak sessions: say so and deliver plainly from now on (no hook of ours runs any more). */
     const unsupported = (why: string): void => {
-      helloTimer = stop(helloTimer);
-      mode = 'unsupported';
+      off();
+      // (Its save removes the stored state: without sessions there is nothing to keep.)
+      halt('unsupported');
       host.error(new HoldfastError('SESSION', `no sessions on the server (${why})`));
-      const waiting = outbox;
-      outbox = [];
+      const waiting = outbox.splice(0);
       bytes = 0;
       // The link is open (this runs in `receive` or in the hello's timer, cleared by `down`): these are written now, never queued.
       for (const e of waiting) host.send(e.d, e.f);
-      storage?.save(undefined, maxBytes, host.error);
-      emit(false, 'unsupported', waiting.length);
+      listeners.emit('s', { id, resumed: false, reason: 'unsupported', resent: waiting.length });
     };
 
     const welcome = (m: { id?: unknown; resumed?: unknown; ack?: unknown; seq?: unknown; reason?: unknown }): void => {
-      if (mode !== 'handshake' || !m.id || typeof m.id !== 'string' || typeof m.resumed !== 'boolean' || !count(m.ack) || !count(m.seq)) {
-        bad('bad session welcome');
-        return;
-      }
-      let resumed = m.resumed;
-      helloTimer = stop(helloTimer);
+      const resumed = m.resumed;
+      if (mode !== 'handshake' || typeof m.id !== 'string' || !m.id || typeof resumed !== 'boolean' || !count(m.ack) || !count(m.seq)) return bad('bad session welcome');
+      timers.clear('h');
       if (resumed && (m.id !== id || m.ack > seq || m.ack < acked || m.seq > rx)) {
         // The counts are not ours: start a new session on this link rather than lose or repeat frames.
         bad('session counts differ: new session');
-        id = undefined;
-        reset();
+        fresh();
         return writeHello();
       }
       trim(m.ack);
       if (resumed) {
         acked = m.ack;
         dups = rx - m.seq;
-      } else reset();
+      } else fresh();
       id = m.id;
       mode = 'active';
       welcomed = true;
       const resent = outbox.length;
-      flush();
+      flush(0);
       save();
-      emit(resumed, resumed ? undefined : ((m.reason || 'unknown') as SessionReason), resent);
+      listeners.emit('s', { id, resumed, reason: resumed ? undefined : ((m.reason || 'unknown') as SessionReason), resent });
     };
 
-    /** The server acknowledged our frames up to `n`. */
-    const onAck = (n: unknown): void => {
-      if (!count(n) || n > seq) {
-        bad('bad session ack');
-        return;
-      }
-      if (n <= acked) return;
-      acked = n;
-      trim(n);
+    /** The link went away (`to` offline) or the socket ends (`to` closed). */
+    const halt = (to: SessionState): void => {
+      timers.clearAll();
+      unacked = dups = 0;
+      mode = to;
       save();
-    };
-
-    /** A new session: counts from 0, and what waits in the outbox is numbered afresh. */
-    const reset = (): void => {
-      rx = seq = acked = 0;
-      for (const e of outbox) e.n = 0;
     };
 
     const fits = (size: number): boolean => outbox.length < maxMessages && bytes + size <= maxBytes;
@@ -301,102 +273,87 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       // Read in a microtask: what it reports reaches listeners added right after connect().
       void Promise.resolve()
         .then(() => storage.load(host.error))
-        .then(undefined, (cause: unknown) => void host.error(new HoldfastError('STORAGE', 'session storage failed', { cause })))
+        .catch((cause: unknown) => void host.error(new HoldfastError('STORAGE', 'session storage failed', { cause })))
         .then((state) => {
-        // Adopted even after close(): the save below writes it back with what this page added, so a
-        // page closed before its state loaded leaves the stored session as it found it.
-        if (state) {
-          ({ id, rx, seq, acked } = state);
-          // Stored messages go before anything sent meanwhile.
-          for (const e of state.outbox) bytes += e.s;
-          outbox = [...(state.outbox as Entry[]), ...outbox];
-        }
-        loaded = true;
-        // A link that opened meanwhile is waiting for its hello.
-        if (mode === 'handshake') writeHello();
-        save();
-      });
+          // Adopted even after close(): the save below writes it back with what this page added, so a
+          // page closed before its state loaded leaves the stored session as it found it.
+          if (state) {
+            ({ id, rx, seq, acked } = state);
+            // Stored messages go before anything sent meanwhile.
+            for (const e of state.outbox) bytes += e.s;
+            // (Not unshift(...): a foreign state may hold more entries than a call takes arguments.)
+            outbox = [...(state.outbox as Entry[]), ...outbox];
+          }
+          loaded = true;
+          // A link that opened meanwhile is waiting for its hello.
+          if (mode === 'handshake') writeHello();
+          save();
+        });
     }
 
-    host.hook({
-      frame(data, outbound) {
-        if (outbound || mode !== 'active' || (typeof data === 'string' && (data.startsWith(PREFIX) || isBeat(data)))) return;
+    const off = host.hook({
+      receive(data) {
+        if (typeof data === 'string' && data.startsWith(PREFIX)) {
+          let m: { id?: unknown; resumed?: unknown; ack?: unknown } | undefined;
+          try {
+            m = Object(JSON.parse(data)) as typeof m;
+          } catch {
+            // reported below
+          }
+          if (!m) bad('bad session frame');
+          else if ('resumed' in m) welcome(m);
+          else if ('id' in m) unsupported('hello echoed');
+          else if (!count(m.ack) || m.ack > seq) bad('bad session ack');
+          else if (m.ack > acked) {
+            trim((acked = m.ack));
+            save();
+          }
+          return true;
+        }
+        // An application frame (the core took the heartbeats out): counted from the welcome on.
+        if (mode !== 'active') return;
         if (dups > 0) {
           dups--;
-          dup = true;
-          return;
+          return true; // a frame we already had
         }
         rx++;
         if (++unacked >= ackEvery) writeAck();
-        else ackTimer ??= clock.setTimeout(writeAck, ackDelay);
-      },
-      receive(data) {
-        if (dup) {
-          dup = false;
-          return true; // a frame we already had
-        }
-        if (mode === 'unsupported' || typeof data !== 'string' || !data.startsWith(PREFIX)) return;
-        let m: { id?: unknown; resumed?: unknown; ack?: unknown } | undefined;
-        try {
-          m = Object(JSON.parse(data)) as typeof m;
-        } catch {
-          // reported below
-        }
-        if (!m) bad('bad session frame');
-        else if ('resumed' in m) welcome(m);
-        else if ('id' in m) unsupported('hello echoed');
-        else onAck(m.ack);
-        return true;
+        else if (unacked < 2) timers.set('a', ackDelay, writeAck);
       },
       send(data, fate): SendResult | void {
-        if (mode === 'unsupported' || mode === 'closed') return;
+        if (mode === 'closed') return;
         const size = sizeOf(data);
         if (!fits(size)) {
           if (overflow === 'throw') throw new HoldfastError('QUEUE_FULL', 'session outbox full', { name: 'QueueFullError' });
-          if (overflow === 'drop-oldest') {
-            // Only messages not yet on the wire may go: a numbered one would leave a gap.
-            for (let at = outbox.findIndex((e) => !e.n); at >= 0 && at < outbox.length && !fits(size); ) lose(remove(at), 'overflow');
-          }
+          // Only messages not yet on the wire may go (they come last): a numbered one would leave a gap.
+          for (const at = overflow === 'drop-oldest' ? outbox.findIndex((e) => !e.n) : -1; outbox[at] && !fits(size); ) lose(remove(at), 'overflow');
           if (!fits(size)) {
             lose({ d: data, f: fate }, 'overflow');
             return 'dropped';
           }
         }
-        const e: Entry = { d: data, s: size, n: 0, f: fate };
-        outbox.push(e);
+        outbox.push({ d: data, s: size, n: 0, f: fate });
         bytes += size;
         save();
         if (mode !== 'active' || flushing) return 'queued';
-        if (!put(e)) remove(outbox.length - 1);
+        flush(outbox.length - 1);
         return 'sent';
       },
       up() {
-        if (mode === 'unsupported') return;
         mode = 'handshake';
-        dups = unacked = 0;
-        dup = false;
         if (loaded) writeHello();
       },
-      down() {
-        if (mode === 'unsupported') return;
-        mode = 'offline';
-        quiet();
-        save();
-      },
+      down: () => halt('offline'),
       end() {
-        quiet();
         const wasActive = mode === 'active';
-        if (mode !== 'unsupported') mode = 'closed';
-        if (storage) return void save();
+        halt('closed');
+        if (storage) return;
         // Without storage the outbox ends here. On an open link its frames are on the wire and the
         // closing handshake delivers them; otherwise each one is reported.
-        const left = outbox;
-        outbox = [];
+        for (const e of outbox.splice(0)) if (!wasActive || !e.n) lose(e, 'closed');
         bytes = 0;
-        for (const e of left) if (!wasActive || !e.n) lose(e, 'closed');
         // ...and so does the session: start() after stop() begins a new one, as a new page would.
-        id = undefined;
-        reset();
+        fresh();
       },
     });
 

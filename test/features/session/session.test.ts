@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connect, type ConnectOptions } from '../../../src/core/connect';
 import type { DropReason } from '../../../src/core/events';
+import type { Feature, FeatureHost } from '../../../src/core/feature';
 import { rpc } from '../../../src/features/rpc/rpc';
 import { session, type SessionEvent, type SessionOptions } from '../../../src/features/session/session';
 import type { HoldfastError } from '../../../src/protocol/errors';
@@ -409,6 +410,8 @@ describe('session() options', () => {
     [{ maxMessages: -1 }, 'session.maxMessages'],
     [{ ackEvery: -1 }, 'session.ackEvery'],
     [{ timeout: Number.NaN }, 'session.timeout'],
+    [{ ackDelay: null }, 'session.ackDelay'],
+    [{ maxBytes: '5' }, 'session.maxBytes'],
     [{ overflow: 'sometimes' }, 'session.overflow'],
     [{ storage: {} }, 'session.storage'],
   ])('refuses %j with OPTIONS', (options, name) => {
@@ -535,9 +538,13 @@ describe('session(): states, fallbacks and reports (mutation survivors)', () => 
   });
 
   it('a state loaded before any link does not start a hello timer: no fallback later', async () => {
-    const { socket, errors, link } = setup({ timeout: 300, storage: { load: async () => undefined, save: () => undefined } });
+    const { socket, errors, kit } = setup({ timeout: 300, storage: { load: async () => undefined, save: () => undefined } });
     await tick();
-    const ws = await link({});
+    // The link opens after `timeout`: a timer started by the load would have fallen back by then.
+    await tick(400);
+    const ws = kit.last();
+    ws.open();
+    ws.receive(welcome({}));
     await tick(1000);
     expect(errors).toEqual([]);
     expect(socket.session.state).toBe('active');
@@ -653,6 +660,132 @@ describe('session(): storage writes on acks', () => {
     ws.receive(ack(1));
     await tick();
     expect(saved.length).toBe(before + 1);
+    socket.close();
+  });
+});
+
+describe('session(): storage when the server has no sessions', () => {
+  it('removes the stored state on the fallback and does not write it back when the link drops or the socket closes', async () => {
+    const saved: unknown[] = [];
+    const { socket, link } = setup({ storage: { load: async () => undefined, save: (state) => void saved.push(state) } });
+    const ws = await link();
+    socket.send('a');
+    await tick();
+    ws.receive(ws.sent[0]); // the hello echoed
+    await tick();
+    expect(saved.at(-1)).toBeUndefined();
+    const count = saved.length;
+    ws.closed(1006);
+    await tick();
+    socket.close();
+    await tick();
+    expect(saved.slice(count).filter((s) => s !== undefined)).toEqual([]);
+  });
+});
+
+describe('session(): a large stored state', () => {
+  it('adopts a stored outbox of 300,000 entries (more than a call takes arguments) and says hello with its id', async () => {
+    const outbox = Array.from({ length: 300_000 }, () => ({ d: 'x', s: 1, n: 0, f: undefined }));
+    const { socket, errors, link } = setup({ maxMessages: Infinity, storage: { load: async () => ({ id: 'big', rx: 0, seq: 0, acked: 0, outbox }), save: () => undefined } });
+    await tick();
+    const ws = await link();
+    expect(errors).toEqual([]);
+    expect(ws.sent).toEqual(['{"type":"session","id":"big","ack":0}']);
+    expect(socket.session.outbox).toEqual({ length: 300_000, bytes: 300_000 });
+    socket.close();
+  });
+});
+
+describe('session(): messages, names and timers (mutation survivors)', () => {
+  it('takes 0 for its numbers, and refuses an overflow policy with more around it', () => {
+    expect(() => session({ maxMessages: 0, maxBytes: 0, timeout: 0, ackEvery: 0, ackDelay: 0 })).not.toThrow();
+    for (const overflow of ['xthrow', 'throwx']) expect(() => session({ overflow } as never)).toThrowError(expect.objectContaining({ code: 'OPTIONS' }) as Error);
+  });
+
+  it('names its errors: listener, protocol, fallback, reconnect, storage and a full outbox', async () => {
+    const { socket, errors, link } = setup({ timeout: 300 });
+    socket.onSession(() => {
+      throw new Error('boom');
+    });
+    const ws = await link({});
+    ws.receive(ack(9));
+    expect(errors.map((e) => [e.code, e.name, e.message])).toEqual([
+      ['LISTENER', 'HoldfastError', 'onSession listener threw'],
+      ['PROTOCOL', 'ProtocolError', 'bad session ack'],
+    ]);
+    ws.closed(1006);
+    await link();
+    await tick(300);
+    expect(errors.at(-1)?.message).toBe('no session welcome: reconnecting');
+    socket.close();
+
+    const silent = setup({ timeout: 300 });
+    await silent.link();
+    await tick(300);
+    expect(silent.errors.map((e) => e.message)).toEqual(['no sessions on the server (no welcome)']);
+    silent.socket.close();
+
+    const broken = setup({ storage: { load: () => Promise.reject(new Error('gone')), save: () => undefined } });
+    await tick();
+    expect(broken.errors.map((e) => e.message)).toEqual(['session storage failed']);
+    broken.socket.close();
+
+    const full = setup({ maxMessages: 0, overflow: 'throw' });
+    expect(() => full.socket.send('a')).toThrowError(expect.objectContaining({ name: 'QueueFullError', message: 'session outbox full' }) as Error);
+    full.socket.close();
+  });
+
+  it('acks once when ackEvery frames arrive before ackDelay, and the delay runs from the first unacknowledged frame', async () => {
+    const { socket, link } = setup({ ackEvery: 2, ackDelay: 100 });
+    const ws = await link({});
+    const acks = () => ws.sent.filter((f) => typeof f === 'string' && f.startsWith('{"type":"session","ack"'));
+    ws.receive('1');
+    ws.receive('2');
+    expect(acks()).toEqual([ack(2)]);
+    await tick(200); // the first frame's timer went with that ack
+    expect(acks()).toEqual([ack(2)]);
+    ws.receive('3');
+    await tick(50);
+    expect(acks()).toEqual([ack(2)]);
+    await tick(50);
+    expect(acks()).toEqual([ack(2), ack(3)]);
+    socket.close();
+
+    const slow = setup({ ackEvery: 64, ackDelay: 100 });
+    const w2 = await slow.link({});
+    w2.receive('1');
+    await tick(50);
+    w2.receive('2'); // does not push the ack back
+    await tick(50);
+    expect(w2.sent.at(-1)).toBe(ack(2));
+    slow.socket.close();
+  });
+
+  it('a message sent from a fate while the outbox goes out follows it, and a fate that drops the link stops the rest', async () => {
+    const kit = createFakeWebSocket();
+    let host: FeatureHost | undefined;
+    const probe: Feature = (h) => {
+      host = h;
+      return {};
+    };
+    const socket = connect('ws://x/', { WebSocket: kit.WebSocket, environment: false, heartbeat: false, random: () => 0, backoff: { initialDelay: 10 }, use: [session(), probe] });
+    await tick(10);
+    const ws = kit.last();
+    ws.open();
+    ws.receive(welcome({}));
+    const h = host as FeatureHost;
+    h.send('a', (fate) => void (fate === 'sent' && h.send('b')));
+    expect(ws.sent.slice(1)).toEqual(['a', 'b']);
+    ws.closed(1006);
+    const fates: string[] = [];
+    h.send('c', (fate) => void (fate === 'sent' && socket.reconnect()));
+    h.send('d', (fate) => void fates.push(fate));
+    await tick(10);
+    const next = kit.last();
+    next.open();
+    next.receive(welcome({ resumed: true, ack: 2, seq: 0, reason: undefined }));
+    expect(fates).toEqual([]); // the link went with c's fate: d waits
+    expect(socket.session.outbox.length).toBe(2);
     socket.close();
   });
 });
