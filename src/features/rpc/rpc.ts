@@ -138,6 +138,8 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
     const inbound = new Set<AbortController>();
     /** Bumped whenever the link goes away: answers only go out on the link they were asked on. */
     let link = 0;
+    /** Whether a protocol message in a Blob frame was reported (once per socket). */
+    let blobs = false;
 
     const abortHandlers = (code: ErrorCode, message: string, closeCode: number): void => {
       link++;
@@ -225,7 +227,21 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
 
     host.hook({
       receive(data) {
-        if (typeof data !== 'string' && isBlob(data)) return; // no codec reads a Blob
+        if (typeof data !== 'string' && isBlob(data)) {
+          // No codec reads a Blob (binaryType 'blob'): it cannot be decoded now, and decoding it
+          // later would reorder frames, so it stays application data. A codec that reads binary
+          // is told once per socket, as soon as the bytes show it held a protocol message.
+          if (codec !== jsonCodec && !blobs)
+            data
+              .arrayBuffer()
+              .then((bytes) => {
+                if (blobs || /^clos/.test(host.socket.state) || codec.decode(bytes).kind === 'data') return;
+                blobs = true;
+                host.error(new HoldfastError('OPTIONS', codec.name + " message in a Blob: use binaryType: 'arraybuffer'"));
+              })
+              .catch(() => {});
+          return;
+        }
         let decoded: Incoming;
         try {
           decoded = codec.decode(data as IncomingData);
