@@ -81,17 +81,21 @@ export interface PendingRequests {
   onDisconnect(closeCode?: number): RetryRequest[];
 }
 
-/** A pending request: what `onDisconnect` and the errors need, its deadline, and how it settles. */
 interface Entry {
   readonly method: string;
   readonly params: unknown;
   readonly retry: boolean | undefined;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
   /** The timeout in ms (`Infinity`: none) and the time it runs out at. */
   readonly timeout: number;
   readonly deadline: number;
-  /** Detaches the abort listener, then rejects with `error` or resolves with `value`. */
-  readonly done: (error: Error | undefined, value?: unknown) => void;
+  readonly signal: PlatformAbortSignal | undefined;
+  readonly onAbort: (() => void) | undefined;
 }
+
+/** The longest delay `setTimeout` takes as given (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_DELAY = 2_147_483_647;
 
 /**
  * The error of request `method` (`id`): a plain HoldfastError named after the subclass that
@@ -117,8 +121,8 @@ export function createPending(clock: Clock = systemClock(), timeout = 0): Pendin
   const arm = (deadline: number, now = 0): void => {
     if (armedFor < Infinity) clock.clearTimeout(timer);
     armedFor = deadline;
-    // Longer delays than 2^31 - 1 ms overflow to 1 ms in browsers and Node: a far deadline is reached in steps.
-    if (deadline < Infinity) timer = clock.setTimeout(expire, Math.min(2_147_483_647, deadline - now));
+    // Longer delays overflow to 1 ms in browsers and Node; a far deadline is reached in steps.
+    if (deadline < Infinity) timer = clock.setTimeout(expire, Math.min(MAX_TIMER_DELAY, deadline - now));
   };
   /** The shared timer fired: rejects every request that is due, in id order, then re-arms. */
   const expire = (): void => {
@@ -132,8 +136,8 @@ export function createPending(clock: Clock = systemClock(), timeout = 0): Pendin
     for (const id of due) settle(id, (entry) => requestError('TIMEOUT', 'TimeoutError', `timed out after ${entry.timeout} ms`, entry.method, id));
   };
   /**
-   * Settles request `id` if it is pending: removes it (and its abort listener) first, then
-   * rejects it with what `error` makes of it, or resolves it with `value` when there is no `error`.
+   * Settles request `id` if it is pending: removes it and its abort listener first, then rejects
+   * it with what `error` makes of it, or resolves it with `value` when there is no `error`.
    * Once the table is empty, the shared timer is cleared if it is still empty after the
    * microtasks queued so far (the promise's reactions among them), so that a caller answering
    * each response with the next request (a `.then` or `await` loop) keeps one timer instead of
@@ -143,48 +147,44 @@ export function createPending(clock: Clock = systemClock(), timeout = 0): Pendin
     const entry = entries.get(id as number);
     if (!entry) return false;
     entries.delete(id as number);
-    entry.done(error?.(entry), value);
-    if (!entries.size && armedFor < Infinity && !idleCheck) {
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (error) entry.reject(error(entry));
+    else entry.resolve(value);
+    if (entries.size === 0 && armedFor < Infinity && !idleCheck) {
       idleCheck = true;
       void Promise.resolve().then(() => {
         idleCheck = false;
-        if (!entries.size) arm(Infinity);
+        if (entries.size === 0) arm(Infinity);
       });
     }
     return true;
   };
+  const aborted = (method: string, id: number, signal: PlatformAbortSignal): HoldfastError =>
+    requestError('ABORTED', 'AbortError', 'was aborted', method, id, { cause: signal.reason });
 
   return {
     get size() {
       return entries.size;
     },
     has: (id) => entries.has(id as number),
-    add<T>(method: string, options: AddOptions = {}, params?: unknown): PendingRequest<T> {
-      const { timeout: ms = timeout, signal, retry } = options;
+    add<T>(method: string, options?: AddOptions, params?: unknown): PendingRequest<T> {
+      const ms = options?.timeout ?? timeout;
+      const signal = options?.signal;
       if (!(ms >= 0)) throw new RangeError('bad timeout: ' + ms);
       const id = nextId++;
       const limit = ms || Infinity;
       const now = limit < Infinity ? clock.now() : 0;
-      const deadline = now + limit;
-      const aborted = (): Error => requestError('ABORTED', 'AbortError', 'was aborted', method, id, { cause: signal?.reason });
-      const onAbort = (): void => void settle(id, aborted);
+      const onAbort = signal && ((): void => void settle(id, () => aborted(method, id, signal)));
+      let entry!: Entry;
       const promise = new Promise<T>((resolve, reject) => {
-        if (signal?.aborted) return reject(aborted());
-        entries.set(id, {
-          method,
-          params,
-          retry,
-          timeout: limit,
-          deadline,
-          done(error, value) {
-            signal?.removeEventListener('abort', onAbort);
-            if (error) reject(error);
-            else resolve(value as T);
-          },
-        });
-        if (deadline < armedFor) arm(deadline, now);
-        signal?.addEventListener('abort', onAbort);
+        entry = { method, params, retry: options?.retry, resolve: resolve as (value: unknown) => void, reject, timeout: limit, deadline: now + limit, signal, onAbort };
       });
+      if (signal?.aborted) entry.reject(aborted(method, id, signal));
+      else {
+        entries.set(id, entry);
+        if (entry.deadline < armedFor) arm(entry.deadline, now);
+        if (onAbort) signal.addEventListener('abort', onAbort);
+      }
       return { id, promise };
     },
     resolve(response) {
@@ -203,9 +203,9 @@ export function createPending(clock: Clock = systemClock(), timeout = 0): Pendin
     },
     onDisconnect(closeCode) {
       const retries: RetryRequest[] = [];
-      entries.forEach(({ method, params, retry }, id) => {
-        if (retry) retries.push({ id, method, params });
-        else settle(id, () => requestError('DISCONNECTED', 'ClosedError', 'lost: the link dropped', method, id, { closeCode }));
+      entries.forEach((entry, id) => {
+        if (entry.retry) retries.push({ id, method: entry.method, params: entry.params });
+        else settle(id, () => requestError('DISCONNECTED', 'ClosedError', 'lost: the link dropped', entry.method, id, { closeCode }));
       });
       return retries;
     },

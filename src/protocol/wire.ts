@@ -98,32 +98,45 @@ export function classify(value: unknown): Decoded {
   if (!isRecord(value)) return DATA;
   // Each case reads only its own members: looking up absent ones costs on every frame.
   const type = value.type;
-  let id: unknown;
-  let error: unknown;
-  // [the first bad member (or false), the message rebuilt with only its CONTRACT keys]
-  const [bad, message]: [string | false, unknown] | [] =
-    type === 'ping' || type === 'pong'
-      ? [!Number.isFinite(value.ts) && 'ts', { type, ts: value.ts }]
-      : type === 'event'
-        ? [!isName(value.event) && 'event', { type, event: value.event, data: value.data }]
-        : type === 'request'
-          ? [!isId((id = value.id)) ? 'id' : !isName(value.method) && 'method', { type, id, method: value.method, params: value.params }]
-          : type !== 'response'
-            ? []
-            : (error = value.error) == null
-              ? [!isId((id = value.id)) ? 'id' : !('result' in value) && 'result', { type, id, result: value.result }]
-              : errorShape(value.id, error);
-  return !message ? DATA : bad ? { kind: 'invalid', reason: `${type as string}: bad ${bad}` } : { kind: 'protocol', message: message as ProtocolMessage };
+  let message: ProtocolMessage;
+  let bad: string | false;
+  switch (type) {
+    case 'ping':
+    case 'pong': {
+      const ts = value.ts;
+      bad = !Number.isFinite(ts) && 'ts';
+      message = { type, ts: ts as number };
+      break;
+    }
+    case 'request': {
+      const { id, method } = value;
+      bad = !isId(id) ? 'id' : !isName(method) && 'method';
+      message = { type, id: id as Id, method: method as string, params: value.params };
+      break;
+    }
+    case 'event': {
+      const event = value.event;
+      bad = !isName(event) && 'event';
+      message = { type, event: event as string, data: value.data };
+      break;
+    }
+    case 'response': {
+      const { id, error } = value;
+      if (error == null) {
+        bad = !isId(id) ? 'id' : !('result' in value) && 'result';
+        message = { type, id: id as Id, result: value.result };
+        break;
+      }
+      const { code, message: text, data } = isRecord(error) ? error : ({} as Record<string, unknown>);
+      bad = !isId(id) ? 'id' : !((typeof code === 'string' || typeof code === 'number') && typeof text === 'string') && 'error';
+      message = { type, id: id as Id, error: { code: code as Id, message: text as string, data } };
+      break;
+    }
+    default:
+      return DATA;
+  }
+  return bad ? { kind: 'invalid', reason: `${type}: bad ${bad}` } : { kind: 'protocol', message };
 }
-
-/** The check and the rebuilt message of a failed response (`{ type: 'response', id, error }`). */
-const errorShape = (id: unknown, error: unknown): [string | false, ResponseFailure] => {
-  const { code, message, data } = isRecord(error) ? error : ({} as Record<string, unknown>);
-  return [
-    !isId(id) ? 'id' : !((typeof code === 'string' || typeof code === 'number') && typeof message === 'string') && 'error',
-    { type: 'response', id: id as Id, error: { code: code as Id, message: message as string, data } },
-  ];
-};
 
 /**
  * Text that can hold a protocol message: a JSON object (after JSON whitespace) with a `"type"`
