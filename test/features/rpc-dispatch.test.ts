@@ -6,7 +6,7 @@ import { jsonCodec, type Codec } from '../../src/codecs/json';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
 import { envelopeCodec } from '../../src/codecs/envelope';
 import { rpc, type RpcOptions } from '../../src/features/rpc/rpc';
-import { encodeEnvelope } from '../../src/protocol/envelope';
+import { encodeEnvelope, type EnvelopeMessage } from '../../src/protocol/envelope';
 import { ClosedError, HoldfastError, ProtocolError, QueueFullError, TimeoutError } from '../../src/protocol/errors';
 import { createFakeHost, type FakeHost } from '../helpers/fake-host';
 
@@ -447,7 +447,8 @@ describe('rpc feature: answers in edge cases', () => {
 });
 
 describe("rpc feature: a Blob frame (binaryType 'blob') under a codec that reads binary", () => {
-  const envelope = (message: object) => new Blob([encodeEnvelope(message, [])]);
+  // A copy: a Blob part must be an ArrayBuffer-backed view.
+  const envelope = (message: EnvelopeMessage) => new Blob([new Uint8Array(encodeEnvelope(message, []))]);
 
   it("reports once per socket, naming binaryType 'arraybuffer', that a protocol message came as a Blob; the Blob stays application data", async () => {
     const { fake, socket } = setup({ codec: envelopeCodec });

@@ -493,7 +493,7 @@ describe("binaryType 'blob' with envelopeCodec", () => {
     const messages: unknown[] = [];
     socket.on('message', (data) => messages.push(data));
     const call = track(socket.request('thumbnail', new Uint8Array([1]), { timeout: 1000 }));
-    const frame = new Blob([encodeEnvelope({ type: 'response', id: 1, result: new Uint8Array([2]) }, [])]);
+    const frame = new Blob([new Uint8Array(encodeEnvelope({ type: 'response', id: 1, result: 2 }, []))]);
     kit.last().receive(frame);
     expect(messages).toEqual([frame]);
     await vi.waitFor(() => expect(errors.map((e) => [e.code, e.message])).toEqual([['OPTIONS', "envelope message in a Blob: use binaryType: 'arraybuffer'"]]));
