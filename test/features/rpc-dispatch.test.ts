@@ -478,10 +478,14 @@ describe("rpc feature: a Blob frame (binaryType 'blob') under a codec that reads
     const late = setup({ codec: envelopeCodec });
     expect(late.fake.receive(envelope({ type: 'event', event: 'e', data: 1 }))).toBe(false);
     late.fake.state = 'closed';
+    const old = setup({ codec: envelopeCodec });
+    const unreadable = envelope({ type: 'event', event: 'e', data: 1 });
+    Object.defineProperty(unreadable, 'arrayBuffer', { value: undefined }); // an older WebView's Blob
+    expect(old.fake.receive(unreadable)).toBe(false);
     const control = setup({ codec: envelopeCodec });
     control.fake.receive(envelope({ type: 'event', event: 'e', data: 1 }));
     await vi.waitFor(() => expect(control.fake.errors).toHaveLength(1));
-    for (const { fake } of [plain, json, late]) expect(fake.errors).toEqual([]);
+    for (const { fake } of [plain, json, late, old]) expect(fake.errors).toEqual([]);
   });
 });
 

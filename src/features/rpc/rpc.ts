@@ -231,9 +231,10 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
           // No codec reads a Blob (binaryType 'blob'): it cannot be decoded now, and decoding it
           // later would reorder frames, so it stays application data. A codec that reads binary
           // is told once per socket, as soon as the bytes show it held a protocol message.
+          // Older WebViews' Blobs lack arrayBuffer(): no report there, and no throw.
           if (codec !== jsonCodec && !blobs)
-            (data as PlatformBlob)
-              .arrayBuffer()
+            (data as Partial<PlatformBlob>)
+              .arrayBuffer?.()
               .then((bytes) => {
                 if (blobs || /^clos/.test(host.socket.state) || codec.decode(bytes).kind === 'data') return;
                 blobs = true;
