@@ -6,6 +6,7 @@ import { jsonCodec, type Codec } from '../../src/codecs/json';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
 import { envelopeCodec } from '../../src/codecs/envelope';
 import { rpc, type RpcOptions } from '../../src/features/rpc/rpc';
+import { encodeEnvelope, type EnvelopeMessage } from '../../src/protocol/envelope';
 import { ClosedError, HoldfastError, ProtocolError, QueueFullError, TimeoutError } from '../../src/protocol/errors';
 import { createFakeHost, type FakeHost } from '../helpers/fake-host';
 
@@ -442,6 +443,49 @@ describe('rpc feature: answers in edge cases', () => {
     fake.receive(new TextEncoder().encode('HFB1 broken').buffer);
     expect(fake.errors).toHaveLength(1);
     expect(fake.errors[0]?.message).toMatch(/^invalid binary message: .+/);
+  });
+});
+
+describe("rpc feature: a Blob frame (binaryType 'blob') under a codec that reads binary", () => {
+  // A copy: a Blob part must be an ArrayBuffer-backed view.
+  const envelope = (message: EnvelopeMessage) => new Blob([new Uint8Array(encodeEnvelope(message, []))]);
+
+  it("reports once per socket, naming binaryType 'arraybuffer', that a protocol message came as a Blob; the Blob stays application data", async () => {
+    const { fake, socket } = setup({ codec: envelopeCodec });
+    const call = track(socket.request('thumbnail', new Uint8Array([1])));
+    expect(fake.receive(envelope({ type: 'response', id: 1, result: 'x' }))).toBe(false);
+    await vi.waitFor(() => expect(fake.errors).toHaveLength(1));
+    const [error] = fake.errors;
+    expect(error).toBeInstanceOf(HoldfastError);
+    expect(error?.code).toBe('OPTIONS');
+    expect(error?.message).toBe("envelope message in a Blob: use binaryType: 'arraybuffer'");
+    // Once per socket: later Blob envelopes are not reported again.
+    expect(fake.receive(envelope({ type: 'event', event: 'e', data: 1 }))).toBe(false);
+    await vi.advanceTimersByTimeAsync(0);
+    await new Blob(['x']).arrayBuffer();
+    expect(fake.errors).toHaveLength(1);
+    expect(call.settled).toBe(false);
+  });
+
+  it('reports nothing for a Blob that holds no protocol message, nor under jsonCodec, nor once the socket closed', async () => {
+    const plain = setup({ codec: envelopeCodec });
+    expect(plain.fake.receive(new Blob([new Uint8Array([1, 2, 3])]))).toBe(false);
+    const json = setup();
+    const unread = envelope({ type: 'event', event: 'e', data: 1 });
+    const read = vi.spyOn(unread, 'arrayBuffer');
+    expect(json.fake.receive(unread)).toBe(false);
+    expect(read).not.toHaveBeenCalled(); // jsonCodec reads no binary: the Blob is not even read
+    const late = setup({ codec: envelopeCodec });
+    expect(late.fake.receive(envelope({ type: 'event', event: 'e', data: 1 }))).toBe(false);
+    late.fake.state = 'closed';
+    const old = setup({ codec: envelopeCodec });
+    const unreadable = envelope({ type: 'event', event: 'e', data: 1 });
+    Object.defineProperty(unreadable, 'arrayBuffer', { value: undefined }); // an older WebView's Blob
+    expect(old.fake.receive(unreadable)).toBe(false);
+    const control = setup({ codec: envelopeCodec });
+    control.fake.receive(envelope({ type: 'event', event: 'e', data: 1 }));
+    await vi.waitFor(() => expect(control.fake.errors).toHaveLength(1));
+    for (const { fake } of [plain, json, late, old]) expect(fake.errors).toEqual([]);
   });
 });
 

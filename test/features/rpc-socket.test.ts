@@ -3,6 +3,8 @@ import { connect } from '../../src/core/connect';
 import { AbortError, ClosedError, MessageTooBigError, ProtocolError, QueueFullError, RemoteError, TimeoutError } from '../../src/protocol/errors';
 import type { HoldfastError } from '../../src/protocol/errors';
 import { jsonRpcCodec } from '../../src/codecs/json-rpc';
+import { envelopeCodec } from '../../src/codecs/envelope';
+import { encodeEnvelope } from '../../src/protocol/envelope';
 import type { HoldfastSocket } from '../../src/core/connect';
 import type { CoreOptions } from '../../src/core/options';
 import type { Feature } from '../../src/core/feature';
@@ -481,5 +483,22 @@ describe('handle()', () => {
     const { socket } = await opened();
     expect(() => socket.handle('', () => 1)).toThrow(TypeError);
     expect(() => socket.handle('x', 'nope' as unknown as () => unknown)).toThrow(TypeError);
+  });
+});
+
+describe("binaryType 'blob' with envelopeCodec", () => {
+  it("delivers the Blob to message listeners and reports once, on the socket, that binaryType must be 'arraybuffer'", async () => {
+    const { kit, socket, errors } = await opened({ binaryType: 'blob' }, { codec: envelopeCodec });
+    expect(kit.last().binaryType).toBe('blob');
+    const messages: unknown[] = [];
+    socket.on('message', (data) => messages.push(data));
+    const call = track(socket.request('thumbnail', new Uint8Array([1]), { timeout: 1000 }));
+    const frame = new Blob([new Uint8Array(encodeEnvelope({ type: 'response', id: 1, result: 2 }, []))]);
+    kit.last().receive(frame);
+    expect(messages).toEqual([frame]);
+    await vi.waitFor(() => expect(errors.map((e) => [e.code, e.message])).toEqual([['OPTIONS', "envelope message in a Blob: use binaryType: 'arraybuffer'"]]));
+    // The response stays unread: the request times out, as documented.
+    await tick(1000);
+    expect(call.error).toBeInstanceOf(TimeoutError);
   });
 });

@@ -6,7 +6,6 @@
  */
 import { jsonCodec, type Codec, type Incoming, type IncomingData, type SingleIncoming } from '../../codecs/json';
 import type { Feature, FeatureHost } from '../../core/feature';
-import { isBlob } from '../../binary/bytes';
 import { createEmitter } from '../../core/events';
 import { badOption, duration } from '../../core/options';
 import type { DropReason } from '../../core/events';
@@ -14,7 +13,7 @@ import type { SendResult } from '../../core/socket';
 import { HoldfastError, type ErrorCode, type ErrorContext } from '../../protocol/errors';
 import { createPending, errorPayload, requestError } from '../../protocol/pending';
 import { isName, type ErrorPayload, type Id, type ProtocolMessage, type RequestMessage, type ResponseMessage } from '../../protocol/wire';
-import type { PlatformAbortSignal } from '../../protocol/bytes';
+import { isArrayBuffer, type PlatformAbortSignal, type PlatformBlob } from '../../protocol/bytes';
 import type {
   DefaultApi,
   EmitArgs,
@@ -138,6 +137,8 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
     const inbound = new Set<AbortController>();
     /** Bumped whenever the link goes away: answers only go out on the link they were asked on. */
     let link = 0;
+    /** Whether a protocol message in a Blob frame was reported (once per socket). */
+    let blobs = false;
 
     const abortHandlers = (code: ErrorCode, message: string, closeCode: number): void => {
       link++;
@@ -225,7 +226,23 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
 
     host.hook({
       receive(data) {
-        if (typeof data !== 'string' && isBlob(data)) return; // no codec reads a Blob
+        // The core hands binary over as an exact ArrayBuffer, or as a Blob (binaryType 'blob').
+        if (typeof data !== 'string' && !isArrayBuffer(data)) {
+          // No codec reads a Blob (binaryType 'blob'): it cannot be decoded now, and decoding it
+          // later would reorder frames, so it stays application data. A codec that reads binary
+          // is told once per socket, as soon as the bytes show it held a protocol message.
+          // Older WebViews' Blobs lack arrayBuffer(): no report there, and no throw.
+          if (codec !== jsonCodec && !blobs)
+            (data as Partial<PlatformBlob>)
+              .arrayBuffer?.()
+              .then((bytes) => {
+                if (blobs || /^clos/.test(host.socket.state) || codec.decode(bytes).kind === 'data') return;
+                blobs = true;
+                host.error(new HoldfastError('OPTIONS', codec.name + " message in a Blob: use binaryType: 'arraybuffer'"));
+              })
+              .catch(() => {});
+          return;
+        }
         let decoded: Incoming;
         try {
           decoded = codec.decode(data as IncomingData);
@@ -269,7 +286,7 @@ export function rpc<Api = DefaultApi>(options: RpcOptions = {}): Feature<Rpc<Api
         let request: { id: number; promise: Promise<unknown> };
         try {
           need(isName(method), 'request() needs a method name');
-          if (state === 'closing' || state === 'closed') throw named('CLOSED', 'ClosedError', `request "${method}" not sent: the socket is ${state}`, { method });
+          if (/^clos/.test(state)) throw named('CLOSED', 'ClosedError', `request "${method}" not sent: the socket is ${state}`, { method });
           // Throws a RangeError for a bad timeout.
           request = pending.add(method, options, params);
         } catch (e) {
