@@ -85,8 +85,11 @@ export interface FeatureHost {
   write(data: SendData): boolean;
   /** Reports a problem as an `error` event on the socket; the link stays up. */
   error(error: HoldfastError): void;
-  /** Reports a message the feature discarded itself (its own outbox) as a `drop` event. */
-  drop(data: SendData, reason: DropReason): void;
+  /**
+   * Reports a message the feature discarded itself (its own outbox) as a `drop` event, after
+   * telling its `fate`, when given, the same reason.
+   */
+  drop(data: SendData, reason: DropReason, fate?: Fate): void;
   /** Registers hooks; the returned function removes them. */
   hook(hooks: FeatureHooks): () => void;
   /**

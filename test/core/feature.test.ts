@@ -153,6 +153,17 @@ describe('features', () => {
     expect(kit.last().sent).toEqual(['d', 'e']);
   });
 
+  it('reports what a feature discarded itself as a drop event, after telling its fate', async () => {
+    const p = probe();
+    const { socket } = setup([p.feature]);
+    const log: string[] = [];
+    socket.on('drop', ({ data, reason }) => void log.push(`drop ${String(data)} ${reason}`));
+    p.host().drop('mine', 'overflow', (outcome) => void log.push(`fate ${outcome}`));
+    p.host().drop('no fate', 'closed');
+    expect(log).toEqual(['fate overflow', 'drop mine overflow', 'drop no fate closed']);
+    socket.close();
+  });
+
   it('withdraws a queued message whose fate answers false to sent', async () => {
     const p = probe();
     const { kit, socket } = setup([p.feature]);

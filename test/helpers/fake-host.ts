@@ -121,7 +121,11 @@ export function createFakeHost(options: FakeHostOptions = {}): FakeHost {
       return true;
     },
     error: (error) => void errors.push(error),
-    drop: (data, reason) => void drops.push({ data, reason }),
+    // As the core: the fate hears the reason first.
+    drop(data, reason, fate) {
+      fate?.(reason);
+      drops.push({ data, reason });
+    },
     hook(h) {
       hooks = [...hooks, h];
       return () => {

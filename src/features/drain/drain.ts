@@ -49,8 +49,7 @@ export function drain(): Feature<Drain> {
     host.hook({
       send(data, fate) {
         if (!draining) return;
-        fate?.('closed');
-        host.drop(data, 'closed');
+        host.drop(data, 'closed', fate);
         return 'dropped';
       },
       end() {

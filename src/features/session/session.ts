@@ -9,7 +9,6 @@ import { createEmitter } from '../../core/events';
 import { badOption } from '../../core/options';
 import type { Fate, OverflowPolicy } from '../../core/queue';
 import { sizeOf, type SendResult } from '../../core/socket';
-import { createTimers } from '../../core/timers';
 import type { SendData } from '../../core/transport';
 import { HoldfastError } from '../../protocol/errors';
 import type { SessionPersistence } from './storage';
@@ -105,12 +104,13 @@ const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) 
  */
 export function session(options: SessionOptions = {}): Feature<Session> {
   const limits = { maxMessages: 1000, maxBytes: 1 << 20, timeout: 5000, ackEvery: 64, ackDelay: 100 };
-  // Each a number >= 0 (Infinity included) when given, as the core's options.
+  // Each a number >= 0 (Infinity included) when given, as the core's options; kept at most
+  // 2^31-1, which also keeps the timers from overflowing (to about 1 ms in browsers and Node).
   for (const k in limits) {
     const name = k as keyof typeof limits;
     const value: unknown = options[name];
     if (value !== undefined && !(typeof value === 'number' && value >= 0)) throw badOption(`session.${name}`);
-    limits[name] = (value as number | undefined) ?? limits[name];
+    limits[name] = Math.min((value as number | undefined) ?? limits[name], 2_147_483_647);
   }
   const { maxMessages, maxBytes, timeout, ackEvery, ackDelay } = limits;
   const overflow = options.overflow ?? 'drop-oldest';
@@ -119,8 +119,12 @@ export function session(options: SessionOptions = {}): Feature<Session> {
   if (storage && typeof storage.load !== 'function') throw badOption('session.storage');
 
   return (host) => {
-    /** `h` the hello's answer, `a` the next ack. */
-    const timers = createTimers<'h' | 'a'>(host.clock);
+    const clock = host.clock;
+    /**
+     * The one timer: the hello's answer while in handshake, the next ack while active (never both:
+     * a welcome clears the first before an ack is counted, and every change of mode clears it).
+     */
+    let timer: unknown;
     const listeners = createEmitter<{ s: SessionEvent }>((cause) => host.error(new HoldfastError('LISTENER', 'onSession listener threw', { cause })));
     let outbox: Entry[] = [];
     let bytes = 0;
@@ -161,10 +165,6 @@ export function session(options: SessionOptions = {}): Feature<Session> {
       return e;
     };
 
-    const lose = (e: Pick<Entry, 'd' | 'f'>, reason: 'overflow' | 'closed'): void => {
-      e.f?.(reason);
-      host.drop(e.d, reason);
-    };
 
     /** Drops what the server has acknowledged (frame numbers up to `n`): numbered messages come first in the outbox. */
     const trim = (n: number): void => {
@@ -187,7 +187,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
     /** Runs only while active with frames unacknowledged: every other path clears its timer. */
     const writeAck = (): void => {
-      timers.clear('a');
+      clock.clearTimeout(timer);
       unacked = 0;
       host.write(`${PREFIX},"ack":${rx}}`);
       save();
@@ -215,11 +215,12 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
     const writeHello = (): void => {
       host.write(`${PREFIX},"id":${JSON.stringify(id ?? null)},"ack":${rx}}`);
-      timers.set('h', timeout, () => {
+      clock.clearTimeout(timer);
+      timer = clock.setTimeout(() => {
         if (!welcomed) return unsupported('no welcome');
         host.error(new HoldfastError('SESSION', 'no session welcome: reconnecting'));
         host.socket.reconnect();
-      });
+      }, timeout);
     };
 
     /** The server does not speak sessions: say so and deliver plainly from now on (no hook of ours runs any more). */
@@ -238,7 +239,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
     const welcome = (m: { id?: unknown; resumed?: unknown; ack?: unknown; seq?: unknown; reason?: unknown }): void => {
       const resumed = m.resumed;
       if (mode !== 'handshake' || typeof m.id !== 'string' || !m.id || typeof resumed !== 'boolean' || !count(m.ack) || !count(m.seq)) return bad('bad session welcome');
-      timers.clear('h');
+      clock.clearTimeout(timer);
       if (resumed && (m.id !== id || m.ack > seq || m.ack < acked || m.seq > rx)) {
         // The counts are not ours: start a new session on this link rather than lose or repeat frames.
         bad('session counts differ: new session');
@@ -261,7 +262,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
 
     /** The link went away (`to` offline) or the socket ends (`to` closed). */
     const halt = (to: SessionState): void => {
-      timers.clearAll();
+      clock.clearTimeout(timer);
       unacked = dups = 0;
       mode = to;
       save();
@@ -318,7 +319,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         }
         rx++;
         if (++unacked >= ackEvery) writeAck();
-        else if (unacked < 2) timers.set('a', ackDelay, writeAck);
+        else if (unacked < 2) timer = clock.setTimeout(writeAck, ackDelay);
       },
       send(data, fate): SendResult | void {
         if (mode === 'closed') return;
@@ -326,9 +327,12 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         if (!fits(size)) {
           if (overflow === 'throw') throw new HoldfastError('QUEUE_FULL', 'session outbox full', { name: 'QueueFullError' });
           // Only messages not yet on the wire may go (they come last): a numbered one would leave a gap.
-          for (const at = overflow === 'drop-oldest' ? outbox.findIndex((e) => !e.n) : -1; outbox[at] && !fits(size); ) lose(remove(at), 'overflow');
+          for (const at = overflow === 'drop-oldest' ? outbox.findIndex((e) => !e.n) : -1; outbox[at] && !fits(size); ) {
+            const e = remove(at);
+            host.drop(e.d, 'overflow', e.f);
+          }
           if (!fits(size)) {
-            lose({ d: data, f: fate }, 'overflow');
+            host.drop(data, 'overflow', fate);
             return 'dropped';
           }
         }
@@ -350,7 +354,7 @@ export function session(options: SessionOptions = {}): Feature<Session> {
         if (storage) return;
         // Without storage the outbox ends here. On an open link its frames are on the wire and the
         // closing handshake delivers them; otherwise each one is reported.
-        for (const e of outbox.splice(0)) if (!wasActive || !e.n) lose(e, 'closed');
+        for (const e of outbox.splice(0)) if (!wasActive || !e.n) host.drop(e.d, 'closed', e.f);
         bytes = 0;
         // ...and so does the session: start() after stop() begins a new one, as a new page would.
         fresh();
