@@ -333,7 +333,8 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
 
   function receive(data: unknown): void {
     if (state !== 'open') return;
-    lastIn = now();
+    // Any message proves the link alive; only the outstanding ping's timeout asks (no clock read otherwise).
+    if (sent !== undefined) lastIn = now();
     for (const h of hooks) h.frame?.(data, false);
     if (typeof data === 'string') {
       // A `{"type":"ping"|"pong","ts":n}` frame is short; longer frames skip the check entirely.
