@@ -1,6 +1,6 @@
 // Mutation testing of the server's protocol-critical files: `npm run test:mutation:server`
 // mutates the frame parser, the handshake checks, the close-code / UTF-8 validation and the
-// session half (session table, dedup, replay, acks), and runs
+// session half (session table, dedup, replay, acks) and the event emitter (listener throws), and runs
 // the server unit tests (vitest.mutation.server.config.ts) against every mutant. Same settings as
 // stryker.config.mjs otherwise (see there). Narrow it like that one:
 //   npm run test:mutation:server -- -m src/server/handshake.ts
@@ -12,7 +12,7 @@ import base from './stryker.config.mjs';
 export default {
   ...base,
   vitest: { configFile: 'vitest.mutation.server.config.ts' },
-  mutate: ['src/server/frame-parser.ts', 'src/server/handshake.ts', 'src/server/validation.ts', 'src/server/session.ts'],
+  mutate: ['src/server/frame-parser.ts', 'src/server/handshake.ts', 'src/server/validation.ts', 'src/server/session.ts', 'src/server/emitter.ts'],
   incrementalFile: 'reports/stryker-server-incremental.json',
   htmlReporter: { fileName: 'reports/mutation-server/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation-server/mutation.json' },

@@ -19,6 +19,7 @@ export default defineConfig({
       'test/server/validation.test.ts',
       'test/server/session.test.ts',
       'test/server/protocol-app.test.ts',
+      'test/server/emitter.test.ts',
     ],
     isolate: false,
     testTimeout: base.test?.testTimeout,
