@@ -241,7 +241,7 @@ export function createSocket(url: UrlProvider, o: ResolvedOptions, use: readonly
   let limit = 0;
   /** The outstanding ping is the fresh one sent after a late timer. */
   let late = false;
-  /** When the last message arrived: any inbound message proves the link alive. */
+  /** When the last message arrived while a ping was outstanding: every inbound message proves the link alive. */
   let lastIn = -Infinity;
   const hbStop = (): void => {
     clear('heartbeat');

@@ -65,6 +65,18 @@ describe('the send queue', () => {
     expect([socket.queue.length, socket.queue.bytes]).toEqual([0, 0]);
   });
 
+  it('counts UTF-8 bytes at each encoding boundary (1, 2, 3 and 4 bytes per character)', () => {
+    const { socket } = setup({ maxMessages: 20, maxBytes: 1000 });
+    const sizes: number[] = [];
+    for (const text of ['\u007f', '\u0080', '\u07ff', '\u0800', '\uffff', '\u{10000}', 'a\u00e9\u20ac\u{1f600}']) {
+      const before = socket.queue.bytes;
+      socket.send(text);
+      sizes.push(socket.queue.bytes - before);
+    }
+    expect(sizes).toEqual([1, 2, 2, 3, 3, 4, 1 + 2 + 3 + 4]);
+    expect(socket.queue.bytes).toBe(new TextEncoder().encode('\u007f\u0080\u07ff\u0800\uffff\u{10000}a\u00e9\u20ac\u{1f600}').length);
+  });
+
   it('drop-oldest evicts the oldest messages to make room and reports each', async () => {
     const { socket, drops, flushed } = setup();
     for (const m of ['a', 'b', 'c', 'd']) expect(socket.send(m)).toBe('queued');
