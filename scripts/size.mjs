@@ -41,6 +41,18 @@ const resolveHoldfast = {
 
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 
+/** esbuild options for an app of `code` (an ES module), as an app's bundler would build it: ES2020, browser, minified. */
+export const appBuild = (code) => ({
+  stdin: { contents: code, resolveDir: root, sourcefile: 'app.js', loader: 'js' },
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: 'es2020',
+  platform: 'browser',
+  write: false,
+  logLevel: 'silent',
+});
+
 /**
  * Bundles `code` (an ES module importing from `holdfast`) and returns the minified text, its
  * length and its gzip -9 length, all in bytes.
@@ -48,17 +60,7 @@ const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 export async function bundleSize(code) {
   let result;
   try {
-    result = await build({
-      stdin: { contents: code, resolveDir: root, sourcefile: 'app.js', loader: 'js' },
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      target: 'es2020',
-      platform: 'browser',
-      write: false,
-      logLevel: 'silent',
-      plugins: [resolveHoldfast],
-    });
+    result = await build({ ...appBuild(code), plugins: [resolveHoldfast] });
   } catch (error) {
     const missing = (error.errors ?? []).filter((message) => message.text.startsWith('No matching export'));
     if (missing.length > 0) throw new MissingExportError(missing.map((message) => message.text));

@@ -60,6 +60,20 @@ function record(server, prefix) {
   return { byTab, connections, offs };
 }
 
+/**
+ * Every 5 ms, sends each session in `ids` (tab name → session id) its next numbered message
+ * `push <tab> <n>`, up to `count`; `pushed` counts what the server took. Returns the interval.
+ */
+function push(server, ids, pushed, count) {
+  return setInterval(() => {
+    for (const [name, id] of ids) {
+      if (pushed.get(name) >= count) continue;
+      const n = pushed.get(name) + 1;
+      if (server.sessions.send(id, `push ${name} ${n}`)) pushed.set(name, n);
+    }
+  }, 5);
+}
+
 describe('shared() + session() in Chromium', () => {
   let served;
   before(async () => {
@@ -102,13 +116,7 @@ describe('shared() + session() in Chromium', () => {
       // Every tab streams 300 messages (one per 5 ms); the server pushes to every session every 5 ms.
       const COUNT = 300;
       const pushed = new Map(names.map((n) => [n, 0]));
-      pushTimer = setInterval(() => {
-        for (const [name, id] of ids) {
-          if (pushed.get(name) >= COUNT) continue;
-          const n = pushed.get(name) + 1;
-          if (server.sessions.send(id, `push ${name} ${n}`)) pushed.set(name, n);
-        }
-      }, 5);
+      pushTimer = push(server, ids, pushed, COUNT);
       for (const page of pages) await page.evaluate((count) => window.hf.stream(count, 15), COUNT);
       // Mid-stream: once every follower sent a fifth of its messages.
       await until(async () => (await Promise.all(followers.map((p) => p.evaluate((count) => window.hf.rec.sent >= count / 5, COUNT)))).every(Boolean), 'the streams to be under way');
@@ -192,13 +200,7 @@ describe('shared() + session() in Chromium', () => {
       const leader = pages[flags.indexOf(true)];
       const COUNT = 200;
       const pushed = new Map(names.map((n) => [n, 0]));
-      pushTimer = setInterval(() => {
-        for (const [name, id] of ids) {
-          if (pushed.get(name) >= COUNT) continue;
-          const n = pushed.get(name) + 1;
-          if (server.sessions.send(id, `push ${name} ${n}`)) pushed.set(name, n);
-        }
-      }, 5);
+      pushTimer = push(server, ids, pushed, COUNT);
       for (const { page } of pages) await cdp.eval(page, `window.hf.stream(${COUNT}, 8)`);
       await cdp.until(leader.page, `window.hf.rec.sent >= ${COUNT / 5}`);
       const before = connections.length;
